@@ -1,0 +1,71 @@
+"""The weekly digest: last week's spend report as one channel message. Pure: a Report in, a Message out."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from bot.alerts.messages import Message, bullets, context, escape, header, range_text, section
+from bot.money import fmt_usd
+from bot.render_text import change_text, sparkline
+from bot.report import ModelLine, Report, WorkspaceLine, provider_name
+
+TOP = 5
+MAX_NOTES = 5
+
+
+def _line(item: ModelLine | WorkspaceLine) -> str:
+    archived = ", archived" if isinstance(item, WorkspaceLine) and item.archived else ""
+    return f"{item.name} ({provider_name(item.provider)}{archived}) {fmt_usd(item.total)}"
+
+
+def _top(items: Sequence[ModelLine | WorkspaceLine]) -> list[str]:
+    lines = [_line(i) for i in items[:TOP]]
+    if len(items) > TOP:
+        rest = sum((i.total for i in items[TOP:]), Decimal(0))
+        lines.append(f"{len(items) - TOP} more {fmt_usd(rest)}")
+    return lines
+
+
+def digest_message(report: Report) -> Message:
+    """Total and change, providers, top workspaces/projects and models, budget, notes."""
+    p = report.period
+    when = range_text(p.start, p.end)
+    change = change_text(report.change_pct, report.previous_total, report.total)
+    total = f"{fmt_usd(report.total)} ({change} vs {fmt_usd(report.previous_total)} the week before)"
+    providers = [f"{provider_name(x.provider)} {fmt_usd(x.total)}" for x in report.providers if x.status != "not_configured"]
+    workspaces, models = _top(report.workspaces), _top(report.models)
+    daily = sparkline([d.total for d in report.daily])
+
+    blocks = [
+        header(f":calendar: Weekly AI spend: {when}"),
+        section(f"*{escape(total)}*\nDaily: {daily}"),
+    ]
+    if providers:
+        blocks.append(section("*Providers*\n" + escape(bullets(providers))))
+    if workspaces:
+        blocks.append(section("*Top workspaces and projects*\n" + escape(bullets(workspaces))))
+    if models:
+        blocks.append(section("*Top models*\n" + escape(bullets(models))))
+    budget_text = ""
+    if report.budget is not None:
+        b = report.budget
+        budget_text = (
+            f"Budget: {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} used this month ({b.pct_used:.0f}%), "
+            f"projected {fmt_usd(b.projected_total)} ({b.projected_pct:.0f}%)."
+        )
+        blocks.append(section(budget_text))
+    if report.notes:
+        blocks.append(context(escape(" ".join(report.notes[:MAX_NOTES]))))
+    blocks.append(context("Weekly digest from aispend · `/aispend week` for the full report"))
+
+    parts = [f"Weekly AI spend, {when}: {total}."]
+    if providers:
+        parts.append(", ".join(providers) + ".")
+    if workspaces:
+        parts.append("Top workspaces and projects: " + ", ".join(workspaces) + ".")
+    if models:
+        parts.append("Top models: " + ", ".join(models) + ".")
+    if budget_text:
+        parts.append(budget_text)
+    return Message(" ".join(parts), blocks)

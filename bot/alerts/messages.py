@@ -1,0 +1,377 @@
+"""Alert messages: alert reports -> Block Kit blocks plus a `text` fallback that carries the same key facts.
+
+Pure functions (plain dicts, no slack_sdk). A spike message leads with the change in dollars and percent, then
+the drivers ranked by dollar contribution (top three and "other"), then every other scope that fired. Buttons:
+Acknowledge, Snooze 7 days, Details; their `value` is the alert's identity. Blocks stay inside Slack's limits
+(header 150, section 3000, 50 blocks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from bot.alerts.rules import (
+    PROJECTED,
+    BudgetReport,
+    Driver,
+    ScopeChange,
+    SpikeAlert,
+    SpikeReport,
+    Week,
+    share_pct,
+)
+from bot.money import fmt_usd, nano_to_usd
+
+ACK_ACTION = "aispend_alert_ack"
+SNOOZE_ACTION = "aispend_alert_snooze"
+DETAILS_ACTION = "aispend_alert_details"
+ACTIONS_BLOCK = "aispend_alert_actions"
+SNOOZE_DAYS = 7
+MAX_LISTED_SCOPES = 10  # in the channel message; Details lists every one
+MAX_BLOCKS = 50
+SECTION_LIMIT = 3000
+HEADER_LIMIT = 150
+TEXT_LIMIT = 3500
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    text: str
+    blocks: list[Block]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageState:
+    """What people did with a posted alert, shown under it when the message is edited."""
+
+    acked_by: str | None = None
+    snoozed_by: str | None = None
+    snoozed_until: date | None = None
+
+
+# --- formatting ------------------------------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters in names we did not write (a workspace called <!here>)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def usd(nano: int) -> str:
+    return fmt_usd(nano_to_usd(nano))
+
+
+def signed_usd(nano: int) -> str:
+    return ("+" if nano >= 0 else "-") + usd(abs(nano))
+
+
+def pct_text(pct: Decimal | None) -> str:
+    """'+85%', '-12%', '+8.5%' (one decimal under 10 %); 'new' when there was nothing to compare with."""
+    if pct is None:
+        return "new"
+    places = Decimal(1) if abs(pct) >= 10 else Decimal("0.1")
+    value = pct.quantize(places, ROUND_HALF_EVEN)
+    return f"{'+' if value >= 0 else ''}{value}%"
+
+
+def day_text(day: date) -> str:
+    return f"{day:%b} {day.day}"
+
+
+def range_text(start: date, end: date) -> str:
+    """'Nov 15–21', 'Oct 29 – Nov 4', 'Dec 29, 2026 – Jan 4, 2027'."""
+    if start.year != end.year:
+        return f"{day_text(start)}, {start.year} – {day_text(end)}, {end.year}"
+    if start.month != end.month:
+        return f"{day_text(start)} – {day_text(end)}"
+    return f"{day_text(start)}–{end.day}"
+
+
+def week_text(week: Week) -> str:
+    return f"{range_text(week.start, week.end)} vs {range_text(week.prev_start, week.prev_end)}"
+
+
+def change_text(change: ScopeChange, new_spender: bool) -> str:
+    """'+$866.12 (+85%)' or '+$805.00 (new spender)'."""
+    tail = "new spender" if new_spender else pct_text(change.pct)
+    return f"{signed_usd(change.increase)} ({tail})"
+
+
+def driver_text(driver: Driver, increase: int) -> str:
+    """'93% from anthropic / batch-jobs / claude-opus-4-8 (new this week), +$805.00'."""
+    new = " (new this week)" if driver.is_new else ""
+    return f"{share_pct(driver.contribution, increase)}% from {driver.label}{new}, {signed_usd(driver.contribution)}"
+
+
+def other_text(other: int, increase: int) -> str:
+    return f"other {share_pct(other, increase)}%, {signed_usd(other)}"
+
+
+def _drivers_lines(alert: SpikeAlert) -> list[str]:
+    increase = alert.change.increase
+    lines = [driver_text(d, increase) for d in alert.drivers]
+    if alert.other != 0:
+        lines.append(other_text(alert.other, increase))
+    return lines
+
+
+def _scope_line(alert: SpikeAlert) -> str:
+    c = alert.change
+    title = c.title[:1].upper() + c.title[1:]
+    return f"{title}: {usd(c.previous)} → {usd(c.current)}, {change_text(c, alert.new_spender)}"
+
+
+def _threshold_text(report: SpikeReport) -> str:
+    min_usd = fmt_usd(report.min_usd)
+    text = (
+        f"A spike is a rise of at least {report.pct}% and {min_usd} week over week, "
+        f"or a new spender of {min_usd} or more."
+    )
+    if report.excluded:
+        text += f" Not evaluated (synced data does not reach back two weeks): {', '.join(report.excluded)}."
+    return text
+
+
+# --- Block Kit helpers -----------------------------------------------------------------------------------------
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": _clip(text, HEADER_LIMIT), "emoji": True}}
+
+
+def section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_LIMIT)}}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text, SECTION_LIMIT)}]}
+
+
+def _button(text: str, action_id: str, identity: str, style: str | None = None) -> Block:
+    button: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text, "emoji": True},
+        "action_id": action_id,
+        "value": identity,
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def actions(identity: str, state: MessageState) -> Block:
+    buttons = []
+    if state.acked_by is None:
+        buttons.append(_button("Acknowledge", ACK_ACTION, identity, "primary"))
+    if state.snoozed_by is None:
+        buttons.append(_button(f"Snooze {SNOOZE_DAYS} days", SNOOZE_ACTION, identity))
+    buttons.append(_button("Details", DETAILS_ACTION, identity))
+    return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons}
+
+
+def _state_blocks(state: MessageState) -> list[Block]:
+    lines = []
+    if state.acked_by:
+        lines.append(f":white_check_mark: Acknowledged by <@{state.acked_by}>")
+    if state.snoozed_by:
+        until = f" (until {day_text(state.snoozed_until)})" if state.snoozed_until else ""
+        lines.append(f":zzz: Snoozed for {SNOOZE_DAYS} days by <@{state.snoozed_by}>{until}")
+    return [context(" · ".join(lines))] if lines else []
+
+
+def _state_text(state: MessageState) -> str:
+    parts = []
+    if state.acked_by:
+        parts.append(f"Acknowledged by <@{state.acked_by}>.")
+    if state.snoozed_by:
+        until = f" until {day_text(state.snoozed_until)}" if state.snoozed_until else ""
+        parts.append(f"Snoozed by <@{state.snoozed_by}>{until}.")
+    return (" " + " ".join(parts)) if parts else ""
+
+
+def bullets(lines: list[str]) -> str:
+    return "\n".join(f"• {line}" for line in lines)
+
+
+def _bulleted_sections(title: str, lines: list[str]) -> list[Block]:
+    """Lines under a bold title, split over as many sections as the 3000-character limit needs."""
+    blocks: list[Block] = []
+    chunk = f"*{title}*"
+    for line in lines:
+        entry = f"\n• {_clip(line, SECTION_LIMIT - 100)}"
+        if len(chunk) + len(entry) > SECTION_LIMIT:
+            blocks.append(section(chunk))
+            chunk = ""
+        chunk += entry
+    if chunk:
+        blocks.append(section(chunk.lstrip("\n")))
+    return blocks
+
+
+def _fit(blocks: list[Block], tail: list[Block]) -> list[Block]:
+    """At most MAX_BLOCKS blocks, always keeping `tail` (the state and the buttons)."""
+    room = MAX_BLOCKS - len(tail)
+    if len(blocks) > room:
+        blocks = [*blocks[: room - 1], context("…cut to fit one Slack message: press Details for everything.")]
+    return blocks + tail
+
+
+# --- spike -----------------------------------------------------------------------------------------------------
+
+
+def spike_headline(report: SpikeReport, followup: bool = False) -> str:
+    """The one line that names the event: the organization's change when it fired, else the largest scope's."""
+    lead = report.alerts[0]
+    prefix = "More spend spikes this week" if followup else "AI spend spike"
+    if lead.change.level == "org":
+        return f"{prefix}: {change_text(lead.change, lead.new_spender)} week over week"
+    return f"{prefix}: {lead.change.title} {change_text(lead.change, lead.new_spender)}"
+
+
+def spike_message(
+    report: SpikeReport, identity: str, *, followup: bool = False, state: MessageState | None = None
+) -> Message:
+    """The channel message for every scope that fired in this evaluation (report.alerts, already ranked)."""
+    state = state or MessageState()
+    lead, rest = report.alerts[0], list(report.alerts[1:])
+    org = report.org
+    when = week_text(report.week)
+    org_line = (
+        f"*Organization*: {usd(org.previous)} → *{usd(org.current)}* "
+        f"({signed_usd(org.increase)}, {pct_text(org.pct)}), {when}."
+    )
+    blocks = [header(f":chart_with_upwards_trend: {spike_headline(report, followup)}"), section(org_line)]
+    drivers = _drivers_lines(lead)
+    if drivers:
+        whose = "" if lead.change.level == "org" else f" for {lead.change.title}"
+        blocks.append(section(f"*Drivers of the increase{escape(whose)}*\n" + escape(bullets(drivers))))
+    if lead.change.level != "org":
+        blocks.append(section(escape(f"Fired: {_scope_line(lead)}")))
+    listed = rest[:MAX_LISTED_SCOPES]
+    if listed:
+        lines = [escape(_scope_line(a)) for a in listed]
+        if len(rest) > len(listed):
+            lines.append(f"…and {len(rest) - len(listed)} more: press Details.")
+        blocks += _bulleted_sections("Also fired", lines)
+    blocks.append(context(escape(_threshold_text(report))))
+    tail = [*_state_blocks(state), actions(identity, state)]
+    return Message(_spike_text(report, followup, lead, rest, drivers) + _state_text(state), _fit(blocks, tail))
+
+
+def _spike_text(
+    report: SpikeReport, followup: bool, lead: SpikeAlert, rest: list[SpikeAlert], drivers: list[str]
+) -> str:
+    org = report.org
+    parts = [f"{spike_headline(report, followup)} ({week_text(report.week)})."]
+    parts.append(
+        f"Organization {usd(org.previous)} → {usd(org.current)} ({signed_usd(org.increase)}, {pct_text(org.pct)})."
+    )
+    if drivers:
+        parts.append("Drivers: " + "; ".join(drivers) + ".")
+    if rest:
+        shown = "; ".join(f"{a.change.title} {change_text(a.change, a.new_spender)}" for a in rest[:MAX_LISTED_SCOPES])
+        more = f"; and {len(rest) - MAX_LISTED_SCOPES} more" if len(rest) > MAX_LISTED_SCOPES else ""
+        parts.append(f"Also fired: {shown}{more}.")
+    return _clip(" ".join(parts), TEXT_LIMIT)
+
+
+def spike_details(report: SpikeReport) -> Message:
+    """The Details thread reply: every scope that fired with its own drivers, then the largest changes overall."""
+    when = week_text(report.week)
+    blocks = [section(f"*Full breakdown*, {when}")]
+    lines = []
+    text_parts = [f"Full breakdown, {when}."]
+    for alert in report.alerts:
+        drivers = _drivers_lines(alert)
+        line = _scope_line(alert) + ("".join(f"\n    ◦ {d}" for d in drivers) if drivers else "")
+        lines.append(escape(line))
+        text_parts.append(_scope_line(alert) + (" — " + "; ".join(drivers) if drivers else "") + ".")
+    blocks += _bulleted_sections("Scopes that fired", lines)
+    rows = [
+        f"{d.label}: {usd(d.previous)} → {usd(d.current)}, {signed_usd(d.contribution)}"
+        + (" (new this week)" if d.is_new else "")
+        for d in report.breakdown
+    ]
+    if report.rest_count:
+        rows.append(f"{report.rest_count} smaller changes: {signed_usd(report.rest)} net")
+    if rows:
+        blocks += _bulleted_sections("Largest changes by provider / workspace / model", [escape(r) for r in rows])
+        text_parts.append("Largest changes: " + "; ".join(rows) + ".")
+    blocks.append(context(escape(_threshold_text(report))))
+    return Message(_clip(" ".join(text_parts), TEXT_LIMIT), _fit(blocks, []))
+
+
+# --- budget ----------------------------------------------------------------------------------------------------
+
+
+def budget_headline(report: BudgetReport) -> str:
+    crossed = [int(a.threshold) for a in report.alerts if a.threshold != PROJECTED]
+    budget = usd(report.budget)
+    if crossed and max(crossed) >= 100:
+        return f"Over budget: {report.pct_used}% of the {budget} monthly budget used"
+    if crossed:
+        return f"{max(crossed)}% of the {budget} monthly budget used ({report.pct_used}% now)"
+    return f"On pace to exceed the {budget} monthly budget"
+
+
+def pace_text(report: BudgetReport) -> str:
+    """'At this pace: $1,530.00 by Nov 30 (128% of the budget, $330.00 over); the budget runs out around Nov 27.'"""
+    share = share_pct(report.projected, report.budget)
+    over = report.projected - report.budget
+    verdict = f"{usd(over)} over" if over > 0 else f"{usd(-over)} under"
+    text = f"At this pace: {usd(report.projected)} by {day_text(report.month_end)} ({share}% of the budget, {verdict})"
+    if report.reach_day is not None:
+        text += f"; the budget runs out around {day_text(report.reach_day)}"
+    return text + "."
+
+
+def _budget_spent_text(report: BudgetReport) -> str:
+    return (
+        f"{usd(report.month_to_date)} of the {usd(report.budget)} budget spent in {report.month_end:%B} "
+        f"through {day_text(report.today)} ({report.pct_used}%)."
+    )
+
+
+def _crossed_text(report: BudgetReport) -> str:
+    names = [
+        f"{a.threshold}%" if a.threshold != PROJECTED else "projected month end above budget" for a in report.alerts
+    ]
+    return "Crossed: " + ", ".join(names) + "."
+
+
+def budget_message(report: BudgetReport, identity: str, *, state: MessageState | None = None) -> Message:
+    state = state or MessageState()
+    icon = ":rotating_light:" if any(a.threshold == "100" for a in report.alerts) else ":warning:"
+    blocks = [
+        header(f"{icon} {budget_headline(report)}"),
+        section(f"*{_budget_spent_text(report)}*\n{pace_text(report)}"),
+        context(
+            f"{_crossed_text(report)} Each threshold (50%, 80%, 100%, projected) is reported once a month. "
+            "Change the budget with `/aispend budget set`."
+        ),
+    ]
+    text = f"{budget_headline(report)}. {_budget_spent_text(report)} {pace_text(report)} {_crossed_text(report)}"
+    tail = [*_state_blocks(state), actions(identity, state)]
+    return Message(text + _state_text(state), _fit(blocks, tail))
+
+
+def budget_details(report: BudgetReport) -> Message:
+    lines = [
+        f"Budget for {report.month_end:%B %Y}: {usd(report.budget)}",
+        f"Spent through {day_text(report.today)}: {usd(report.month_to_date)} ({report.pct_used}%)",
+        f"Burn rate: {usd(report.rate)} per day",
+        f"Projected month end: {usd(report.projected)} ({share_pct(report.projected, report.budget)}% of the budget)",
+    ]
+    if report.reach_day is not None:
+        lines.append(f"Budget runs out around {day_text(report.reach_day)} at this pace")
+    blocks = [section("*Budget details*\n" + bullets(lines))]
+    return Message("Budget details: " + "; ".join(lines) + ".", blocks)

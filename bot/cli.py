@@ -1,0 +1,221 @@
+"""The `aispend` command line: the only place that reads the environment, the clock and builds clients.
+
+Heavy imports (Bolt, the scheduler, httpx) happen inside the command that needs them, so `aispend report`
+starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from decimal import Decimal
+from typing import TYPE_CHECKING, TextIO
+
+from bot import __version__
+from bot.config import Settings, load_settings
+from bot.errors import AispendError, ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from bot.store import Store
+
+log = logging.getLogger("aispend")
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+PROVIDER_NAMES = ("anthropic", "openai")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aispend", description="What your team spends on the Anthropic and OpenAI APIs."
+    )
+    parser.add_argument("--version", action="version", version=f"aispend {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details (never secrets)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run the Slack bot and the scheduler")
+    sync = sub.add_parser("sync", help="fetch costs and usage from the providers into the database")
+    sync.add_argument("--days", type=_days, help="re-fetch the last N days (1-400) instead of the automatic window")
+    sync.add_argument("--provider", choices=PROVIDER_NAMES, help="sync only this provider")
+    report = sub.add_parser("report", help="print the spend summary from the database (no network)")
+    report.add_argument("period", nargs="?", default="week", help="today, yesterday, week (default), month or Nd")
+    report.add_argument("--json", action="store_true", help="print the JSON report")
+    report.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
+    alerts = sub.add_parser("alerts", help="evaluate the alert rules and post new alerts")
+    alerts.add_argument("--dry-run", action="store_true", help="print the alerts; post and record nothing")
+    alerts.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
+    sub.add_parser("doctor", help="check every configured credential and setting live")
+    sub.add_parser("demo", help="an offline tour with the bundled provider simulator (no keys needed)")
+    return parser
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 400:
+        raise argparse.ArgumentTypeError("must be a whole number of days from 1 to 400")
+    return int(text)
+
+
+def _as_of(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a date written YYYY-MM-DD") from None
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    env = os.environ if environ is None else environ
+    try:
+        return _dispatch(args, env, sys.stdout, sys.stderr)
+    except ConfigError as err:
+        for problem in err.problems:
+            print(f"aispend: {problem}", file=sys.stderr)
+        return EXIT_USAGE
+    except UsageError as err:
+        print(f"aispend: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except AispendError as err:
+        print(f"aispend: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
+    if args.command == "demo":
+        from bot.demo import run_demo
+
+        return run_demo(out, now=datetime.now(UTC))
+    settings = load_settings(env, Path.cwd())
+    for warning in settings.warnings:
+        print(f"aispend: warning: {warning}", file=err)
+    if args.command == "sync":
+        return cmd_sync(settings, args.days, args.provider, err)
+    if args.command == "report":
+        return cmd_report(settings, args.period, args.json, args.as_of, out)
+    if args.command == "alerts":
+        return cmd_alerts(settings, args.dry_run, args.as_of, out)
+    if args.command == "doctor":
+        from bot.doctor import run_doctor
+
+        return run_doctor(settings, out, now=datetime.now(UTC))
+    if args.command == "run":
+        from bot.runner import run
+
+        run(settings)
+        return EXIT_OK
+    raise UsageError(f"unknown command {args.command!r}: run aispend --help")
+
+
+def open_store(settings: Settings) -> Store:
+    from bot.store import Store
+
+    return Store(settings.db_path)
+
+
+def cmd_sync(settings: Settings, days: int | None, only: str | None, err: TextIO) -> int:
+    from bot.progress import Progress
+    from bot.providers import build_providers
+    from bot.sync import sync_providers
+
+    providers = [p for p in build_providers(settings) if only is None or p.name == only]
+    if not providers:
+        which = f"{only} " if only else ""
+        raise ConfigError(
+            f"No {which}provider key is configured: set ANTHROPIC_ADMIN_KEY and/or OPENAI_ADMIN_KEY "
+            "(or the matching _FILE variable), in the environment or in .env."
+        )
+    store = open_store(settings)
+    try:
+        with Progress(err, interactive=err.isatty()) as progress:
+            results = sync_providers(
+                store,
+                providers,
+                now=datetime.now(UTC),
+                backfill_days=settings.backfill_days,
+                days=days,
+                progress=progress,
+            )
+    finally:
+        for provider in providers:
+            provider.close()
+        store.close()
+    for result in results:
+        if result.ok:
+            print(
+                f"{result.provider}: ok, {result.start}..{result.end} ({result.rows} rows, {result.requests} requests)",
+                file=err,
+            )
+        else:
+            print(f"{result.provider}: FAILED: {result.error}", file=err)
+        for warning in result.warnings:
+            print(f"{result.provider}: warning: {warning}", file=err)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def cmd_report(settings: Settings, period_word: str, as_json: bool, as_of: date | None, out: TextIO) -> int:
+    from bot.periods import parse_period
+    from bot.render_text import render_text
+    from bot.report import dumps_report, load_report
+
+    now = datetime.now(UTC)
+    today = as_of or now.date()
+    period = parse_period(period_word, today)
+    if not Path(settings.db_path).exists():
+        raise ConfigError(
+            f"No database at {settings.db_path}: run `aispend sync` first (or set AISPEND_DB to the bot's database)."
+        )
+    store = open_store(settings)
+    try:
+        report = load_report(
+            store, period, now=now, configured=settings.configured_providers, budget_usd=budget_from(store, settings)
+        )
+    finally:
+        store.close()
+    out.write(dumps_report(report) + "\n" if as_json else render_text(report, now) + "\n")
+    return EXIT_OK
+
+
+def budget_from(store: Store, settings: Settings) -> Decimal | None:
+    """The run-time budget set from Slack wins over AISPEND_MONTHLY_BUDGET_USD."""
+    value = store.get_setting("budget_usd")
+    return Decimal(value) if value else settings.monthly_budget_usd
+
+
+def cmd_alerts(settings: Settings, dry_run: bool, as_of: date | None, out: TextIO) -> int:
+    from bot.alerts.service import format_alerts_text, run_alerts
+
+    now = datetime.now(UTC)
+    today = as_of or now.date()
+    client = None
+    if not dry_run:
+        if settings.slack_bot_token is None or settings.alert_channel is None:
+            raise ConfigError(
+                "Posting alerts needs SLACK_BOT_TOKEN and AISPEND_ALERT_CHANNEL: set both, or use --dry-run to "
+                "only print them."
+            )
+        from bot.slack.client import make_client
+
+        client = make_client(settings)
+    store = open_store(settings)
+    try:
+        run = run_alerts(store, client, settings=settings, today=today, now=now, dry_run=dry_run)
+    finally:
+        store.close()
+    out.write(format_alerts_text(run) + "\n")
+    return EXIT_FAILED if getattr(run, "failed", None) else EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,57 @@
+"""`aispend demo`: an offline tour. Starts the bundled simulator on loopback, syncs it into a throw-away
+database with the real provider clients, and prints the week report and the spike alert it would post.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import TextIO
+
+from bot.config import Secret, Settings
+from bot.periods import parse_period
+
+DEMO_BACKFILL_DAYS = 60
+
+
+def run_demo(out: TextIO, *, now: datetime) -> int:
+    from bot.alerts.service import describe_spike
+    from bot.providers import build_providers
+    from bot.render_text import render_text
+    from bot.report import load_report
+    from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Simulator
+    from bot.store import Store
+    from bot.sync import sync_providers
+
+    today = now.date()
+    with Simulator(today=today) as sim, tempfile.TemporaryDirectory(prefix="aispend-demo-") as tmp:
+        settings = Settings(
+            anthropic_admin_key=Secret(ANTHROPIC_KEY),
+            openai_admin_key=Secret(OPENAI_KEY),
+            anthropic_base_url=sim.anthropic_url,
+            openai_base_url=sim.openai_url,
+            db_path=str(Path(tmp) / "demo.db"),
+            backfill_days=DEMO_BACKFILL_DAYS,
+        )
+        out.write(f"aispend demo: simulator on {sim.anthropic_url} (Anthropic) and {sim.openai_url} (OpenAI)\n")
+        store = Store(settings.db_path)
+        providers = build_providers(settings)
+        try:
+            results = sync_providers(store, providers, now=now, backfill_days=DEMO_BACKFILL_DAYS)
+            for result in results:
+                status = "ok" if result.ok else f"FAILED: {result.error}"
+                out.write(f"synced {result.provider}: {status}, {result.rows} rows in {result.requests} requests\n")
+            report = load_report(
+                store, parse_period("week", today), now=now, configured=settings.configured_providers, budget_usd=None
+            )
+            out.write("\n/aispend week would answer:\n\n")
+            out.write(render_text(report, now) + "\n")
+            spike = describe_spike(store, today, settings)
+            out.write("\nThe spike alert aispend would post to AISPEND_ALERT_CHANNEL:\n\n")
+            out.write((spike or "(no spike this week)") + "\n")
+        finally:
+            for provider in providers:
+                provider.close()
+            store.close()
+    return 0 if all(r.ok for r in results) else 1

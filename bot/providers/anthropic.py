@@ -1,0 +1,203 @@
+"""Anthropic Admin API → normalized records: cost_report (cents), usage_report/messages, workspaces.
+
+Quirks handled here and nowhere else: amounts are decimal strings of cents; the usage report has no
+`input_tokens` (total input is uncached + both cache-write TTLs + cache reads, read from the nested
+`cache_creation`); `workspace_id: null` is the Default Workspace, which the workspace list omits;
+array params go in bracket form (`group_by[]`). Priority Tier usage appears in usage but never in cost;
+the report layer notes that from the usage records' service_tier.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import date
+from functools import partial
+
+from bot.config import ANTHROPIC_KEY_PAGE, Secret
+from bot.errors import ProviderDataError
+from bot.money import AmountError, cents_to_nano, parse_decimal
+from bot.providers.base import OrgIdentity
+from bot.providers.collect import Collected, Tokens, count, opt_text
+from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
+from bot.providers.paging import fetch_all, last_id_cursor
+from bot.providers.windows import bucket_rows, day_chunks, rfc3339, run_all
+from bot.records import NO_WORKSPACE, Label, ProviderData
+
+API_VERSION = "2023-06-01"
+DAYS_PER_REQUEST = 31  # the documented maximum `limit` for 1d buckets on both reports
+WORKSPACES_PER_PAGE = 1000
+DEFAULT_WORKSPACE = "Default"
+COST_PATH = "/v1/organizations/cost_report"
+USAGE_PATH = "/v1/organizations/usage_report/messages"
+WORKSPACES_PATH = "/v1/organizations/workspaces"
+ME_PATH = "/v1/organizations/me"
+INDIVIDUAL_ACCOUNT = "organization_type_not_supported"
+
+
+def auth_message(error: ApiError) -> str:
+    said = f"HTTP {error.status}: {error.message}"
+    if error.code == INDIVIDUAL_ACCOUNT:
+        return (
+            f"Anthropic refused ANTHROPIC_ADMIN_KEY because it belongs to an individual account, which has no "
+            f"Admin API ({said}). Individual accounts must create an Organization first (Console › Settings › "
+            f"Organization); then an organization admin creates an Admin key (sk-ant-admin…) at "
+            f"{ANTHROPIC_KEY_PAGE} to put in ANTHROPIC_ADMIN_KEY."
+        )
+    return (
+        f"Anthropic refused ANTHROPIC_ADMIN_KEY ({said}). The cost and usage reports need an Admin key "
+        f"(sk-ant-admin…), created by an organization admin at {ANTHROPIC_KEY_PAGE}; individual accounts must "
+        "create an Organization first (Console › Settings › Organization). Put the Admin key in ANTHROPIC_ADMIN_KEY."
+    )
+
+
+STYLE = ProviderStyle(
+    name="anthropic",
+    display="Anthropic",
+    base_variable="ANTHROPIC_BASE_URL",
+    status_page="https://status.anthropic.com",
+    auth_message=auth_message,
+    auth_codes=frozenset({INDIVIDUAL_ACCOUNT}),
+)
+
+
+class AnthropicProvider:
+    name = "anthropic"
+    key_variable = "ANTHROPIC_ADMIN_KEY"
+
+    def __init__(
+        self,
+        key: Secret,
+        base_url: str = "https://api.anthropic.com",
+        *,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        max_workers: int = 4,
+    ) -> None:
+        self.max_workers = max_workers
+        self.client = JsonClient(
+            STYLE,
+            base_url,
+            KeyAuth("x-api-key", key.reveal()),
+            headers={"anthropic-version": API_VERSION},
+            timeout=timeout,
+            sleep=sleep,
+        )
+
+    def fetch(self, start: date, end: date) -> ProviderData:
+        if end < start:
+            raise ValueError(f"end {end} is before start {start}")
+        jobs: list[Callable[[FetchSession], Collected]] = []
+        for lo, hi in day_chunks(start, end, DAYS_PER_REQUEST):
+            jobs += [partial(self._costs, lo, hi), partial(self._usage, lo, hi)]
+        jobs.append(self._workspaces)
+        session = FetchSession()
+        collected = Collected()
+        for part in run_all(jobs, session, self.max_workers):
+            collected.merge(part)
+        return collected.to_data(self.name, start, end, session.requests)
+
+    def identity(self) -> OrgIdentity:
+        body = self.client.get_json(ME_PATH, [], FetchSession())
+        org_id, org_name = body.get("id"), body.get("name")
+        if not isinstance(org_id, str) or not isinstance(org_name, str):
+            raise self.client.data_error(ME_PATH, "the organization has no `id` and `name` strings")
+        return OrgIdentity(self.name, org_id, org_name)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _report(self, path: str, lo: date, hi: date, group_by: list[str], session: FetchSession) -> list[object]:
+        params = [
+            ("starting_at", rfc3339(lo)),
+            ("ending_at", rfc3339(hi)),
+            ("bucket_width", "1d"),
+            ("limit", str(DAYS_PER_REQUEST)),
+            *(("group_by[]", g) for g in group_by),
+        ]
+        return fetch_all(self.client, path, params, session, context=f"days {lo}..{hi} exclusive")
+
+    def _costs(self, lo: date, hi: date, session: FetchSession) -> Collected:
+        out = Collected()
+        buckets = self._report(COST_PATH, lo, hi, ["workspace_id", "description"], session)
+        for day, row in bucket_rows(self.client, COST_PATH, buckets, "starting_at", lo, hi):
+            amount = row.get("amount")
+            try:
+                cents = parse_decimal(amount)
+            except AmountError:
+                raise self._bad(COST_PATH, day, "amount", amount, "a decimal string of cents") from None
+            currency = row.get("currency")
+            if currency is not None and currency != "USD":
+                raise self._bad(COST_PATH, day, "currency", currency, "USD")
+            workspace, model, tier = (
+                self._text(COST_PATH, day, row, f) for f in ("workspace_id", "model", "service_tier")
+            )
+            out.add_cost((day, workspace, model, _item(row), tier), cents_to_nano(cents))
+        return out
+
+    def _usage(self, lo: date, hi: date, session: FetchSession) -> Collected:
+        out = Collected()
+        buckets = self._report(USAGE_PATH, lo, hi, ["model", "workspace_id", "service_tier"], session)
+        for day, row in bucket_rows(self.client, USAGE_PATH, buckets, "starting_at", lo, hi):
+            creation = row.get("cache_creation") or {}
+            if not isinstance(creation, dict):
+                raise self._bad(USAGE_PATH, day, "cache_creation", creation, "an object")
+            uncached = self._count(day, row, "uncached_input_tokens", required=True)
+            write_5m = self._count(day, creation, "ephemeral_5m_input_tokens")
+            write_1h = self._count(day, creation, "ephemeral_1h_input_tokens")
+            read = self._count(day, row, "cache_read_input_tokens")
+            tokens = Tokens(
+                input=uncached + write_5m + write_1h + read,
+                output=self._count(day, row, "output_tokens", required=True),
+                cache_read=read,
+                cache_write=write_5m + write_1h,
+            )
+            workspace, model, tier = (
+                self._text(USAGE_PATH, day, row, f) for f in ("workspace_id", "model", "service_tier")
+            )
+            out.add_usage((day, workspace, model, tier), tokens)
+        return out
+
+    def _workspaces(self, session: FetchSession) -> Collected:
+        out = Collected()
+        out.add_label(Label(self.name, NO_WORKSPACE, DEFAULT_WORKSPACE))
+        params = [("include_archived", "true"), ("limit", str(WORKSPACES_PER_PAGE))]
+        items = fetch_all(
+            self.client, WORKSPACES_PATH, params, session, cursor_param="after_id", cursor_of=last_id_cursor
+        )
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+                raise self.client.data_error(WORKSPACES_PATH, "a workspace has no `id`")
+            name = item.get("name")
+            label_name = name if isinstance(name, str) and name else item["id"]
+            out.add_label(Label(self.name, item["id"], label_name, archived=item.get("archived_at") is not None))
+        return out
+
+    def _text(self, path: str, day: date, row: JsonObject, field: str) -> str:
+        value = opt_text(row.get(field))
+        if value is None:
+            raise self._bad(path, day, field, row.get(field), "a string or null")
+        return value
+
+    def _count(self, day: date, row: JsonObject, field: str, *, required: bool = False) -> int:
+        """A count; optional ones default to 0, but a missing required one is an error, never a zero."""
+        if required and field not in row:
+            raise self.client.data_error(USAGE_PATH, f"a usage row for {day} has no `{field}`")
+        value = count(row.get(field))
+        if value is None:
+            raise self._bad(USAGE_PATH, day, field, row.get(field), "a whole number of tokens")
+        return value
+
+    def _bad(self, path: str, day: date, field: str, value: object, expected: str) -> ProviderDataError:
+        return self.client.data_error(path, f"`{field}` for {day} is {value!r}, not {expected}")
+
+
+def _item(row: JsonObject) -> str:
+    """`tokens:output_tokens` for token costs; the description (or cost_type) for everything else."""
+    cost_type, token_type, description = row.get("cost_type"), row.get("token_type"), row.get("description")
+    if isinstance(token_type, str) and token_type:
+        return f"{cost_type if isinstance(cost_type, str) and cost_type else 'tokens'}:{token_type}"
+    for value in (description, cost_type):
+        if isinstance(value, str) and value:
+            return value
+    return ""

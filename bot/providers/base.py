@@ -1,0 +1,36 @@
+"""The provider contract: one module per provider implements it, so a third provider is one new file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+from bot.records import ProviderData
+
+
+@dataclass(frozen=True, slots=True)
+class OrgIdentity:
+    """Who the key belongs to, for `aispend doctor`."""
+
+    provider: str
+    id: str
+    name: str
+
+
+class Provider(Protocol):
+    name: str  # "anthropic", "openai": the value stored in every record's provider column
+    key_variable: str  # the variable that holds its key, named in every auth error
+
+    def fetch(self, start: date, end: date) -> ProviderData:
+        """Costs, usage and labels for the UTC days [start, end) (end exclusive).
+
+        Raises a bot.errors.ProviderError subclass; never returns partial data as if it were complete.
+        """
+        ...
+
+    def identity(self) -> OrgIdentity:
+        """The organization the key belongs to (one cheap request)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,204 @@
+"""OpenAI organization Usage & Costs API → normalized records: costs, completions usage, projects.
+
+Quirks handled here and nowhere else: `amount.value` is dollars as a float with noise or sometimes a
+numeric string (parsed exactly, non-finite rejected, a missing `amount` is an error and never a zero);
+the model comes only from the free-text `line_item` (see line_items); `project_id: null` is org-level
+cost; `input_tokens` already includes cached and cache-write tokens; a Restricted key without
+Organization Administration: Read cannot list projects, which only costs us the names. Never send
+`OpenAI-Organization`: an admin key is bound to one organization and a mismatch is a 401.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
+
+from bot.config import OPENAI_KEY_PAGE, Secret
+from bot.errors import ProviderAuthError, ProviderDataError
+from bot.money import AmountError, parse_decimal, usd_to_nano
+from bot.providers import line_items
+from bot.providers.base import OrgIdentity
+from bot.providers.collect import Collected, Tokens, count, opt_text
+from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
+from bot.providers.paging import fetch_all, last_id_cursor
+from bot.providers.windows import bucket_rows, day_chunks, run_all, unix_seconds
+from bot.records import Label, ProviderData
+
+COST_DAYS_PER_REQUEST = 180  # costs: limit 1..180 buckets
+USAGE_DAYS_PER_REQUEST = 31  # usage with 1d buckets: limit max 31
+PROJECTS_PER_PAGE = 100
+COSTS_PATH = "/organization/costs"
+USAGE_PATH = "/organization/usage/completions"
+PROJECTS_PATH = "/organization/projects"
+UNLABELED = "OpenAI project names could not be read"
+
+
+def auth_message(error: ApiError) -> str:
+    return (
+        f"OpenAI refused OPENAI_ADMIN_KEY (HTTP {error.status}: {error.message}). The Usage and Costs API needs "
+        "an Admin key (sk-admin-…) created by an organization owner, not a project or service-account key; "
+        f"a Restricted key is fine with Usage: Read and Organization Administration: Read, at {OPENAI_KEY_PAGE}. "
+        "Put it in OPENAI_ADMIN_KEY."
+    )
+
+
+STYLE = ProviderStyle(
+    name="openai",
+    display="OpenAI",
+    base_variable="OPENAI_BASE_URL",
+    status_page="https://status.openai.com",
+    auth_message=auth_message,
+    retry_unauthorized=True,
+)
+
+
+def _utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+class OpenAIProvider:
+    name = "openai"
+    key_variable = "OPENAI_ADMIN_KEY"
+
+    def __init__(
+        self,
+        key: Secret,
+        base_url: str = "https://api.openai.com/v1",
+        *,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        max_workers: int = 4,
+        today: Callable[[], date] = _utc_today,
+    ) -> None:
+        self.max_workers = max_workers
+        self.today = today
+        self.client = JsonClient(
+            STYLE, base_url, KeyAuth("authorization", f"Bearer {key.reveal()}"), timeout=timeout, sleep=sleep
+        )
+
+    def fetch(self, start: date, end: date) -> ProviderData:
+        if end < start:
+            raise ValueError(f"end {end} is before start {start}")
+        jobs: list[Callable[[FetchSession], Collected]] = [
+            partial(self._costs, lo, hi) for lo, hi in day_chunks(start, end, COST_DAYS_PER_REQUEST)
+        ]
+        jobs += [partial(self._usage, lo, hi) for lo, hi in day_chunks(start, end, USAGE_DAYS_PER_REQUEST)]
+        jobs.append(self._projects)
+        session = FetchSession()
+        collected = Collected()
+        for part in run_all(jobs, session, self.max_workers):
+            collected.merge(part)
+        return collected.to_data(self.name, start, end, session.requests)
+
+    def identity(self) -> OrgIdentity:
+        """There is no "me" endpoint: one request for the last week's costs, whose rows name the organization.
+
+        `name` is always "" (no endpoint an Admin key can read gives it); `id` is "" when the week had no cost.
+        """
+        today = self.today()
+        params = _window(today - timedelta(days=6), today + timedelta(days=1), 7)
+        body = self.client.get_json(COSTS_PATH, params, FetchSession())
+        data = body.get("data")
+        if not isinstance(data, list):
+            raise self.client.data_error(COSTS_PATH, "the page has no `data` list")
+        for bucket in data:
+            results = bucket.get("results") if isinstance(bucket, dict) else None
+            for row in results if isinstance(results, list) else []:
+                org = row.get("organization_id") if isinstance(row, dict) else None
+                if isinstance(org, str) and org:
+                    return OrgIdentity(self.name, org, "")
+        return OrgIdentity(self.name, "", "")
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _costs(self, lo: date, hi: date, session: FetchSession) -> Collected:
+        out = Collected()
+        params = [*_window(lo, hi, COST_DAYS_PER_REQUEST), ("group_by", "line_item"), ("group_by", "project_id")]
+        buckets = fetch_all(self.client, COSTS_PATH, params, session, context=f"days {lo}..{hi} exclusive")
+        for day, row in bucket_rows(self.client, COSTS_PATH, buckets, "start_time", lo, hi):
+            amount = row.get("amount")
+            if not isinstance(amount, dict):
+                raise self._bad(COSTS_PATH, day, "amount", amount, "an object with value and currency")
+            value = amount.get("value")
+            try:
+                usd = parse_decimal(value)
+            except AmountError:
+                raise self._bad(COSTS_PATH, day, "amount.value", value, "a finite number of dollars") from None
+            currency = amount.get("currency")
+            if currency is not None and (not isinstance(currency, str) or currency.lower() != "usd"):
+                raise self._bad(COSTS_PATH, day, "amount.currency", currency, "usd")
+            project = self._text(COSTS_PATH, day, row, "project_id")
+            label = self._text(COSTS_PATH, day, row, "line_item")
+            item = line_items.parse(label)
+            out.add_cost((day, project, item.model, label, item.service_tier), usd_to_nano(usd))
+        return out
+
+    def _usage(self, lo: date, hi: date, session: FetchSession) -> Collected:
+        out = Collected()
+        params = [*_window(lo, hi, USAGE_DAYS_PER_REQUEST), ("group_by", "model"), ("group_by", "project_id")]
+        buckets = fetch_all(self.client, USAGE_PATH, params, session, context=f"days {lo}..{hi} exclusive")
+        for day, row in bucket_rows(self.client, USAGE_PATH, buckets, "start_time", lo, hi):
+            tokens = Tokens(
+                input=self._count(day, row, "input_tokens", required=True),
+                output=self._count(day, row, "output_tokens", required=True),
+                cache_read=self._count(day, row, "input_cached_tokens"),
+                cache_write=self._count(day, row, "input_cache_write_tokens"),
+                requests=self._count(day, row, "num_model_requests"),
+            )
+            project = self._text(USAGE_PATH, day, row, "project_id")
+            model = self._text(USAGE_PATH, day, row, "model")
+            out.add_usage((day, project, model, ""), tokens)
+        return out
+
+    def _projects(self, session: FetchSession) -> Collected:
+        out = Collected()
+        params = [("include_archived", "true"), ("limit", str(PROJECTS_PER_PAGE))]
+        try:
+            items = fetch_all(
+                self.client, PROJECTS_PATH, params, session, cursor_param="after", cursor_of=last_id_cursor
+            )
+        except ProviderAuthError:
+            # A Restricted key without Organization Administration: Read still reads costs and usage.
+            out.warnings.append(
+                f"{UNLABELED} (the key lacks Organization Administration: Read, scope api.management.read), so "
+                f"projects are shown by id: give the key Organization Administration: Read at {OPENAI_KEY_PAGE}."
+            )
+            return out
+        for item in items:
+            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+                raise self.client.data_error(PROJECTS_PATH, "a project has no `id`")
+            name = item.get("name")
+            archived = item.get("status") == "archived" or item.get("archived_at") is not None
+            label_name = name if isinstance(name, str) and name else item["id"]
+            out.add_label(Label(self.name, item["id"], label_name, archived=archived))
+        return out
+
+    def _text(self, path: str, day: date, row: JsonObject, field: str) -> str:
+        value = opt_text(row.get(field))
+        if value is None:
+            raise self._bad(path, day, field, row.get(field), "a string or null")
+        return value
+
+    def _count(self, day: date, row: JsonObject, field: str, *, required: bool = False) -> int:
+        """A count; optional ones default to 0, but a missing required one is an error, never a zero."""
+        if required and field not in row:
+            raise self.client.data_error(USAGE_PATH, f"a usage row for {day} has no `{field}`")
+        value = count(row.get(field))
+        if value is None:
+            raise self._bad(USAGE_PATH, day, field, row.get(field), "a whole number")
+        return value
+
+    def _bad(self, path: str, day: date, field: str, value: object, expected: str) -> ProviderDataError:
+        return self.client.data_error(path, f"`{field}` for {day} is {value!r}, not {expected}")
+
+
+def _window(lo: date, hi: date, limit: int) -> list[tuple[str, str]]:
+    return [
+        ("start_time", str(unix_seconds(lo))),
+        ("end_time", str(unix_seconds(hi))),
+        ("bucket_width", "1d"),
+        ("limit", str(limit)),
+    ]

@@ -1,0 +1,183 @@
+"""The spend report as plain text: what `aispend report` prints and what the Slack reply says.
+
+Pure functions of a Report and `now`. The small pieces (sparkline, bar, ago, change_text, period_title,
+compare_label, fmt_count) are public because the Block Kit builder shows the same facts the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+
+from bot.money import fmt_usd
+from bot.periods import Period
+from bot.report import KEY_VARIABLES, ModelLine, ProviderLine, Report, WorkspaceLine, provider_name
+
+SPARKS = "▁▂▃▄▅▆▇█"
+_EIGHTHS = "▏▎▍▌▋▊▉"
+TOP_N = 5
+BAR_WIDTH = 10
+
+
+def sparkline(values: Sequence[Decimal]) -> str:
+    """One block per value, scaled from the lowest to the highest; a flat series is a flat line."""
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    if high == low:
+        return (SPARKS[0] if high == 0 else SPARKS[3]) * len(values)
+    steps = len(SPARKS) - 1
+    return "".join(SPARKS[int(((v - low) * steps / (high - low)).to_integral_value(ROUND_HALF_EVEN))] for v in values)
+
+
+def bar(value: Decimal, maximum: Decimal, width: int = BAR_WIDTH) -> str:
+    """A bar of `width` cells for `maximum`, in eighths; any positive value shows at least a sliver."""
+    if maximum <= 0 or value <= 0:
+        return ""
+    eighths = int((value * width * 8 / maximum).to_integral_value(ROUND_HALF_EVEN))
+    full, rest = divmod(min(max(eighths, 1), width * 8), 8)
+    return "█" * full + (_EIGHTHS[rest - 1] if rest else "")
+
+
+def ago(ts: str | datetime | None, now: datetime) -> str:
+    """'just now', '12 min ago', '3 h ago', '2 days ago'; 'never' for None. Naive times are taken as UTC."""
+    if ts is None:
+        return "never"
+    then = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
+    then = then if then.tzinfo else then.replace(tzinfo=UTC)
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    delta = now - then
+    if delta < timedelta(minutes=1):
+        return "just now"
+    if delta < timedelta(hours=1):
+        return f"{delta // timedelta(minutes=1)} min ago"
+    if delta < timedelta(days=1):
+        return f"{delta // timedelta(hours=1)} h ago"
+    days = delta.days
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def change_text(pct: Decimal | None, previous: Decimal, current: Decimal | None = None) -> str:
+    """'▲ 34.6%', '▼ 12.0%', 'no change', or 'new' when the previous period had no spend."""
+    if pct is None or previous == 0:
+        return "no change" if current is not None and current == 0 else "new"
+    if pct > 0:
+        return f"▲ {pct:.1f}%"
+    if pct < 0:
+        return f"▼ {-pct:.1f}%"
+    return "no change"
+
+
+def period_title(period: Period) -> str:
+    start, end = period.start.isoformat(), period.end.isoformat()
+    if period.name == "today":
+        return f"AI spend today, {end} (UTC, so far)"
+    if period.name == "yesterday":
+        return f"AI spend yesterday, {end} (UTC)"
+    if period.name == "month":
+        return f"AI spend, {period.end:%B %Y} to date: {start} to {end} (UTC, today so far)"
+    days = "1 day" if period.days == 1 else f"{period.days} days"
+    return f"AI spend, last {days}: {start} to {end} (UTC)"
+
+
+def compare_label(period: Period) -> str:
+    if period.name == "today":
+        return "yesterday's whole day"
+    if period.name == "yesterday":
+        return "the day before"
+    if period.name == "month":
+        return f"the same days of {period.prev_start:%B}"
+    return "the previous day" if period.days == 1 else f"the previous {period.days} days"
+
+
+def fmt_count(n: int) -> str:
+    """Token counts: 950, 12.3K, 4.6M, 1.2B."""
+    for size, suffix in ((10**9, "B"), (10**6, "M"), (10**3, "K")):
+        if abs(n) >= size:
+            return f"{Decimal(n) / size:.1f}{suffix}"
+    return str(n)
+
+
+def render_text(report: Report, now: datetime) -> str:
+    p = report.period
+    lines = [
+        period_title(p),
+        f"Total: {fmt_usd(report.total)}  {change_text(report.change_pct, report.previous_total, report.total)}"
+        f" vs {compare_label(p)}: {fmt_usd(report.previous_total)}",
+        "",
+        "Providers",
+        *_table([(provider_name(x.provider), fmt_usd(x.total), _status(x, now)) for x in report.providers]),
+    ]
+    for title, items in (("Top models", report.models), ("Top workspaces and projects", report.workspaces)):
+        if items:
+            lines += ["", title, *_top(items)]
+    if len(report.daily) > 1:
+        lines += ["", _daily(report)]
+    lines += ["", _tokens(report)]
+    if report.month is not None:
+        m = report.month
+        basis = f"{m.basis_days} days with spend" if m.basis_days else "today so far"
+        lines.append(
+            f"Month to date: {fmt_usd(m.month_to_date)}; projected month end {fmt_usd(m.projected_total)}"
+            f" (at {fmt_usd(m.burn_rate_per_day)}/day, from {basis})"
+        )
+    if report.budget is not None:
+        b = report.budget
+        warn = " (over budget)" if b.pct_used >= 100 else " (on track to go over)" if b.projected_pct > 100 else ""
+        lines.append(
+            f"Budget: {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} used this month ({b.pct_used:.1f}%);"
+            f" projected {fmt_usd(b.projected_total)} ({b.projected_pct:.1f}%){warn}"
+        )
+    if report.notes:
+        lines += ["", "Notes", *(f"  • {note}" for note in report.notes)]
+    return "\n".join(lines)
+
+
+def _status(line: ProviderLine, now: datetime) -> str:
+    if line.status == "not_configured":
+        return f"not configured: set {KEY_VARIABLES.get(line.provider, 'its admin key')}"
+    if line.status == "error":
+        last = "" if line.last_synced_at is None else f"; last good sync {ago(line.last_synced_at, now)}"
+        return f"⚠ {line.error}{last}"
+    return "never synced" if line.last_synced_at is None else f"synced {ago(line.last_synced_at, now)}"
+
+
+def _label(item: ModelLine | WorkspaceLine) -> str:
+    archived = " · archived" if isinstance(item, WorkspaceLine) and item.archived else ""
+    return f"{item.name} · {provider_name(item.provider)}{archived}"
+
+
+def _top(items: Sequence[ModelLine | WorkspaceLine]) -> list[str]:
+    shown, rest = items[:TOP_N], items[TOP_N:]
+    top = max((i.total for i in shown), default=Decimal(0))
+    rows = [(_label(i), fmt_usd(i.total), bar(i.total, top)) for i in shown]
+    if rest:
+        rows.append((f"… {len(rest)} more", fmt_usd(sum((i.total for i in rest), Decimal(0))), ""))
+    return _table(rows)
+
+
+def _table(rows: Sequence[tuple[str, str, str]]) -> list[str]:
+    """Name left-aligned, amount right-aligned, then the last column."""
+    name_w = max((len(r[0]) for r in rows), default=0)
+    money_w = max((len(r[1]) for r in rows), default=0)
+    return [f"  {a.ljust(name_w)}  {b.rjust(money_w)}  {c}".rstrip() for a, b, c in rows]
+
+
+def _daily(report: Report) -> str:
+    totals = [d.total for d in report.daily]
+    low = min(report.daily, key=lambda d: d.total)
+    high = max(report.daily, key=lambda d: d.total)
+    return (
+        f"Daily: {sparkline(totals)}  low {fmt_usd(low.total)} on {low.date.isoformat()},"
+        f" high {fmt_usd(high.total)} on {high.date.isoformat()}"
+    )
+
+
+def _tokens(report: Report) -> str:
+    t = report.tokens
+    ratio = "n/a" if report.cache_hit_ratio is None else f"{report.cache_hit_ratio * 100:.1f}%"
+    return (
+        f"Tokens: {fmt_count(t.input)} input ({fmt_count(t.cache_read)} cache reads,"
+        f" {fmt_count(t.cache_write)} cache writes), {fmt_count(t.output)} output; cache hit ratio {ratio}"
+    )

@@ -1,0 +1,498 @@
+"""The spend report: its model, the pure builder, the thin store loader and the contract §4 JSON.
+
+Data flows store → `ReportInputs` → `build_report` (pure) → `Report` → `report_to_json` / `render_text` / Block
+Kit. Amounts stay integer nano-dollars until the Report, which holds exact Decimal dollars; nothing is rounded
+except percentages and the cache-hit ratio.
+
+Choices a reader of the numbers should know:
+- Totals are billed cost only. The period total comes from the daily rollup; models, workspaces and providers
+  are the same spend cut other ways, so each list sums to the total (a note says so if the store disagrees).
+- Non-model spend (web search, code execution, storage...: records with model "") is one line per provider
+  named `NON_MODEL_LABEL`, so the model list still adds up to the total.
+- Spend with no workspace id is named "Default" (Anthropic's Default Workspace) or "Organization (no project)"
+  (OpenAI org-level cost), with JSON id null; archived workspaces keep their last name; an id with no label
+  falls back to the raw id.
+- "Today" is the period's today: its end for today/month, the day after its end otherwise, so `--as-of` and the
+  month projection agree with the period asked for.
+- Month projection: the burn rate is the mean over the complete days of this month that had spend (today is
+  partial and excluded; zero days before spend began would drag the rate down). projected = spend on the complete
+  days + rate × (days in month − complete days), and never less than the month to date. With no complete day
+  of spend yet the rate is today's partial spend, and a note says so.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any, Protocol, TypeVar
+
+from bot.money import fmt_usd, nano_to_usd, pct_change
+from bot.periods import Period, month_days
+from bot.records import NO_MODEL, NO_WORKSPACE, Label, SyncState, TokenTotals
+
+KNOWN_PROVIDERS = ("anthropic", "openai")
+PROVIDER_NAMES = {"anthropic": "Anthropic", "openai": "OpenAI"}
+KEY_VARIABLES = {"anthropic": "ANTHROPIC_ADMIN_KEY", "openai": "OPENAI_ADMIN_KEY"}
+DEFAULT_WORKSPACE_NAMES = {"anthropic": "Default", "openai": "Organization (no project)"}
+NON_MODEL_LABEL = "other (web search, tools, storage)"
+# Anthropic bills Priority Tier as a capacity commitment, outside the cost report (reference §3.3).
+UNBILLED_TIERS = ("priority", "priority_on_demand")
+
+DayProvider = Mapping[tuple[date, str], int]
+_PCT = Decimal("0.01")
+_RATIO = Decimal("0.0001")
+
+
+def provider_name(provider: str) -> str:
+    return PROVIDER_NAMES.get(provider, provider.capitalize())
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderLine:
+    provider: str
+    total: Decimal
+    status: str  # "ok" | "error" | "not_configured"
+    last_synced_at: str | None  # ISO 8601 UTC of the latest successful sync
+    error: str | None = None  # one line, only when status is "error"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLine:
+    provider: str
+    model: str  # NO_MODEL ("") for non-model spend
+    total: Decimal
+
+    @property
+    def name(self) -> str:
+        return self.model if self.model != NO_MODEL else NON_MODEL_LABEL
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceLine:
+    provider: str
+    id: str | None  # None for the Default Workspace / OpenAI org-level spend
+    name: str
+    archived: bool
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class DayLine:
+    date: date
+    total: Decimal
+    by_provider: dict[str, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class MonthProjection:
+    month_to_date: Decimal
+    projected_total: Decimal
+    days_in_month: int
+    burn_rate_per_day: Decimal
+    basis_days: int  # complete days with spend the rate is taken over; 0 = today's partial spend only
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetStatus:
+    monthly_budget: Decimal
+    month_to_date: Decimal
+    pct_used: Decimal
+    projected_total: Decimal
+    projected_pct: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    period: Period
+    previous_total: Decimal
+    total: Decimal
+    change_pct: Decimal | None  # None when the previous total is zero
+    providers: list[ProviderLine]
+    models: list[ModelLine]
+    workspaces: list[WorkspaceLine]
+    daily: list[DayLine]
+    tokens: TokenTotals
+    cache_hit_ratio: Decimal | None  # None when no input tokens
+    notes: list[str]
+    month: MonthProjection | None  # only for the month period
+    budget: BudgetStatus | None  # the current month, whenever a budget is set
+    generated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInputs:
+    """Everything the builder needs, as the store returned it (see STORE_API)."""
+
+    daily: DayProvider  # (day, provider) -> nano over the period
+    previous_daily: DayProvider  # the same over the previous window
+    month_daily: DayProvider  # the current month from the 1st through today, for projection and budget
+    models: Mapping[tuple[str, str], int]  # (provider, model) -> nano over the period
+    workspaces: Mapping[tuple[str, str], int]  # (provider, workspace_id) -> nano over the period
+    tokens: TokenTotals
+    tier_days: Sequence[tuple[date, str]]  # (day, provider) with usage in UNBILLED_TIERS within the period
+    labels: Mapping[tuple[str, str], Label]
+    sync_states: Mapping[str, SyncState]
+    data_ranges: Mapping[str, tuple[date, date] | None]  # provider -> first and last day synced
+    configured: Sequence[str] = field(default_factory=tuple)
+
+
+class ReportStore(Protocol):
+    """The read side of bot.store.Store that the report uses."""
+
+    def daily_totals(self, start: date, end: date) -> dict[tuple[date, str], int]: ...
+    def model_totals(self, start: date, end: date) -> dict[tuple[str, str], int]: ...
+    def workspace_totals(self, start: date, end: date) -> dict[tuple[str, str], int]: ...
+    def token_totals(self, start: date, end: date) -> TokenTotals: ...
+    def tier_usage_days(self, start: date, end: date, tiers: tuple[str, ...] = ...) -> list[tuple[date, str]]: ...
+    def labels(self) -> dict[tuple[str, str], Label]: ...
+    def sync_states(self) -> dict[str, SyncState]: ...
+    def data_range(self, provider: str) -> tuple[date, date] | None: ...
+
+
+def report_today(period: Period) -> date:
+    return period.end if period.includes_partial_today else period.end + timedelta(days=1)
+
+
+def load_report(
+    store: ReportStore,
+    period: Period,
+    *,
+    now: datetime,
+    configured: Sequence[str],
+    budget_usd: Decimal | None,
+) -> Report:
+    """Query the store for `period` and build the report (no network)."""
+    today = report_today(period)
+    states = store.sync_states()
+    providers = sorted(set(KNOWN_PROVIDERS) | set(configured) | set(states))
+    inputs = ReportInputs(
+        daily=store.daily_totals(period.start, period.end),
+        previous_daily=store.daily_totals(period.prev_start, period.prev_end),
+        month_daily=store.daily_totals(today.replace(day=1), today),
+        models=store.model_totals(period.start, period.end),
+        workspaces=store.workspace_totals(period.start, period.end),
+        tokens=store.token_totals(period.start, period.end),
+        tier_days=store.tier_usage_days(period.start, period.end, UNBILLED_TIERS),
+        labels=store.labels(),
+        sync_states=states,
+        data_ranges={p: store.data_range(p) for p in providers},
+        configured=tuple(configured),
+    )
+    return build_report(inputs, period, now=now, budget=budget_usd)
+
+
+def build_report(inputs: ReportInputs, period: Period, *, now: datetime, budget: Decimal | None) -> Report:
+    """The report for `period` from the store's numbers. Pure: no I/O, no clock."""
+    total_nano = sum(inputs.daily.values())
+    previous_nano = sum(inputs.previous_daily.values())
+    total, previous = nano_to_usd(total_nano), nano_to_usd(previous_nano)
+    providers = _provider_lines(inputs)
+    listed = [p.provider for p in providers if p.status != "not_configured"]
+    today = report_today(period)
+    projection, projection_note = _projection(inputs.month_daily, today)
+    tokens = inputs.tokens
+    ratio = None if tokens.input == 0 else (Decimal(tokens.cache_read) / tokens.input).quantize(_RATIO, ROUND_HALF_EVEN)
+
+    notes = _notes(inputs, period, providers, today)
+    if projection_note and (period.name == "month" or (budget is not None and budget > 0)):
+        notes.append(projection_note)
+    parts = {"models": inputs.models.values(), "workspaces": inputs.workspaces.values()}
+    for what, values in parts.items():
+        if sum(values) != total_nano:
+            notes.append(
+                f"Spend by {what} ({_usd_text(sum(values))}) does not add up to the total ({_usd_text(total_nano)}); "
+                "run `aispend sync` to rebuild the stored figures."
+            )
+    return Report(
+        period=period,
+        previous_total=previous,
+        total=total,
+        change_pct=pct_change(total, previous),
+        providers=providers,
+        models=_sorted(
+            (ModelLine(p, m, nano_to_usd(n)) for (p, m), n in inputs.models.items()), lambda m: (m.name, m.provider)
+        ),
+        workspaces=_sorted(
+            (_workspace_line(p, w, n, inputs.labels) for (p, w), n in inputs.workspaces.items()),
+            lambda w: (w.name, w.provider),
+        ),
+        daily=_daily(inputs.daily, period, listed),
+        tokens=tokens,
+        cache_hit_ratio=ratio,
+        notes=notes,
+        month=projection if period.name == "month" else None,
+        budget=_budget(budget, projection),
+        generated_at=now,
+    )
+
+
+_Line = TypeVar("_Line", ModelLine, WorkspaceLine)
+
+
+def _sorted(lines: Iterable[_Line], name: Callable[[_Line], tuple[str, str]]) -> list[_Line]:
+    return sorted(lines, key=lambda line: (-line.total, *name(line)))
+
+
+def _usd_text(nano: int) -> str:
+    return fmt_usd(nano_to_usd(nano))
+
+
+def _has_data(provider: str, inputs: ReportInputs) -> bool:
+    return inputs.data_ranges.get(provider) is not None or any(p == provider for _, p in inputs.daily)
+
+
+def _provider_lines(inputs: ReportInputs) -> list[ProviderLine]:
+    totals: dict[str, int] = defaultdict(int)
+    for (_, provider), nano in inputs.daily.items():
+        totals[provider] += nano
+    names = set(KNOWN_PROVIDERS) | set(inputs.configured) | set(totals) | set(inputs.sync_states)
+    names |= {p for p, r in inputs.data_ranges.items() if r is not None}
+    lines = []
+    for provider in names:
+        state = inputs.sync_states.get(provider)
+        synced = state.last_success_at if state else None
+        total = nano_to_usd(totals.get(provider, 0))
+        if provider not in inputs.configured and not _has_data(provider, inputs):
+            lines.append(ProviderLine(provider, total, "not_configured", synced))
+        elif state is not None and state.status == "error":
+            lines.append(ProviderLine(provider, total, "error", synced, _one_line(state.error or "unknown error")))
+        elif synced is None and not _has_data(provider, inputs):
+            running = state is not None and state.status == "running"
+            reason = "the first sync is still running" if running else "never synced; run `aispend sync`"
+            lines.append(ProviderLine(provider, total, "error", None, reason))
+        else:
+            lines.append(ProviderLine(provider, total, "ok", synced))
+    return sorted(lines, key=lambda line: (-line.total, line.provider))
+
+
+def _one_line(text: str) -> str:
+    """Error text fit for a parenthesis or a status column: one line, no closing period."""
+    return " ".join(text.split()).rstrip(".")
+
+
+def _workspace_line(
+    provider: str, workspace_id: str, nano: int, labels: Mapping[tuple[str, str], Label]
+) -> WorkspaceLine:
+    if workspace_id == NO_WORKSPACE:
+        return WorkspaceLine(provider, None, DEFAULT_WORKSPACE_NAMES.get(provider, "Default"), False, nano_to_usd(nano))
+    label = labels.get((provider, workspace_id))
+    if label is None:
+        return WorkspaceLine(provider, workspace_id, workspace_id, False, nano_to_usd(nano))
+    return WorkspaceLine(provider, workspace_id, label.name or workspace_id, label.archived, nano_to_usd(nano))
+
+
+def _daily(daily: DayProvider, period: Period, providers: Sequence[str]) -> list[DayLine]:
+    lines = []
+    for day in period.dates():
+        by_provider = {p: daily.get((day, p), 0) for p in sorted({*providers, *(p for d, p in daily if d == day)})}
+        lines.append(
+            DayLine(day, nano_to_usd(sum(by_provider.values())), {p: nano_to_usd(n) for p, n in by_provider.items()})
+        )
+    return lines
+
+
+def _notes(inputs: ReportInputs, period: Period, providers: list[ProviderLine], today: date) -> list[str]:
+    notes = []
+    if period.includes_partial_today:
+        notes.append(f"Today ({today.isoformat()}) is partial: it shows the spend reported so far.")
+    for line in sorted(providers, key=lambda p: p.provider):
+        name = provider_name(line.provider)
+        state = inputs.sync_states.get(line.provider)
+        if line.status == "error" and state is not None and state.status == "error":
+            if _has_data(line.provider, inputs):
+                notes.append(f"{name}: the last sync failed ({line.error}); figures may be stale.")
+            else:
+                notes.append(f"{name}: the last sync failed ({line.error}); nothing has been synced yet.")
+        elif line.status == "error" and state is not None and state.status == "running":
+            notes.append(f"{name}: the first sync is still running, so its spend is not shown yet.")
+        elif line.status == "error":
+            notes.append(f"{name} has never been synced, so its spend is not shown; run `aispend sync`.")
+        if line.status != "not_configured" and line.provider not in inputs.configured:
+            key = KEY_VARIABLES.get(line.provider, "its admin key")
+            notes.append(
+                f"{name} has no key configured, so its figures stop at the last sync; set {key} to update them."
+            )
+        span = inputs.data_ranges.get(line.provider)
+        if span is None or line.status == "not_configured":
+            continue
+        first, last = span
+        if period.start < first:
+            notes.append(
+                f"No data before {first.isoformat()} has been synced for {name}; "
+                "this period and the previous one are incomplete."
+            )
+        elif period.prev_start < first:
+            notes.append(
+                f"No data before {first.isoformat()} has been synced for {name}; the previous period is incomplete."
+            )
+        if last < period.end:
+            notes.append(
+                f"No data after {last.isoformat()} has been synced for {name}; "
+                "run `aispend sync` to bring it up to date."
+            )
+    tier = sorted({d for d, p in inputs.tier_days if p == "anthropic" and period.start <= d <= period.end})
+    if tier:
+        notes.append(f"Priority Tier usage on {_date_list(tier)} is not included in Anthropic's cost report.")
+    return notes
+
+
+def _date_list(days: list[date]) -> str:
+    """'2026-11-18', '2026-11-10, 2026-11-14 to 2026-11-16 and 2026-11-18': runs of 3+ days collapse."""
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and day - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    parts: list[str] = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{run[0].isoformat()} to {run[-1].isoformat()}")
+        else:
+            parts += [d.isoformat() for d in run]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _projection(month_daily: DayProvider, today: date) -> tuple[MonthProjection, str | None]:
+    by_day: dict[date, int] = defaultdict(int)
+    for (day, _), nano in month_daily.items():
+        by_day[day] += nano
+    complete = [n for d, n in by_day.items() if d < today]
+    complete_days = today.day - 1
+    spent, today_nano = sum(complete), by_day.get(today, 0)
+    basis = sum(1 for n in complete if n != 0)
+    note = None
+    if basis:
+        rate = int((Decimal(spent) / basis).to_integral_value(ROUND_HALF_EVEN))
+    else:
+        rate = today_nano
+        if today_nano:
+            note = "The month-end projection uses today's partial spend only: no earlier day this month has spend yet."
+    dim = month_days(today)
+    mtd = spent + today_nano
+    projected = max(mtd, spent + rate * (dim - complete_days))
+    projection = MonthProjection(nano_to_usd(mtd), nano_to_usd(projected), dim, nano_to_usd(rate), basis)
+    return projection, note
+
+
+def _budget(budget: Decimal | None, projection: MonthProjection) -> BudgetStatus | None:
+    if budget is None or budget <= 0:
+        return None
+    mtd, projected = projection.month_to_date, projection.projected_total
+    return BudgetStatus(budget, mtd, _pct(mtd, budget), projected, _pct(projected, budget))
+
+
+def _pct(part: Decimal, whole: Decimal) -> Decimal:
+    return (part * 100 / whole).quantize(_PCT, ROUND_HALF_EVEN)
+
+
+# --- contract §4 JSON -------------------------------------------------------------------------------------------
+
+
+def report_to_json(report: Report) -> dict[str, Any]:
+    """The contract §4 object; money and ratios stay Decimal (write it with `dumps_report`)."""
+    p = report.period
+    out: dict[str, Any] = {
+        "period": {
+            "name": p.name,
+            "start": p.start.isoformat(),
+            "end": p.end.isoformat(),
+            "includes_partial_today": p.includes_partial_today,
+        },
+        "previous": {
+            "start": p.prev_start.isoformat(),
+            "end": p.prev_end.isoformat(),
+            "total_usd": report.previous_total,
+        },
+        "total_usd": report.total,
+        "change_pct": _tidy(report.change_pct),
+        "providers": [_provider_json(line) for line in report.providers],
+        "models": [{"provider": m.provider, "model": m.name, "total_usd": m.total} for m in report.models],
+        "workspaces": [
+            {"provider": w.provider, "id": w.id, "name": w.name, "total_usd": w.total} for w in report.workspaces
+        ],
+        "daily": [
+            {"date": d.date.isoformat(), "total_usd": d.total, "by_provider": dict(d.by_provider)} for d in report.daily
+        ],
+        "tokens": {
+            "input": report.tokens.input,
+            "output": report.tokens.output,
+            "cache_read": report.tokens.cache_read,
+            "cache_write": report.tokens.cache_write,
+        },
+        "cache_hit_ratio": _tidy(report.cache_hit_ratio),
+        "notes": list(report.notes),
+    }
+    if report.month is not None:
+        m = report.month
+        out["month"] = {
+            "month_to_date_usd": m.month_to_date,
+            "projected_usd": m.projected_total,
+            "burn_rate_per_day_usd": m.burn_rate_per_day,
+            "days_in_month": m.days_in_month,
+            "basis_days": m.basis_days,
+        }
+    if report.budget is not None:
+        b = report.budget
+        out["budget"] = {
+            "monthly_budget_usd": b.monthly_budget,
+            "month_to_date_usd": b.month_to_date,
+            "pct_used": _tidy(b.pct_used),
+            "projected_usd": b.projected_total,
+            "projected_pct": _tidy(b.projected_pct),
+        }
+    return out
+
+
+def _tidy(value: Decimal | None) -> Decimal | None:
+    """34.50 -> 34.5 and 0.8100 -> 0.81, as the contract shows them (the same numbers)."""
+    return None if value is None else value.normalize() if value else Decimal(0)
+
+
+def _provider_json(line: ProviderLine) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "provider": line.provider,
+        "total_usd": line.total,
+        "status": line.status,
+        "last_synced_at": line.last_synced_at,
+    }
+    if line.status == "error":
+        out["error"] = line.error
+    return out
+
+
+def dumps_report(report: Report, indent: int | None = 2) -> str:
+    return dumps_json(report_to_json(report), indent)
+
+
+def dumps_json(value: Any, indent: int | None = 2) -> str:
+    """JSON text in which Decimals are written as exact numbers (json.dumps would need floats).
+
+    Read it back exactly with `json.loads(text, parse_float=Decimal)`.
+    """
+
+    def encode(item: Any, level: int) -> str:
+        if isinstance(item, Decimal):
+            if not item.is_finite():
+                raise ValueError(f"not a finite amount: {item}")
+            return format(item, "f")
+        if isinstance(item, dict):
+            pairs = [f"{json.dumps(str(k))}: {encode(v, level + 1)}" for k, v in item.items()]
+            return _join(pairs, "{", "}", level)
+        if isinstance(item, list | tuple):
+            return _join([encode(v, level + 1) for v in item], "[", "]", level)
+        return json.dumps(item)
+
+    def _join(parts: list[str], start: str, end: str, level: int) -> str:
+        if not parts:
+            return start + end
+        if indent is None:
+            return start + ", ".join(parts) + end
+        pad, inner = " " * (indent * level), " " * (indent * (level + 1))
+        return start + "\n" + ",\n".join(inner + part for part in parts) + "\n" + pad + end
+
+    return encode(value, 0)

@@ -1,0 +1,291 @@
+"""The OpenAI Admin API surface: /v1/organization/{costs, usage/*, projects}.
+
+Shapes follow the documented responses and the live quirks: `amount.value` is a float with noise and
+sometimes a numeric string, org-level cost has project_id null, cost buckets snap the start down to UTC
+midnight while completions usage starts its first bucket at the raw start_time, `limit` counts buckets,
+and errors use {"error":{"message","type","param","code"}}.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bot.money import parse_decimal
+from bot.simulator.openai_data import CostRow, UsageRow
+from bot.simulator.org import Org
+from bot.simulator.paging import (
+    DAY,
+    Bucket,
+    ParamError,
+    PageState,
+    Query,
+    midnight,
+    page_window,
+    parse_bool,
+    parse_limit,
+    parse_unix,
+    plan,
+    single,
+    unix,
+    values,
+)
+from bot.simulator.wire import RecordedRequest, Response
+
+OPENAI_KEY = "sk-admin-simulator-key"
+RESTRICTED_KEY = "sk-admin-restricted-noorg"
+PREFIX = "/v1/organization"
+_SCOPE_HINT = (
+    " Check that you have the correct role in your organization (Reader, Writer, Owner) and project"
+    " (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes."
+)
+COST_GROUPS = frozenset({"project_id", "line_item", "api_key_id", "user_id", "api_source"})
+COMPLETION_GROUPS = frozenset({"project_id", "user_id", "api_key_id", "model", "batch", "service_tier", "api_source"})
+OTHER_USAGE = frozenset(
+    {"embeddings", "moderations", "images", "audio_speeches", "audio_transcriptions", "vector_stores"}
+    | {"code_interpreter_sessions", "file_search_calls", "web_search_calls"}
+)
+_DAY_SECONDS = 86_400
+
+
+def error(
+    req: RecordedRequest, status: int, message: str, *, code: str | None = None, param: str | None = None
+) -> Response:
+    kind = "server_error" if status >= 500 else "requests" if status == 429 else "invalid_request_error"
+    if status == 429 and code is None:
+        code = "rate_limit_exceeded"
+    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+    return Response(status, body, {"x-request-id": "req_" + req.request_id()})
+
+
+def _ok(req: RecordedRequest, payload: Any) -> Response:
+    return Response(200, payload, {"x-request-id": "req_" + req.request_id()})
+
+
+def authenticate(req: RecordedRequest) -> Response | None:
+    scheme, _, key = req.headers.get("authorization", "").partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key:
+        message = (
+            "You didn't provide an API key. You need to provide your API key in an Authorization header using"
+            " Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+        )
+        return error(req, 401, message)
+    if key == RESTRICTED_KEY:
+        if req.path.startswith(PREFIX + "/projects"):
+            return error(req, 403, "You have insufficient permissions for this operation. Missing scopes: api.management.read." + _SCOPE_HINT)
+        return None
+    if key.startswith("sk-proj-"):
+        return error(req, 401, "You have insufficient permissions for this operation. Missing scopes: api.usage.read." + _SCOPE_HINT)
+    if key != OPENAI_KEY:
+        message = "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
+        return error(req, 401, message, code="invalid_api_key")
+    return None
+
+
+def handle(req: RecordedRequest, org: Org) -> Response:
+    denied = authenticate(req)
+    if denied is not None:
+        return denied
+    if req.method != "GET":
+        return error(req, 405, f"Method {req.method} not allowed for {req.path}")
+    route = req.path.removeprefix(PREFIX)
+    try:
+        if route == "/costs":
+            return costs(req, org)
+        if route == "/usage/completions":
+            return completions(req, org)
+        if route.startswith("/usage/") and route.removeprefix("/usage/") in OTHER_USAGE:
+            return other_usage(req, org)
+        if route == "/projects":
+            return list_projects(req, org)
+        if route.startswith("/projects/") and route.count("/") == 2:
+            return get_project(req, org, route.rsplit("/", 1)[1])
+    except ParamError as exc:
+        return error(req, 400, exc.message, param=exc.param, code="invalid_value")
+    return error(req, 404, f"Invalid URL (GET {req.path})")
+
+
+def _window(req: RecordedRequest, org: Org, cap: int, *, clip: bool) -> tuple[list[Bucket], str | None, PageState]:
+    query = req.query
+    start = parse_unix(single(query, "start_time"), "start_time")
+    raw_end = single(query, "end_time")
+    end = parse_unix(raw_end, "end_time") if raw_end else midnight(org.today + DAY)
+    width = single(query, "bucket_width") or "1d"
+    if width != "1d":
+        raise ParamError(f"Invalid value for 'bucket_width': the simulator serves '1d' only, got {width!r}.", "bucket_width")
+    limit = parse_limit(query, 7, cap, "buckets")
+    return page_window(query, plan(start, end, clip=clip, end_name="end_time"), limit)
+
+
+def _groups(query: Query, allowed: frozenset[str]) -> set[str]:
+    groups = set(values(query, "group_by"))
+    unknown = sorted(groups - allowed)
+    if unknown:
+        raise ParamError(f"Invalid value for 'group_by': {unknown[0]!r} is not supported here.", "group_by")
+    return groups
+
+
+def _page(req: RecordedRequest, buckets: list[dict[str, Any]], next_page: str | None, state: PageState) -> Response:
+    response = _ok(req, {"object": "page", "data": buckets, "has_more": next_page is not None, "next_page": next_page})
+    response.page = state
+    return response
+
+
+def _bucket(bucket: Bucket, results: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"object": "bucket", "start_time": unix(bucket.start), "end_time": unix(bucket.end), "results": results}
+
+
+def costs(req: RecordedRequest, org: Org) -> Response:
+    query = req.query
+    groups = _groups(query, COST_GROUPS)
+    project_ids, line_items = set(values(query, "project_ids")), set(values(query, "line_items"))
+    buckets, next_page, state = _window(req, org, 180, clip=False)
+    data = []
+    for bucket in buckets:
+        rows = [
+            r
+            for r in org.openai_day(bucket.day).costs
+            if (not project_ids or r.project_id in project_ids) and (not line_items or r.line_item in line_items)
+        ]
+        data.append(_bucket(bucket, _cost_results(rows, groups, org.openai_org_id)))
+    return _page(req, data, next_page, state)
+
+
+def _cost_results(rows: list[CostRow], groups: set[str], org_id: str) -> list[dict[str, Any]]:
+    by_item, by_project = "line_item" in groups, "project_id" in groups
+    merged: dict[tuple[str | None, str | None], list[CostRow]] = {}
+    for row in rows:
+        merged.setdefault((row.line_item if by_item else None, row.project_id if by_project else None), []).append(row)
+    results = []
+    for (item, project), members in merged.items():
+        # one member: the value exactly as generated; several: their exact sum, sent as the API would, a float
+        value = members[0].value if len(members) == 1 else float(sum(parse_decimal(m.value) for m in members))
+        quantity = sum(m.quantity or 0 for m in members) if by_item and members[0].quantity is not None else None
+        results.append(
+            {
+                "object": "organization.costs.result",
+                "amount": {"value": value, "currency": "usd"},
+                "line_item": item,
+                "project_id": project,
+                "api_key_id": None,
+                "quantity": quantity,
+                "quantity_unit": members[0].quantity_unit if by_item else None,
+                "organization_id": org_id,
+            }
+        )
+    return results
+
+
+def completions(req: RecordedRequest, org: Org) -> Response:
+    query = req.query
+    groups = _groups(query, COMPLETION_GROUPS)
+    project_ids, models = set(values(query, "project_ids")), set(values(query, "models"))
+    batch_filter = single(query, "batch")
+    buckets, next_page, state = _window(req, org, 31, clip=True)
+    data = []
+    for bucket in buckets:
+        rows = [
+            r
+            for r in org.openai_day(bucket.day).usage
+            if (not project_ids or r.project_id in project_ids)
+            and (not models or r.model in models)
+            and (batch_filter is None or r.batch == parse_bool(query, "batch"))
+        ]
+        data.append(_bucket(bucket, _usage_results(rows, groups, bucket.covered_seconds)))
+    return _page(req, data, next_page, state)
+
+
+def _usage_results(rows: list[UsageRow], groups: set[str], covered: int) -> list[dict[str, Any]]:
+    dims = ("project_id", "model", "batch", "service_tier")
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    for row in rows:
+        key = tuple(getattr(row, d) if d in groups else None for d in dims)
+        counts = (row.input_tokens, row.input_cached_tokens, row.output_tokens, row.num_model_requests)
+        total = sums.setdefault(key, [0, 0, 0, 0])
+        for i, count in enumerate(counts):
+            # a bucket that covers part of the day (a raw start_time) gets that share of the day's usage
+            total[i] += count if covered == _DAY_SECONDS else count * covered // _DAY_SECONDS
+    results = []
+    for (project_id, model, batch, tier), (input_tokens, cached, output, requests) in sums.items():
+        uncached = input_tokens - cached
+        results.append(
+            {
+                "object": "organization.usage.completions.result",
+                "input_tokens": input_tokens,
+                "output_tokens": output,
+                "input_cached_tokens": cached,
+                "input_cache_write_tokens": 0,
+                "input_uncached_tokens": uncached,
+                "input_text_tokens": uncached,
+                "input_audio_tokens": 0,
+                "input_image_tokens": 0,
+                "input_cached_text_tokens": cached,
+                "input_cached_audio_tokens": 0,
+                "input_cached_image_tokens": 0,
+                "output_text_tokens": output,
+                "output_audio_tokens": 0,
+                "output_image_tokens": 0,
+                "num_model_requests": requests,
+                "project_id": project_id,
+                "user_id": None,
+                "api_key_id": None,
+                "model": model,
+                "batch": batch,
+                "service_tier": tier,
+            }
+        )
+    return results
+
+
+def other_usage(req: RecordedRequest, org: Org) -> Response:
+    """Usage families aispend does not read: valid pages of empty buckets."""
+    buckets, next_page, state = _window(req, org, 31, clip=True)
+    return _page(req, [_bucket(b, []) for b in buckets], next_page, state)
+
+
+def project_object(project_id: str, name: str, created_at: int, archived_at: int | None) -> dict[str, Any]:
+    return {
+        "id": project_id,
+        "object": "organization.project",
+        "name": name,
+        "created_at": created_at,
+        "archived_at": archived_at,
+        "status": "archived" if archived_at is not None else "active",
+    }
+
+
+def list_projects(req: RecordedRequest, org: Org) -> Response:
+    query = req.query
+    limit = parse_limit(query, 20, 100, "projects")
+    listed = [p for p in org.listed_projects() if parse_bool(query, "include_archived") or p.archived_at is None]
+    start = 0
+    after = single(query, "after")
+    if after is not None:
+        ids = [p.id for p in listed]
+        if after not in ids:
+            raise ParamError(f"Invalid value for 'after': no project {after!r}.", "after")
+        start = ids.index(after) + 1
+    page = listed[start : start + limit]
+    data = [project_object(p.id or "", p.name, p.created_at, p.archived_at) for p in page]
+    return _ok(
+        req,
+        {
+            "object": "list",
+            "data": data,
+            "first_id": data[0]["id"] if data else None,
+            "last_id": data[-1]["id"] if data else None,
+            "has_more": start + limit < len(listed),
+        },
+    )
+
+
+def get_project(req: RecordedRequest, org: Org, project_id: str) -> Response:
+    for p in org.listed_projects():
+        if p.id == project_id:
+            return _ok(req, project_object(project_id, p.name, p.created_at, p.archived_at))
+    return error(req, 404, f"No such project: {project_id}", code="not_found")
+
+
+def exact_value(value: float | str) -> Decimal:
+    return parse_decimal(value)

@@ -1,0 +1,129 @@
+"""The synthetic organization as the server and the tests see it: days of rows, labels, revisions, truth.
+
+Every day is computed from a hash of (seed, provider, day, workspace, model, item), so any stretch of history
+can be served without stored state; computed days are cached (keyed on day and revision factor). Revisions
+are the one piece of mutable state, and `expected_cost_nano` reads the same rows the server serves.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+
+from bot.money import cents_to_nano
+from bot.simulator.anthropic_data import AnthropicDay, anthropic_day
+from bot.simulator.catalog import PRIORITY_OFFSET, SPIKE_OFFSET, Project, Workspace, b62, demo_projects, demo_workspaces
+from bot.simulator.openai_data import OpenAIDay, openai_day
+from bot.simulator.scale import scale_projects, scale_workspaces
+
+PROVIDERS = ("anthropic", "openai")
+_ONE = Decimal(1)
+
+
+class WorkspaceInfo(NamedTuple):
+    id: str | None  # None only for the Anthropic Default Workspace
+    name: str
+    archived: bool
+
+
+class Org:
+    """A deterministic organization on both providers for a given seed and `today`."""
+
+    def __init__(
+        self, today: date, *, seed: int = 0, n_workspaces: int | None = None, n_models: int | None = None
+    ) -> None:
+        self.today = today
+        self.seed = seed
+        if n_workspaces is None and n_models is None:
+            self.anthropic_workspaces = demo_workspaces(today, seed)
+            self.openai_projects = demo_projects(today, seed)
+        else:
+            n_ws = max(1, n_workspaces or 4)
+            n_mod = max(1, n_models or 3)
+            self.anthropic_workspaces = scale_workspaces(today, seed, n_ws, n_mod)
+            self.openai_projects = scale_projects(today, seed, n_ws, n_mod)
+        self.spike_start = today - timedelta(days=SPIKE_OFFSET)  # the new spender's first day
+        self.priority_day = today - timedelta(days=PRIORITY_OFFSET)  # Priority Tier usage in one workspace
+        self.anthropic_org_id = _uuid(b62(seed, 32, "anthropic-org"))
+        self.anthropic_org_name = "Acme Robotics (simulated)"
+        self.openai_org_id = "org-" + b62(seed, 24, "openai-org")
+        self._revisions: dict[tuple[str, date], Decimal] = {}
+        self._lock = threading.Lock()
+        self._anthropic = functools.lru_cache(maxsize=4096)(self._compute_anthropic)
+        self._openai = functools.lru_cache(maxsize=4096)(self._compute_openai)
+
+    # --- labels -------------------------------------------------------------------------------------------
+
+    def workspaces(self, provider: str) -> list[WorkspaceInfo]:
+        """Anthropic: (id, name, archived) for every workspace, Default first with id None.
+        OpenAI: every project (org-level cost has no project and is not listed)."""
+        _check(provider)
+        if provider == "anthropic":
+            return [WorkspaceInfo(w.id, w.name, w.archived_at is not None) for w in self.anthropic_workspaces]
+        return [
+            WorkspaceInfo(p.id, p.name, p.archived_at is not None) for p in self.openai_projects if p.id is not None
+        ]
+
+    def listed_workspaces(self) -> list[Workspace]:
+        return [w for w in self.anthropic_workspaces if w.id is not None]
+
+    def listed_projects(self) -> list[Project]:
+        return [p for p in self.openai_projects if p.id is not None]
+
+    # --- revisions ----------------------------------------------------------------------------------------
+
+    def revise(self, provider: str, day: date, factor: Decimal) -> None:
+        """From now on `day` is served with every token count (and so every amount) scaled by `factor`
+        relative to the original; a later call for the same day replaces the earlier factor."""
+        _check(provider)
+        with self._lock:
+            self._revisions[(provider, day)] = Decimal(factor)
+
+    def factor(self, provider: str, day: date) -> Decimal:
+        with self._lock:
+            return self._revisions.get((provider, day), _ONE)
+
+    # --- days ---------------------------------------------------------------------------------------------
+
+    def anthropic_day(self, day: date) -> AnthropicDay:
+        return self._anthropic(day, self.factor("anthropic", day))
+
+    def openai_day(self, day: date) -> OpenAIDay:
+        return self._openai(day, self.factor("openai", day))
+
+    def _compute_anthropic(self, day: date, factor: Decimal) -> AnthropicDay:
+        return anthropic_day(self.anthropic_workspaces, self.seed, self.today, day, factor)
+
+    def _compute_openai(self, day: date, factor: Decimal) -> OpenAIDay:
+        return openai_day(self.openai_projects, self.seed, self.today, day, factor)
+
+    # --- the reconciliation reference ---------------------------------------------------------------------
+
+    def daily_cost_nano(self, provider: str, day: date) -> int:
+        """Exact sum of the amounts served for one UTC day (cost report grouped at its finest grain)."""
+        _check(provider)
+        if provider == "anthropic":
+            return sum(cents_to_nano(Decimal(row.amount)) for row in self.anthropic_day(day).costs)
+        return sum(row.nano for row in self.openai_day(day).costs)
+
+    def expected_cost_nano(self, provider: str, start: date, end_excl: date) -> int:
+        """Exact sum of every amount the server serves for the UTC days [start, end_excl), revisions included."""
+        total = 0
+        day = start
+        while day < end_excl:
+            total += self.daily_cost_nano(provider, day)
+            day += timedelta(days=1)
+        return total
+
+
+def _check(provider: str) -> None:
+    if provider not in PROVIDERS:
+        raise ValueError(f"unknown provider {provider!r}: use 'anthropic' or 'openai'")
+
+
+def _uuid(chars: str) -> str:
+    hexed = "".join(f"{ord(c) % 16:x}" for c in chars)
+    return f"{hexed[:8]}-{hexed[8:12]}-4{hexed[13:16]}-a{hexed[17:20]}-{hexed[20:32]}"

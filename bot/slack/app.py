@@ -1,0 +1,108 @@
+"""The Bolt `App` factory: wiring, token handling and the pools. The `/aispend` listener lives in listener.py.
+
+Nothing here touches the network: the App authorizes every request with the bot token it was given (an
+`AuthorizeResult`), so building it makes no `auth.test` call and works offline. Two thread pools keep acks
+fast: Bolt's listener pool only parses, checks access and acks; the answer is computed in the work pool, so a
+slow request (a `sync`, a big report) never holds a thread that another command needs to ack within 3 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+
+from slack_bolt import Ack, App
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped, warning_token_skipped
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.slack.commands import COMMAND
+from bot.slack.listener import CommandListener, SpendStore
+
+Registrar = Callable[[App], None]
+LISTENER_WORKERS = 32
+WORK_WORKERS = 16
+bolt_log = logging.getLogger("bot.slack.bolt")
+
+
+class Pools:
+    """Bolt's listener pool (ack only) and the pool that computes and sends answers."""
+
+    def __init__(self, listeners: int = LISTENER_WORKERS, work: int = WORK_WORKERS) -> None:
+        self.listeners = ThreadPoolExecutor(max_workers=listeners, thread_name_prefix="aispend-listener")
+        self.work = ThreadPoolExecutor(max_workers=work, thread_name_prefix="aispend-work")
+
+    def shutdown(self) -> None:
+        """Let the answers in progress finish; drop what has not started."""
+        self.listeners.shutdown(wait=True, cancel_futures=True)
+        self.work.shutdown(wait=True, cancel_futures=True)
+
+
+class _DropTokenWarnings(logging.Filter):
+    # Bolt warns that `token`/SLACK_BOT_TOKEN "will be ignored" whenever a client or `authorize` is given; here
+    # the token is used, through `authorize`, so the warning would only mislead whoever reads the log.
+    _TEXTS = frozenset({warning_client_prioritized_and_token_skipped(), warning_token_skipped()})
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() not in self._TEXTS
+
+
+bolt_log.addFilter(_DropTokenWarnings())
+
+
+def create_app(
+    *,
+    client: WebClient,
+    store: SpendStore,
+    settings: Settings,
+    signing_secret: str | None,
+    now: Callable[[], datetime],
+    sync_now: Callable[[], str] | None = None,
+    registrars: Sequence[Registrar] = (),
+    pools: Pools | None = None,
+) -> App:
+    """The App, with `/aispend`, then each registrar's listeners, then a catch-all that acks unknown actions.
+
+    `signing_secret` is required for HTTP mode (None is only right for Socket Mode, where Slack does not sign);
+    `now` is the clock (UTC-aware); `sync_now` runs a provider sync and returns a one-line summary.
+    """
+    pools = pools or Pools()
+    token = client.token
+    if not token:
+        raise ValueError("create_app needs a WebClient that holds the bot token")
+    # Bolt would otherwise read SLACK_SIGNING_SECRET from os.environ; only the CLI reads the environment.
+    app = App(
+        name="aispend",
+        logger=bolt_log,
+        client=client,
+        signing_secret=signing_secret or "",
+        authorize=_authorize_with(token),
+        listener_executor=pools.listeners,
+        raise_error_for_unhandled_request=False,
+    )
+    listener = CommandListener(store=store, settings=settings, now=now, sync_now=sync_now, work=pools.work)
+    app.command(COMMAND)(listener.on_command)
+    for register in registrars:
+        register(app)
+    # Last, so the registrars' own action ids match first. Unknown clicks (link buttons, stale messages) are
+    # acked so Slack shows no warning icon, and ignored.
+    app.action(re.compile(".*"))(_ack_and_ignore)
+    return app
+
+
+def _authorize_with(token: str) -> Callable[..., AuthorizeResult]:
+    def authorize(enterprise_id: str | None, team_id: str | None, user_id: str | None) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token)
+
+    return authorize
+
+
+def _ack_and_ignore(ack: Ack, body: dict[str, object]) -> None:
+    ack()
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else {}
+    bolt_log.debug("ignored an action nobody handles: %s", first.get("action_id") if isinstance(first, dict) else None)

@@ -1,0 +1,308 @@
+"""Report → Block Kit message (blocks + `text` fallback). Pure: no Slack calls, no clock, no store.
+
+The blocks show the same facts as `render_text`, with its helpers (sparkline, bar, ago, change_text...), laid
+out for Slack: header, total and change, providers, top models and workspaces with bars, the daily sparkline,
+month projection and budget, freshness and notes. Every string we did not write is mrkdwn-escaped, and
+`fit_blocks` enforces Slack's limits so a large organization can never make Slack reject the reply.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from bot.money import fmt_usd
+from bot.render_text import TOP_N, ago, bar, change_text, compare_label, fmt_count, period_title, sparkline
+from bot.report import KEY_VARIABLES, BudgetStatus, ModelLine, ProviderLine, Report, WorkspaceLine, provider_name
+from bot.slack.mrkdwn import escape
+
+Block = dict[str, Any]
+View = Literal["summary", "models", "workspaces"]
+
+# Slack's documented limits (docs.slack.dev/reference/block-kit/blocks) and the undocumented aggregate one.
+MAX_BLOCKS = 50
+MAX_HEADER = 150
+MAX_SECTION_TEXT = 3000
+MAX_FIELDS = 10
+MAX_FIELD_TEXT = 2000
+MAX_CONTEXT_ELEMENTS = 10
+MAX_CONTEXT_TEXT = 2000
+# `msg_blocks_too_long` appears around 13k characters of blocks (bolt-js #2509); stay well under it
+MAX_BLOCKS_JSON = 12_000
+MAX_FALLBACK = 3000
+LIST_ROWS = 20  # rows in the full `models` / `workspaces` views
+NAME_WIDTH = 38
+SPARK_POINTS = 62  # longer periods are shown in buckets of several days
+CUT_NOTE = "Some details were cut to fit in a Slack message: run `aispend report` on the server for all of it."
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    text: str  # the notification / screen-reader fallback, with the same key facts as the blocks
+    blocks: list[Block]
+
+
+def report_message(report: Report, now: datetime, view: View = "summary") -> Message:
+    p = report.period
+    title = period_title(p)
+    if view != "summary":
+        title = title.replace("AI spend", "AI spend by model" if view == "models" else "AI spend by workspace", 1)
+    blocks: list[Block] = [header(title), section(_total_line(report))]
+    blocks += [section(w) for w in _sync_warnings(report.providers, now)]
+    if view == "summary":
+        blocks.append(fields([_provider_field(line, report.total, now) for line in report.providers]))
+        for name, items in (("Top models", report.models), ("Top workspaces and projects", report.workspaces)):
+            if items:
+                blocks.append(section(f"*{name}*\n" + _table(items, TOP_N)))
+        if len(report.daily) > 1:
+            blocks.append(section(_daily(report)))
+        if report.month is not None:
+            m = report.month
+            basis = f"{m.basis_days} days with spend" if m.basis_days else "today so far"
+            blocks.append(
+                section(
+                    f"*Month to date* {fmt_usd(m.month_to_date)} · *projected month end* {fmt_usd(m.projected_total)}"
+                    f" (at {fmt_usd(m.burn_rate_per_day)}/day, from {basis})"
+                )
+            )
+        if report.budget is not None:
+            blocks.append(section(_budget_text(report.budget)))
+    else:
+        lines: Sequence[ModelLine | WorkspaceLine] = report.models if view == "models" else report.workspaces
+        what = "model" if view == "models" else "workspace or project"
+        blocks.append(section(_table(lines, LIST_ROWS) if lines else f"No spend by {what} in this period."))
+    blocks.append(context(_freshness(report, now)))
+    notes = _other_notes(report)
+    if notes:
+        blocks.append(context("\n".join(f"• {escape(n)}" for n in notes)))
+    return Message(_fallback(report, now, view), fit_blocks(blocks))
+
+
+def budget_message(report: Report, now: datetime, source: str | None) -> Message:
+    """`/aispend budget`: month to date against the budget; `report` is for the `month` period."""
+    month = f"{report.period.end:%B %Y}"
+    blocks: list[Block] = [header(f"AI spend budget, {month}")]
+    blocks += [section(w) for w in _sync_warnings(report.providers, now)]
+    if report.budget is None:
+        mtd = report.month.month_to_date if report.month else report.total
+        text = (
+            f"No monthly budget is set. Month to date: *{fmt_usd(mtd)}*.\n"
+            "An admin can set one with `/aispend budget set 500`, or set AISPEND_MONTHLY_BUDGET_USD."
+        )
+        fallback = f"{month}: no monthly budget is set; month to date {fmt_usd(mtd)}."
+    else:
+        text = _budget_text(report.budget) + (f"\n_{escape(source)}_" if source else "")
+        fallback = f"{month}: " + _budget_fallback(report.budget)
+    blocks += [section(text), context(_freshness(report, now))]
+    return Message(fallback, fit_blocks(blocks))
+
+
+# --- pieces -------------------------------------------------------------------------------------------------
+
+
+def _total_line(report: Report) -> str:
+    change = change_text(report.change_pct, report.previous_total, report.total)
+    diff = report.total - report.previous_total
+    delta = f" ({'+' if diff >= 0 else ''}{fmt_usd(diff)})" if report.previous_total and diff else ""
+    return (
+        f"*{fmt_usd(report.total)}*   {change}{delta} vs {compare_label(report.period)}"
+        f" ({fmt_usd(report.previous_total)})"
+    )
+
+
+def _provider_field(line: ProviderLine, total: Decimal, now: datetime) -> str:
+    name = f"*{escape(provider_name(line.provider))}*"
+    if line.status == "not_configured":
+        return f"{name}\nnot configured (set {KEY_VARIABLES.get(line.provider, 'its admin key')})"
+    share = f" ({line.total * 100 / total:.0f}%)" if total > 0 else ""
+    status = ":warning: last sync failed" if line.status == "error" else f"synced {ago(line.last_synced_at, now)}"
+    return f"{name}\n{fmt_usd(line.total)}{share} · {status}"
+
+
+def _sync_failed_note(line: ProviderLine) -> str:
+    # the report's own wording, so the same fact is not repeated among the notes
+    return f"{provider_name(line.provider)}: the last sync failed ({line.error}); figures may be stale."
+
+
+def _sync_warnings(providers: Sequence[ProviderLine], now: datetime) -> list[str]:
+    out = []
+    for line in providers:
+        if line.status == "error":
+            last = "never" if line.last_synced_at is None else ago(line.last_synced_at, now)
+            out.append(
+                f":warning: *{escape(provider_name(line.provider))}*: {escape(line.error or 'sync failed')}."
+                f" Figures may be stale (last good sync: {last}); check the bot's log or run `aispend doctor`."
+            )
+    return out
+
+
+def _other_notes(report: Report) -> list[str]:
+    shown = {_sync_failed_note(line) for line in report.providers if line.status == "error"}
+    return [n for n in report.notes if n not in shown]
+
+
+def _table(items: Sequence[ModelLine | WorkspaceLine], rows: int) -> str:
+    shown, rest = items[:rows], items[rows:]
+    top = max((i.total for i in shown), default=Decimal(0))
+    lines = [(_label(i), fmt_usd(i.total), bar(i.total, top)) for i in shown]
+    if rest:
+        lines.append((f"… {len(rest)} more", fmt_usd(sum((i.total for i in rest), Decimal(0))), ""))
+    name_w = max(len(a) for a, _, _ in lines)
+    money_w = max(len(b) for _, b, _ in lines)
+    body = "\n".join(f"{a.ljust(name_w)}  {b.rjust(money_w)}  {c}".rstrip() for a, b, c in lines)
+    return f"```{escape(body)}```"
+
+
+def _label(item: ModelLine | WorkspaceLine) -> str:
+    archived = " (archived)" if isinstance(item, WorkspaceLine) and item.archived else ""
+    name = item.name + archived
+    if len(name) > NAME_WIDTH:
+        name = name[: NAME_WIDTH - 1] + "…"
+    return f"{name} · {provider_name(item.provider)}"
+
+
+def _daily(report: Report) -> str:
+    days = report.daily
+    totals = [d.total for d in days]
+    size = math.ceil(len(totals) / SPARK_POINTS)
+    points = [sum(totals[i : i + size], Decimal(0)) for i in range(0, len(totals), size)]
+    unit = "" if size == 1 else f" (each mark is {size} days)"
+    low = min(days, key=lambda d: d.total)
+    high = max(days, key=lambda d: d.total)
+    return (
+        f"*Daily*{unit}  `{sparkline(points)}`\n"
+        f"low {fmt_usd(low.total)} on {_day(low.date)}, high {fmt_usd(high.total)} on {_day(high.date)}"
+    )
+
+
+def _day(day: date) -> str:
+    return f"{day:%a %b} {day.day}"
+
+
+def _budget_text(b: BudgetStatus) -> str:
+    used = min(b.pct_used, Decimal(100))
+    meter = bar(used, Decimal(100)).ljust(10, "·")
+    warn = (
+        "  :rotating_light: over budget"
+        if b.pct_used >= 100
+        else "  :warning: on track to go over"
+        if b.projected_pct > 100
+        else ""
+    )
+    return (
+        f"*Budget* `{meter}` {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} this month"
+        f" ({b.pct_used:.1f}%); projected {fmt_usd(b.projected_total)} ({b.projected_pct:.1f}%){warn}"
+    )
+
+
+def _budget_fallback(b: BudgetStatus) -> str:
+    return (
+        f"budget {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} used ({b.pct_used:.1f}%),"
+        f" projected {fmt_usd(b.projected_total)} ({b.projected_pct:.1f}%)"
+    )
+
+
+def _freshness(report: Report, now: datetime) -> str:
+    parts = []
+    for line in report.providers:
+        if line.status != "not_configured":
+            parts.append(f"{escape(provider_name(line.provider))} synced {ago(line.last_synced_at, now)}")
+    t = report.tokens
+    ratio = "" if report.cache_hit_ratio is None else f", cache hit {report.cache_hit_ratio * 100:.0f}%"
+    parts.append(f"{fmt_count(t.input)} input / {fmt_count(t.output)} output tokens{ratio}")
+    return " · ".join(parts)
+
+
+def _fallback(report: Report, now: datetime, view: View) -> str:
+    p = report.period
+    change = change_text(report.change_pct, report.previous_total, report.total)
+    previous = fmt_usd(report.previous_total)
+    parts = [f"{period_title(p)}: {fmt_usd(report.total)}, {change} vs {compare_label(p)} ({previous})."]
+    providers = [line for line in report.providers if line.status != "not_configured"]
+    if providers:
+        parts.append(", ".join(f"{provider_name(x.provider)} {fmt_usd(x.total)}" for x in providers) + ".")
+    if view in ("summary", "models") and report.models:
+        top = report.models[0]
+        parts.append(f"Top model: {top.name} {fmt_usd(top.total)}.")
+    if view in ("summary", "workspaces") and report.workspaces:
+        top_w = report.workspaces[0]
+        parts.append(f"Top workspace: {top_w.name} {fmt_usd(top_w.total)}.")
+    if report.month is not None and view == "summary":
+        parts.append(f"Projected month end {fmt_usd(report.month.projected_total)}.")
+    if report.budget is not None and view == "summary":
+        parts.append(_budget_fallback(report.budget).capitalize() + ".")
+    for line in report.providers:
+        if line.status == "error":
+            parts.append(f"⚠ {provider_name(line.provider)}: last sync failed ({line.error}).")
+    return truncate(escape(" ".join(parts)), MAX_FALLBACK)
+
+
+# --- block constructors and limit guards --------------------------------------------------------------------------
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, MAX_HEADER), "emoji": True}}
+
+
+def section(mrkdwn: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate_mrkdwn(mrkdwn, MAX_SECTION_TEXT)}}
+
+
+def fields(items: Sequence[str]) -> Block:
+    """A section of short mrkdwn fields (two columns); beyond Slack's 10 the rest are dropped with a mark."""
+    texts = list(items)
+    if len(texts) > MAX_FIELDS:
+        texts = [*texts[: MAX_FIELDS - 1], f"… and {len(texts) - MAX_FIELDS + 1} more"]
+    return {
+        "type": "section",
+        "fields": [{"type": "mrkdwn", "text": truncate_mrkdwn(t, MAX_FIELD_TEXT)} for t in texts],
+    }
+
+
+def context(*texts: str) -> Block:
+    return {
+        "type": "context",
+        "elements": [
+            {"type": "mrkdwn", "text": truncate_mrkdwn(t, MAX_CONTEXT_TEXT)} for t in texts[:MAX_CONTEXT_ELEMENTS]
+        ],
+    }
+
+
+def truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def truncate_mrkdwn(text: str, limit: int) -> str:
+    """Cut to `limit` characters without leaving a code block open or half an escape such as `&am`."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 4]  # room for "…" and a closing ```
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + ("…```" if cut.count("```") % 2 else "…")
+
+
+def fit_blocks(blocks: Sequence[Block]) -> list[Block]:
+    """At most MAX_BLOCKS blocks and MAX_BLOCKS_JSON characters; blocks are dropped from the end, with a note."""
+    out = list(blocks)
+    if len(out) <= MAX_BLOCKS and _size(out) <= MAX_BLOCKS_JSON:
+        return out
+    note = context(CUT_NOTE)
+    while out and (len(out) + 1 > MAX_BLOCKS or _size([*out, note]) > MAX_BLOCKS_JSON):
+        out.pop()
+    return [*out, note]
+
+
+def _size(blocks: Sequence[Block]) -> int:
+    return len(json.dumps(blocks, ensure_ascii=False))
+
+
+def blocks_size(blocks: Sequence[Block]) -> int:
+    """The aggregate size `fit_blocks` bounds, for tests."""
+    return _size(blocks)

@@ -1,0 +1,156 @@
+"""`/aispend` text → one command object, and the help text. Pure: no Slack calls, no store, no clock.
+
+Grammar (contract §2): `[PERIOD | models [PERIOD] | workspaces [PERIOD] | budget [set USD | clear] | sync | help]`
+with `public` allowed anywhere. Anything else becomes a `Help` carrying one sentence that names the problem,
+so the listener never has to handle a parse exception.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Literal
+
+from bot.errors import UsageError
+from bot.periods import MAX_DAYS, is_period_word, parse_period
+from bot.slack.mrkdwn import quoted
+
+COMMAND = "/aispend"
+View = Literal["summary", "models", "workspaces"]
+_VIEW_WORDS: dict[str, View] = {
+    "models": "models",
+    "model": "models",
+    "workspaces": "workspaces",
+    "workspace": "workspaces",
+    "projects": "workspaces",
+    "project": "workspaces",
+}
+# dollars with optional $, thousands commas and cents: 500, 1200.50, $1,200 (no exponents, no negatives)
+_AMOUNT = re.compile(r"^\$?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
+# any fixed day: a PERIOD word's validity does not depend on the date, only its range does
+_ANY_DAY = date(2000, 1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    view: View
+    period: str  # a valid PERIOD word, lower case
+    public: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    action: Literal["show", "set", "clear"]
+    amount: Decimal | None = None  # exact, as typed (without $ and commas), for "set"
+    public: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Sync:
+    public: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    problem: str | None = None  # one sentence naming what was wrong, or None when help was asked for
+
+
+Command = Report | Budget | Sync | Help
+
+
+def is_admin_command(command: Command) -> bool:
+    """Commands that change something: only AISPEND_ADMIN_USERS may run them."""
+    return isinstance(command, Sync) or (isinstance(command, Budget) and command.action != "show")
+
+
+def parse_command(text: str) -> Command:
+    # Slack HTML-escapes &, < and > in command text; undo it so words compare and echo as typed
+    words = html.unescape(text or "").split()
+    public = any(w.lower() == "public" for w in words)
+    words = [w for w in words if w.lower() != "public"]
+    if not words:
+        return Report("summary", "week", public)
+    head, rest = words[0].lower(), words[1:]
+    if head in ("help", "-h", "--help", "?"):
+        return Help()
+    if head == "sync":
+        return _nothing_after("sync", rest) or Sync(public)
+    if head == "budget":
+        return _budget(rest, public)
+    if head in _VIEW_WORDS:
+        if not rest:
+            return Report(_VIEW_WORDS[head], "week", public)
+        return (
+            _period(rest[0])
+            or _nothing_after(f"{head} {rest[0]}", rest[1:])
+            or Report(_VIEW_WORDS[head], rest[0].lower(), public)
+        )
+    if is_period_word(head):
+        return _period(head) or _nothing_after(head, rest) or Report("summary", head, public)
+    return Help(
+        f"I don't know {quoted(words[0])}: start with a period (today, yesterday, week, month, 30d) "
+        "or one of models, workspaces, budget, sync, help."
+    )
+
+
+def _period(word: str) -> Help | None:
+    if not is_period_word(word.lower()):
+        return Help(f"{quoted(word)} is not a period: use today, yesterday, week, month or Nd (1d to {MAX_DAYS}d).")
+    try:
+        parse_period(word.lower(), _ANY_DAY)
+    except UsageError:
+        return Help(f"{quoted(word)} is out of range: use between 1d and {MAX_DAYS}d.")
+    return None
+
+
+def _nothing_after(what: str, rest: list[str]) -> Help | None:
+    if not rest:
+        return None
+    return Help(f"`{what}` takes nothing after it, but got {quoted(' '.join(rest))}.")
+
+
+def _budget(rest: list[str], public: bool) -> Command:
+    if not rest or rest[0].lower() == "show":
+        return _nothing_after("budget", rest[1:]) or Budget("show", public=public)
+    action = rest[0].lower()
+    if action == "clear":
+        return _nothing_after("budget clear", rest[1:]) or Budget("clear", public=public)
+    if action != "set":
+        return Help(f"`budget` understands `set <usd>` and `clear`, not {quoted(rest[0])}.")
+    if len(rest) < 2:
+        return Help("`budget set` needs an amount in US dollars, such as `budget set 500`.")
+    amount = parse_amount(rest[1])
+    if amount is None:
+        return Help(f"{quoted(rest[1])} is not an amount: write US dollars such as 500, 1200.50 or $1,200.")
+    if amount <= 0:
+        return Help("The budget must be above $0: to remove it, use `budget clear`.")
+    return _nothing_after(f"budget set {rest[1]}", rest[2:]) or Budget("set", amount, public)
+
+
+def parse_amount(text: str) -> Decimal | None:
+    """Exact dollars from `500`, `1200.50` or `$1,200`; None for anything else."""
+    if not _AMOUNT.match(text):
+        return None
+    return Decimal(text.lstrip("$").replace(",", ""))
+
+
+def help_text(problem: str | None = None) -> str:
+    lines = [
+        f"*`{COMMAND}`: what the team spends on the Anthropic and OpenAI APIs*",
+        f"• `{COMMAND} [PERIOD]`: total, change, providers, top models and workspaces (default `week`)",
+        f"• `{COMMAND} models [PERIOD]`: spend by model",
+        f"• `{COMMAND} workspaces [PERIOD]`: spend by Anthropic workspace and OpenAI project",
+        f"• `{COMMAND} budget`: month to date against the monthly budget",
+        f"• `{COMMAND} budget set 500` or `{COMMAND} budget clear`: change the budget (admins)",
+        f"• `{COMMAND} sync`: fetch the latest numbers from the providers now (admins)",
+        f"• `{COMMAND} help`: this text",
+        "PERIOD is `today`, `yesterday`, `week` (the last 7 complete days), `month` (month to date) "
+        f"or `Nd` such as `30d` (the last N complete days, up to {MAX_DAYS}). Days are UTC days.",
+        "Add `public` to post the answer in the channel; otherwise only you see it.",
+    ]
+    if problem:
+        lines.insert(0, f":warning: {problem}\n")
+    return "\n".join(lines)

@@ -1,0 +1,224 @@
+"""The `/aispend` listener: parse, check access, ack at once, then answer from SQLite in the work pool.
+
+The ack carries the help text or a refusal when that is all there is to say; otherwise it is empty (or asks for
+`in_channel` when the user said `public`) and the answer follows through `respond()` to the response_url.
+Nothing raises into Slack: a failure is logged with its traceback and the user gets one line saying so.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, Protocol
+
+from slack_bolt import Ack, Respond
+
+from bot.config import Settings
+from bot.errors import AispendError, StoreError
+from bot.money import fmt_usd
+from bot.periods import parse_period
+from bot.report import Report, ReportStore, load_report
+from bot.slack.access import Policy, admin_refusal, read_refusal
+from bot.slack.blocks import Message, budget_message, report_message, section
+from bot.slack.commands import COMMAND, Budget, Command, Help, Sync, help_text, is_admin_command, parse_command
+from bot.slack.commands import Report as ReportCommand
+from bot.slack.mrkdwn import escape
+
+log = logging.getLogger(__name__)
+
+BUDGET_KEY = "budget_usd"
+APOLOGY = (
+    ":x: Sorry, something went wrong while answering `{command}`. The details are in the bot's log: "
+    "ask whoever runs aispend to look there."
+)
+BUSY = ":hourglass: aispend is restarting: try again in a minute."
+
+
+class SpendStore(ReportStore, Protocol):
+    """What the listener needs from bot.store.Store: the report's reads plus the settings table."""
+
+    def get_setting(self, key: str) -> str | None: ...
+    def set_setting(self, key: str, value: str | None) -> None: ...
+
+
+def current_budget(store: SpendStore, settings: Settings) -> tuple[Decimal | None, str | None]:
+    """The monthly budget and where it comes from; the one set from Slack wins over AISPEND_MONTHLY_BUDGET_USD."""
+    stored = store.get_setting(BUDGET_KEY)
+    if stored is not None:
+        try:
+            value = Decimal(stored)
+        except InvalidOperation:
+            value = Decimal(0)
+        if not value.is_finite() or value <= 0:
+            raise StoreError(
+                f"The budget stored in the database ({stored!r}) is not a positive amount: "
+                "set it again with `/aispend budget set <usd>`, or remove it with `/aispend budget clear`."
+            )
+        return value, "Set from Slack with `/aispend budget set`."
+    if settings.monthly_budget_usd is not None:
+        return settings.monthly_budget_usd, "From AISPEND_MONTHLY_BUDGET_USD."
+    return None, None
+
+
+class CommandListener:
+    def __init__(
+        self,
+        *,
+        store: SpendStore,
+        settings: Settings,
+        now: Callable[[], datetime],
+        sync_now: Callable[[], str] | None,
+        work: Executor,
+    ) -> None:
+        self.store = store
+        self.settings = settings
+        self.policy = Policy.from_settings(settings)
+        self.now = now
+        self.sync_now = sync_now
+        self.work = work
+        self._sync_lock = threading.Lock()
+
+    # Bolt passes arguments by name, so the parameter names below are part of the interface.
+    def on_command(self, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        text = str(command.get("text") or "")
+        user, channel = str(command.get("user_id") or ""), str(command.get("channel_id") or "")
+        acked = False
+        try:
+            log.info("%s %r from %s in %s", COMMAND, text, user, channel)
+            parsed = parse_command(text)
+            if isinstance(parsed, Help):
+                ack(text=help_text(parsed.problem), response_type="ephemeral")
+                acked = True
+                return
+            refusal = read_refusal(self.policy, user, channel)
+            if refusal is None and is_admin_command(parsed):
+                refusal = admin_refusal(self.policy, user, _change_of(parsed))
+            if refusal is not None:
+                log.info("refused %s %r for %s in %s", COMMAND, text, user, channel)
+                ack(text=refusal, response_type="ephemeral")
+                acked = True
+                return
+            if isinstance(parsed, Sync):
+                ack(text=":arrows_counterclockwise: Syncing from the providers now; I'll reply here when it's done.")
+            elif parsed.public:
+                ack({"response_type": "in_channel"})  # shows the command in the channel, like the answer
+            else:
+                ack()
+            acked = True
+            self.work.submit(self._answer, parsed, text, user, respond)
+        except RuntimeError as err:  # the work pool is shut down: the process is stopping
+            log.warning("could not start an answer: %s", err)
+            _send(respond, BUSY, None, public=False)
+        except Exception:
+            log.exception("%s %r failed before it was answered", COMMAND, text)
+            apology = APOLOGY.format(command=_shown(text))
+            if acked:
+                _send(respond, apology, None, public=False)
+            else:
+                ack(text=apology, response_type="ephemeral")
+
+    def _answer(self, parsed: Command, text: str, user: str, respond: Respond) -> None:
+        public = getattr(parsed, "public", False)
+        try:
+            message = self.answer(parsed, user)
+        except AispendError as err:  # their messages are written for users and end with the fix
+            log.warning("%s %r: %s", COMMAND, text, err)
+            _send(respond, f":warning: {escape(str(err))}", None, public=False)
+            return
+        except Exception:
+            log.exception("%s %r failed", COMMAND, text)
+            _send(respond, APOLOGY.format(command=_shown(text)), None, public=False)
+            return
+        if isinstance(message, str):
+            _send(respond, message, None, public)
+        else:
+            _send(respond, message.text, message.blocks, public)
+
+    def answer(self, parsed: Command, user: str) -> Message | str:
+        """The reply to a parsed, permitted command (runs in the work pool; reads SQLite only, except `sync`)."""
+        if isinstance(parsed, ReportCommand):
+            return report_message(self._report(parsed.period), self.now(), parsed.view)
+        if isinstance(parsed, Budget):
+            return self._budget(parsed, user)
+        if isinstance(parsed, Sync):
+            return self._sync()
+        return help_text()
+
+    def _report(self, period_word: str) -> Report:
+        now = self.now()
+        period = parse_period(period_word, now.date())
+        budget, _ = current_budget(self.store, self.settings)
+        return load_report(
+            self.store, period, now=now, configured=self.settings.configured_providers, budget_usd=budget
+        )
+
+    def _budget(self, parsed: Budget, user: str) -> Message | str:
+        if parsed.action == "set":
+            assert parsed.amount is not None
+            self.store.set_setting(BUDGET_KEY, str(parsed.amount))
+            log.info("monthly budget set to %s by %s", parsed.amount, user)
+            done = f":white_check_mark: <@{user}> set the monthly budget to {fmt_usd(parsed.amount)}."
+        elif parsed.action == "clear":
+            had = self.store.get_setting(BUDGET_KEY) is not None
+            self.store.set_setting(BUDGET_KEY, None)
+            log.info("monthly budget cleared by %s", user)
+            fallback = self.settings.monthly_budget_usd
+            if not had:
+                done = ":information_source: No budget was set from Slack, so there was nothing to clear."
+            else:
+                done = f":white_check_mark: <@{user}> cleared the monthly budget set from Slack."
+            if fallback is not None:
+                done += f" AISPEND_MONTHLY_BUDGET_USD ({fmt_usd(fallback)}) applies."
+        else:
+            done = ""
+        now = self.now()
+        _, source = current_budget(self.store, self.settings)
+        status = budget_message(self._report("month"), now, source)
+        if not done:
+            return status
+        return Message(f"{_plain(done)} {status.text}", [section(done), *status.blocks][:50])
+
+    def _sync(self) -> str:
+        if self.sync_now is None:
+            return ":information_source: This bot process cannot sync: run `aispend sync` on the server instead."
+        if not self._sync_lock.acquire(blocking=False):
+            return ":hourglass: A sync is already running; its result will be posted when it finishes."
+        try:
+            summary = self.sync_now()
+        finally:
+            self._sync_lock.release()
+        return f":white_check_mark: Sync finished: {escape(summary)}"
+
+
+def _change_of(parsed: Command) -> str:
+    return "run a sync" if isinstance(parsed, Sync) else "change the budget"
+
+
+def _shown(text: str) -> str:
+    return escape(f"{COMMAND} {text}".strip()[:80].replace("`", "'"))
+
+
+def _plain(mrkdwn: str) -> str:
+    """The fallback text of a confirmation: without the emoji code."""
+    return mrkdwn.split(" ", 1)[1] if mrkdwn.startswith(":") else mrkdwn
+
+
+def _send(respond: Respond, text: str, blocks: list[dict[str, Any]] | None, public: bool) -> None:
+    """POST to the response_url; a refusal or a network error is logged, never raised into Bolt."""
+    response_type = "in_channel" if public else "ephemeral"
+    try:
+        result = respond(text=text, blocks=blocks, response_type=response_type)
+        if result.status_code == 200:
+            return
+        log.error("Slack refused the reply (HTTP %s: %s)", result.status_code, str(result.body)[:300])
+        if blocks:
+            # Blocks Slack would not take should still leave the user with the facts: send the text alone.
+            result = respond(text=text, response_type=response_type)
+            if result.status_code != 200:
+                log.error("Slack refused the text-only reply too (HTTP %s)", result.status_code)
+    except Exception:
+        log.exception("could not send the reply to Slack's response_url")

@@ -1,0 +1,288 @@
+"""Running the bot: Socket Mode or HTTP mode (uvicorn + Bolt's ASGI adapter), and a clean stop on signals.
+
+`serve()` starts one transport and returns a handle with `.stop()`, so tests start and stop a real server on a
+free loopback port; `run_bot()` is what `aispend run` calls: it blocks until SIGINT/SIGTERM.
+
+Bolt's stock ASGI handler calls the synchronous `app.dispatch()` on the event loop, and `dispatch()` blocks until
+the listener acks, so one request at a time would be served. `ThreadedSlackRequestHandler` runs it in a
+sized thread pool instead, which keeps every ack independent of the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any, Protocol
+
+import uvicorn
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.adapter.asgi import SlackRequestHandler
+from slack_bolt.adapter.asgi.http_request import AsgiHttpRequest
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.errors import SlackApiError
+
+from bot.config import Settings
+from bot.errors import ConfigError
+from bot.slack.app import Pools, create_app
+from bot.slack.client import BOT_TOKEN_FIX, make_client
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY_BYTES = 1_000_000  # Slack payloads are a few KB; refuse anything absurd before reading it all
+DISPATCH_WORKERS = 64  # each dispatch blocks only until ack (< 3 s), so this bounds concurrent acks, not work
+SOCKET_WORKERS = 32
+APP_TOKEN_FIX = (
+    "create an app-level token with the connections:write scope (Slack app settings › Basic Information › "
+    "App-Level Tokens), set SLACK_APP_TOKEN to it, and turn Socket Mode on; or unset SLACK_APP_TOKEN for HTTP mode."
+)
+Registrar = Callable[[App], None]
+Scope = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[dict[str, Any]], Any]
+
+
+class Running(Protocol):
+    mode: str
+
+    def stop(self) -> None: ...
+
+
+class ThreadedSlackRequestHandler(SlackRequestHandler):  # type: ignore[misc]
+    """Bolt's ASGI adapter with `app.dispatch` moved off the event loop, plus a health check."""
+
+    def __init__(self, app: App, executor: ThreadPoolExecutor, path: str = EVENTS_PATH) -> None:
+        super().__init__(app, path)
+        self._executor = executor
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == HEALTH_PATH:
+            await _send_plain(send, 200, b"ok")
+            return
+        await super().__call__(scope, receive, send)
+
+    async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
+        body = await _read_body(request.receive, MAX_BODY_BYTES)
+        if body is None:
+            return BoltResponse(status=413, body="request body too large")
+        bolt_request = BoltRequest(body=body, query=request.query_string, headers=request.get_headers())
+        loop = asyncio.get_running_loop()
+        response: BoltResponse = await loop.run_in_executor(self._executor, self.app.dispatch, bolt_request)
+        return response
+
+
+async def _read_body(receive: Receive, limit: int) -> str | None:
+    chunks = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None  # the client went away
+        chunks.extend(message.get("body", b""))
+        if len(chunks) > limit:
+            return None
+        if not message.get("more_body", False):
+            return bytes(chunks).decode("utf-8", errors="replace")
+
+
+async def _send_plain(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+class HttpServer:
+    """uvicorn in a background thread, on a socket bound before it starts (so port 0 works and errors are ours)."""
+
+    mode = "http"
+
+    def __init__(self, app: App, host: str, port: int, *, workers: int = DISPATCH_WORKERS) -> None:
+        self._sock = _bind(host, port)
+        self.host = host
+        self.port: int = self._sock.getsockname()[1]
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aispend-http")
+        config = uvicorn.Config(
+            ThreadedSlackRequestHandler(app, self._pool),
+            lifespan="off",
+            log_config=None,  # logging is configured by the CLI, not by uvicorn
+            access_log=False,
+            timeout_graceful_shutdown=5,
+            backlog=2048,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, name="aispend-uvicorn", daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        return f"http://{host}:{self.port}{EVENTS_PATH}"
+
+    def start(self, timeout: float = 10.0) -> HttpServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise ConfigError(f"The HTTP server did not start on port {self.port}: see the log above for why.")
+            time.sleep(0.01)
+        log.info("HTTP mode: listening on %s:%d, Slack request URL path %s", self.host, self.port, EVENTS_PATH)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=15)
+        self._sock.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as err:
+        raise ConfigError(
+            f"Cannot listen on {host}:{port} ({err.strerror or err}): set PORT to a free port "
+            "(and AISPEND_HOST to an address of this machine)."
+        ) from None
+    sock.setblocking(False)
+    return sock
+
+
+class SocketModeServer:
+    """Bolt's built-in (stdlib) Socket Mode client; `connect()` asks Slack for a WebSocket URL and returns."""
+
+    mode = "socket"
+
+    def __init__(self, app: App, app_token: str, *, workers: int = SOCKET_WORKERS) -> None:
+        self.handler = SocketModeHandler(app, app_token=app_token, concurrency=workers)
+
+    def start(self) -> SocketModeServer:
+        try:
+            self.handler.connect()  # type: ignore[no-untyped-call]
+        except SlackApiError as err:
+            self.handler.close()  # type: ignore[no-untyped-call]
+            raise ConfigError(f"Slack refused SLACK_APP_TOKEN ({err.response.get('error')}): {APP_TOKEN_FIX}") from None
+        log.info("Socket Mode: connected to Slack")
+        return self
+
+    def stop(self) -> None:
+        self.handler.close()  # type: ignore[no-untyped-call]
+
+
+def serve(app: App, settings: Settings, *, port: int | None = None) -> Running:
+    """Start the transport `settings` ask for (Socket Mode when SLACK_APP_TOKEN is set) and return its handle."""
+    if settings.slack_app_token is not None:
+        return SocketModeServer(app, settings.slack_app_token.reveal()).start()
+    return HttpServer(app, settings.host, settings.port if port is None else port).start()
+
+
+def run_bot(
+    settings: Settings,
+    store: Any,
+    *,
+    registrars: Sequence[Registrar] = (),
+    on_ready: Callable[[], None] | None = None,
+    before_stop: Callable[[], None] | None = None,
+    sync_now: Callable[[], str] | None = None,
+    stop: threading.Event | None = None,
+) -> None:
+    """`aispend run`: check the tokens, serve Slack until SIGINT/SIGTERM (or `stop` is set), then stop cleanly.
+
+    On the way out: `before_stop` (the CLI stops its scheduler there), then the transport stops taking requests,
+    then the answers in progress finish. A second signal while that runs ends the process at once.
+    """
+    secret = _check_transport(settings)
+    client = make_client(settings)
+    _check_bot_token(client)
+    pools = Pools()
+    app = create_app(
+        client=client,
+        store=store,
+        settings=settings,
+        signing_secret=secret,
+        now=lambda: datetime.now(UTC),
+        sync_now=sync_now,
+        registrars=registrars,
+        pools=pools,
+    )
+    stop = stop or threading.Event()
+    signals = _SignalWatch()
+    running: Running | None = None
+    try:
+        running = serve(app, settings)
+        if on_ready is not None:
+            on_ready()
+        # sleep-polling rather than Event.wait: a signal handler must not take the lock a waiting thread holds
+        while not (signals.received or stop.is_set()):
+            time.sleep(0.1)
+        log.info("Stopping: finishing the requests in progress (signal again to quit at once)")
+    finally:
+        try:
+            if before_stop is not None:
+                before_stop()
+        finally:
+            if running is not None:
+                running.stop()
+            pools.shutdown()
+            signals.restore()
+    log.info("Stopped")
+
+
+class _SignalWatch:
+    """SIGINT/SIGTERM set a flag; the second one exits hard, for a shutdown stuck on a slow request."""
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._previous: dict[int, Any] = {}
+        # only the main thread may set handlers; embedded callers (tests) stop the bot with `stop` instead
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {sig: signal.signal(sig, self._handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received:
+            log.warning("Second %s: exiting without waiting", signal.Signals(signum).name)
+            os._exit(1)
+        log.info("Received %s", signal.Signals(signum).name)
+        self.received.append(signum)
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _check_transport(settings: Settings) -> str | None:
+    if settings.slack_bot_token is None:
+        raise ConfigError(f"SLACK_BOT_TOKEN is not set: {BOT_TOKEN_FIX}")
+    if settings.slack_app_token is not None:
+        if not settings.slack_app_token.reveal().startswith("xapp-"):
+            raise ConfigError(f"SLACK_APP_TOKEN is not an app-level token (xapp-…): {APP_TOKEN_FIX}")
+        return settings.slack_signing_secret.reveal() if settings.slack_signing_secret else None
+    if settings.slack_signing_secret is None:
+        raise ConfigError(
+            "HTTP mode needs SLACK_SIGNING_SECRET: copy the Signing Secret from your Slack app's Basic Information "
+            "page, or set SLACK_APP_TOKEN to use Socket Mode instead."
+        )
+    return settings.slack_signing_secret.reveal()
+
+
+def _check_bot_token(client: Any) -> None:
+    """Fail at start, with the fix, rather than at the first command."""
+    try:
+        identity = client.auth_test()
+    except SlackApiError as err:
+        raise ConfigError(f"Slack refused SLACK_BOT_TOKEN ({err.response.get('error')}): {BOT_TOKEN_FIX}") from None
+    log.info("Slack: signed in as bot %s in team %s", identity.get("user_id"), identity.get("team"))

@@ -1,0 +1,89 @@
+"""The schema, as the "aispend" migration set. Later features add migrations here; never edit an applied one.
+
+Money is INTEGER nano-dollars in STRICT tables, so a float can never be stored and SUM() is exact integer
+arithmetic. Spend tables are WITHOUT ROWID with a primary key that starts with `day`: the rows live in day order
+and every date-range read or delete is a range scan of the key. The spend_* rollups are what reports read; they
+are rebuilt from cost_daily inside the same transaction that writes it.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("aispend")
+
+_DAY = "day TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')"
+
+_SPEND_SCHEMA = [
+    f"""CREATE TABLE cost_daily (
+        {_DAY},
+        provider TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        item TEXT NOT NULL,
+        service_tier TEXT NOT NULL,
+        amount_nano INTEGER NOT NULL,
+        PRIMARY KEY (day, provider, workspace_id, model, item, service_tier)
+    ) STRICT, WITHOUT ROWID""",
+    f"""CREATE TABLE usage_daily (
+        {_DAY},
+        provider TEXT NOT NULL,
+        workspace_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        service_tier TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL,
+        output_tokens INTEGER NOT NULL,
+        cache_read_tokens INTEGER NOT NULL,
+        cache_write_tokens INTEGER NOT NULL,
+        requests INTEGER NOT NULL,
+        PRIMARY KEY (day, provider, workspace_id, model, service_tier)
+    ) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE spend_provider_daily (
+        day TEXT NOT NULL, provider TEXT NOT NULL, amount_nano INTEGER NOT NULL,
+        PRIMARY KEY (day, provider)
+    ) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE spend_model_daily (
+        day TEXT NOT NULL, provider TEXT NOT NULL, model TEXT NOT NULL, amount_nano INTEGER NOT NULL,
+        PRIMARY KEY (day, provider, model)
+    ) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE spend_workspace_daily (
+        day TEXT NOT NULL, provider TEXT NOT NULL, workspace_id TEXT NOT NULL, amount_nano INTEGER NOT NULL,
+        PRIMARY KEY (day, provider, workspace_id)
+    ) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE spend_scope_daily (
+        day TEXT NOT NULL, provider TEXT NOT NULL, workspace_id TEXT NOT NULL, model TEXT NOT NULL,
+        amount_nano INTEGER NOT NULL,
+        PRIMARY KEY (day, provider, workspace_id, model)
+    ) STRICT, WITHOUT ROWID""",
+    """CREATE TABLE labels (
+        provider TEXT NOT NULL,
+        id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        archived INTEGER NOT NULL CHECK (archived IN (0, 1)),
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (provider, id)
+    ) STRICT""",
+    """CREATE TABLE sync_log (
+        id INTEGER PRIMARY KEY,
+        provider TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'error')),
+        error TEXT,
+        rows INTEGER NOT NULL DEFAULT 0,
+        window_start TEXT NOT NULL,
+        window_end TEXT NOT NULL
+    ) STRICT""",
+    "CREATE INDEX sync_log_provider ON sync_log (provider, status, id)",
+    """CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    ) STRICT""",
+]
+
+
+@migrations(name="001_spend_tables")
+def m001_spend_tables(db: Database) -> None:
+    for statement in _SPEND_SCHEMA:
+        db.execute(statement)

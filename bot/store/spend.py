@@ -1,0 +1,216 @@
+"""Spend data: replacing one provider's days with a fresh fetch, and the range reads reports and alerts use.
+
+Every function takes the sqlite-utils Database of the calling thread; the Store decides the transaction.
+Date ranges passed to reads are inclusive [start, end]; ProviderData windows are [start, end) as fetched.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlite_utils import Database
+
+from bot.errors import StoreError
+from bot.records import Label, ProviderData, TokenTotals
+
+# The order matters only for readability: facts first, then the rollups rebuilt from cost_daily.
+SPEND_TABLES = (
+    "cost_daily",
+    "usage_daily",
+    "spend_provider_daily",
+    "spend_model_daily",
+    "spend_workspace_daily",
+    "spend_scope_daily",
+)
+# rollup table -> the cost_daily columns it groups by, after day
+ROLLUPS = {
+    "spend_provider_daily": ("provider",),
+    "spend_model_daily": ("provider", "model"),
+    "spend_workspace_daily": ("provider", "workspace_id"),
+    "spend_scope_daily": ("provider", "workspace_id", "model"),
+}
+_INSERT_COST = (
+    "INSERT INTO cost_daily (day, provider, workspace_id, model, item, service_tier, amount_nano) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_USAGE = (
+    "INSERT INTO usage_daily (day, provider, workspace_id, model, service_tier, input_tokens, output_tokens, "
+    "cache_read_tokens, cache_write_tokens, requests) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# A label list that omits a workspace leaves its row alone, so archived names survive forever; a blank name
+# never overwrites a known one.
+_UPSERT_LABEL = (
+    "INSERT INTO labels (provider, id, name, archived, updated_at) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (provider, id) DO UPDATE SET "
+    "name = CASE WHEN excluded.name = '' THEN labels.name ELSE excluded.name END, "
+    "archived = excluded.archived, updated_at = excluded.updated_at"
+)
+
+_INT_ONLY = {int}
+CostRow = tuple[str, str, str, str, str, str, int]
+UsageRow = tuple[str, str, str, str, str, int, int, int, int, int]
+
+
+def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> int:
+    """Replace data.provider's rows for [data.start, data.end) with data; returns cost + usage rows written.
+
+    Must run inside one write transaction: the deletes come first (so the transaction takes the write lock at
+    once), and a failure at any step leaves the previous rows as they were.
+    """
+    costs = _cost_rows(data)
+    usage = _usage_rows(data)
+    labels = _label_rows(data, updated_at)
+    window = (data.provider, data.start.isoformat(), data.end.isoformat())
+    for table in SPEND_TABLES:
+        db.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ? AND provider = ?", _day_first(window))
+    db.conn.executemany(_INSERT_COST, costs)
+    db.conn.executemany(_INSERT_USAGE, usage)
+    for table, columns in ROLLUPS.items():
+        group = ", ".join(("day", *columns))
+        db.execute(
+            f"INSERT INTO {table} ({group}, amount_nano) SELECT {group}, SUM(amount_nano) FROM cost_daily "
+            f"WHERE day >= ? AND day < ? AND provider = ? GROUP BY {group}",
+            _day_first(window),
+        )
+    db.conn.executemany(_UPSERT_LABEL, labels)
+    return len(costs) + len(usage)
+
+
+def _day_first(window: tuple[str, str, str]) -> tuple[str, str, str]:
+    provider, start, end = window
+    return (start, end, provider)
+
+
+def _cost_rows(data: ProviderData) -> list[CostRow]:
+    """One row per grain key; records that share a key (e.g. two line items normalized alike) are summed."""
+    days = _DayChecker(data, "cost")
+    totals: dict[tuple[str, str, str, str, str, str], int] = {}
+    for r in data.costs:
+        if type(r.amount_nano) is not int:
+            raise _bug(data, f"an amount that is not integer nano-dollars ({r.amount_nano!r})")
+        key = (days.check(r.provider, r.day), r.provider, r.workspace_id, r.model, r.item, r.service_tier)
+        totals[key] = totals.get(key, 0) + r.amount_nano
+    return [(*key, amount) for key, amount in totals.items()]
+
+
+def _usage_rows(data: ProviderData) -> list[UsageRow]:
+    days = _DayChecker(data, "usage")
+    totals: dict[tuple[str, str, str, str, str], tuple[int, int, int, int, int]] = {}
+    for r in data.usage:
+        counts = (r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.requests)
+        if set(map(type, counts)) != _INT_ONLY:  # bool and float are refused too
+            raise _bug(data, f"a token count that is not an integer ({counts!r})")
+        key = (days.check(r.provider, r.day), r.provider, r.workspace_id, r.model, r.service_tier)
+        seen = totals.get(key)
+        if seen is not None:
+            counts = (
+                seen[0] + counts[0],
+                seen[1] + counts[1],
+                seen[2] + counts[2],
+                seen[3] + counts[3],
+                seen[4] + counts[4],
+            )
+        totals[key] = counts
+    return [(*key, *counts) for key, counts in totals.items()]
+
+
+def _label_rows(data: ProviderData, updated_at: str) -> list[tuple[str, str, str, int, str]]:
+    rows = []
+    for label in data.labels:
+        if label.provider != data.provider:
+            raise _bug(data, f"a label of provider {label.provider!r}")
+        rows.append((label.provider, label.id, label.name, int(label.archived), updated_at))
+    return rows
+
+
+class _DayChecker:
+    """ISO day strings for records, refusing any outside the window or of another provider: a row outside the
+    window would never be deleted by the next sync of that window, i.e. counted twice."""
+
+    def __init__(self, data: ProviderData, kind: str) -> None:
+        self.data = data
+        self.kind = kind
+        self.iso: dict[date, str] = {}
+
+    def check(self, provider: str, day: date) -> str:
+        iso = self.iso.get(day)
+        if iso is None:
+            if not self.data.start <= day < self.data.end:
+                raise _bug(self.data, f"a {self.kind} record for {day}, outside the fetched days")
+            iso = self.iso[day] = day.isoformat()
+        if provider != self.data.provider:
+            raise _bug(self.data, f"a {self.kind} record of provider {provider!r}")
+        return iso
+
+
+def _bug(data: ProviderData, what: str) -> StoreError:
+    return StoreError(
+        f"Refusing to store {data.provider} data for {data.start}..{data.end} (end excluded): it contains {what}. "
+        "This is a bug in the provider module; please report it with the bot's log."
+    )
+
+
+# ---- reads: inclusive [start, end], from the rollups -------------------------------------------------------
+
+
+def daily_totals(db: Database, start: date, end: date) -> dict[tuple[date, str], int]:
+    rows = db.execute(
+        "SELECT day, provider, amount_nano FROM spend_provider_daily WHERE day BETWEEN ? AND ?", _range(start, end)
+    ).fetchall()
+    return {(date.fromisoformat(day), provider): amount for day, provider, amount in rows}
+
+
+def model_totals(db: Database, start: date, end: date) -> dict[tuple[str, str], int]:
+    return {(p, m): amount for p, m, amount in _grouped(db, "spend_model_daily", ("provider", "model"), start, end)}
+
+
+def workspace_totals(db: Database, start: date, end: date) -> dict[tuple[str, str], int]:
+    columns = ("provider", "workspace_id")
+    return {(p, w): amount for p, w, amount in _grouped(db, "spend_workspace_daily", columns, start, end)}
+
+
+def scope_totals(db: Database, start: date, end: date) -> dict[tuple[str, str, str], int]:
+    columns = ("provider", "workspace_id", "model")
+    return {(p, w, m): amount for p, w, m, amount in _grouped(db, "spend_scope_daily", columns, start, end)}
+
+
+def _grouped(db: Database, table: str, columns: tuple[str, ...], start: date, end: date) -> list[Any]:
+    group = ", ".join(columns)
+    sql = f"SELECT {group}, SUM(amount_nano) FROM {table} WHERE day BETWEEN ? AND ? GROUP BY {group}"
+    return db.execute(sql, _range(start, end)).fetchall()
+
+
+def token_totals(db: Database, start: date, end: date) -> TokenTotals:
+    # SUM() of integers is exact (TOTAL() would be a float); COALESCE maps an empty range's NULL to 0
+    row = db.execute(
+        "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
+        "COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cache_write_tokens), 0) "
+        "FROM usage_daily WHERE day BETWEEN ? AND ?",
+        _range(start, end),
+    ).fetchone()
+    return TokenTotals(input=row[0], output=row[1], cache_read=row[2], cache_write=row[3])
+
+
+def tier_usage_days(db: Database, start: date, end: date, tiers: tuple[str, ...]) -> list[tuple[date, str]]:
+    """(day, provider) pairs with any tokens or requests in one of `tiers`, oldest first."""
+    if not tiers:
+        return []
+    marks = ", ".join("?" for _ in tiers)
+    rows = db.execute(
+        "SELECT DISTINCT day, provider FROM usage_daily "
+        f"WHERE day BETWEEN ? AND ? AND service_tier IN ({marks}) "
+        "AND input_tokens + output_tokens + cache_read_tokens + cache_write_tokens + requests > 0 "
+        "ORDER BY day, provider",
+        [*_range(start, end), *tiers],
+    ).fetchall()
+    return [(date.fromisoformat(day), provider) for day, provider in rows]
+
+
+def labels(db: Database) -> dict[tuple[str, str], Label]:
+    rows = db.execute("SELECT provider, id, name, archived FROM labels").fetchall()
+    return {(p, i): Label(provider=p, id=i, name=n, archived=bool(a)) for p, i, n, a in rows}
+
+
+def _range(start: date, end: date) -> tuple[str, str]:
+    return (start.isoformat(), end.isoformat())

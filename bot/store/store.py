@@ -1,0 +1,133 @@
+"""The Store: aispend's one SQLite database, safe to share between threads.
+
+Everything outside bot/store talks to this class; it owns the connection per thread, the write lock and the
+transactions, and delegates the SQL to spend.py (spend data) and syncs.py (sync log, settings).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import AbstractContextManager
+from datetime import date, datetime
+from types import TracebackType
+
+from sqlite_utils import Database
+
+from bot.records import Label, ProviderData, SyncState, TokenTotals
+from bot.store import spend, syncs
+from bot.store.db import Connections, to_timestamp
+from bot.store.migrations import migrations
+
+PRIORITY_TIERS = ("priority", "priority_on_demand")
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        """Open (creating if needed) the database file and apply pending migrations; StoreError if it can't."""
+        self.path = os.fspath(path)
+        self._connections = Connections(self.path)
+        try:
+            self._connections.migrate(migrations)
+        except BaseException:
+            self._connections.close()
+            raise
+
+    def close(self) -> None:
+        """Close every thread's connection; the Store cannot be used afterwards."""
+        self._connections.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({self.path!r})"
+
+    # For other modules inside bot/store (e.g. the alert ledger): this thread's Database, in a read or in one
+    # serialized write transaction. sqlite errors surface as StoreError.
+    def reading(self) -> AbstractContextManager[Database]:
+        return self._connections.reading()
+
+    def writing(self) -> AbstractContextManager[Database]:
+        return self._connections.writing()
+
+    def pending_migrations(self) -> list[str]:
+        with self.reading() as db:
+            return [migration.name for migration in migrations.pending(db)]
+
+    def applied_migrations(self) -> list[str]:
+        with self.reading() as db:
+            return [migration.name for migration in migrations.applied(db)]
+
+    # ---- writes ---------------------------------------------------------------------------------------------
+
+    def replace_provider_data(self, data: ProviderData, synced_at: datetime) -> int:
+        """Replace the provider's days [data.start, data.end) in one transaction; returns rows written."""
+        updated_at = to_timestamp(synced_at)
+        with self.writing() as db:
+            return spend.replace_provider_data(db, data, updated_at)
+
+    def begin_sync(self, provider: str, started_at: datetime, window: tuple[date, date]) -> int:
+        """Log a sync of `provider` for the days [window[0], window[1]) as running; returns its id."""
+        stamp = to_timestamp(started_at)
+        with self.writing() as db:
+            return syncs.begin_sync(db, provider, stamp, window)
+
+    def finish_sync(self, sync_id: int, finished_at: datetime, status: str, error: str | None, rows: int) -> None:
+        stamp = to_timestamp(finished_at)
+        with self.writing() as db:
+            syncs.finish_sync(db, sync_id, stamp, status, error, rows)
+
+    def set_setting(self, key: str, value: str | None) -> None:
+        """Store a setting; None deletes it."""
+        with self.writing() as db:
+            syncs.set_setting(db, key, value)
+
+    # ---- reads (inclusive [start, end]) ---------------------------------------------------------------------
+
+    def get_setting(self, key: str) -> str | None:
+        with self.reading() as db:
+            return syncs.get_setting(db, key)
+
+    def daily_totals(self, start: date, end: date) -> dict[tuple[date, str], int]:
+        with self.reading() as db:
+            return spend.daily_totals(db, start, end)
+
+    def model_totals(self, start: date, end: date) -> dict[tuple[str, str], int]:
+        with self.reading() as db:
+            return spend.model_totals(db, start, end)
+
+    def workspace_totals(self, start: date, end: date) -> dict[tuple[str, str], int]:
+        with self.reading() as db:
+            return spend.workspace_totals(db, start, end)
+
+    def scope_totals(self, start: date, end: date) -> dict[tuple[str, str, str], int]:
+        with self.reading() as db:
+            return spend.scope_totals(db, start, end)
+
+    def token_totals(self, start: date, end: date) -> TokenTotals:
+        with self.reading() as db:
+            return spend.token_totals(db, start, end)
+
+    def tier_usage_days(
+        self, start: date, end: date, tiers: tuple[str, ...] = PRIORITY_TIERS
+    ) -> list[tuple[date, str]]:
+        with self.reading() as db:
+            return spend.tier_usage_days(db, start, end, tuple(tiers))
+
+    def labels(self) -> dict[tuple[str, str], Label]:
+        with self.reading() as db:
+            return spend.labels(db)
+
+    def sync_states(self) -> dict[str, SyncState]:
+        with self.reading() as db:
+            return syncs.sync_states(db)
+
+    def data_range(self, provider: str) -> tuple[date, date] | None:
+        """First and last day (inclusive) of the provider's successful sync windows; None if never synced."""
+        with self.reading() as db:
+            return syncs.data_range(db, provider)

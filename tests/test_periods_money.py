@@ -1,0 +1,70 @@
+"""Periods per contract §2 and exact money helpers."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from bot.errors import UsageError
+from bot.money import AmountError, cents_to_nano, fmt_usd, nano_to_usd, parse_decimal, pct_change, usd_to_nano
+from bot.periods import Period, parse_period
+
+TODAY = date(2026, 11, 21)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("today", Period("today", date(2026, 11, 21), date(2026, 11, 21), date(2026, 11, 20), date(2026, 11, 20), True)),
+        (
+            "yesterday",
+            Period("yesterday", date(2026, 11, 20), date(2026, 11, 20), date(2026, 11, 19), date(2026, 11, 19), False),
+        ),
+        (None, Period("week", date(2026, 11, 14), date(2026, 11, 20), date(2026, 11, 7), date(2026, 11, 13), False)),
+        ("WEEK", Period("week", date(2026, 11, 14), date(2026, 11, 20), date(2026, 11, 7), date(2026, 11, 13), False)),
+        ("30d", Period("30d", date(2026, 10, 22), date(2026, 11, 20), date(2026, 9, 22), date(2026, 10, 21), False)),
+        ("month", Period("month", date(2026, 11, 1), date(2026, 11, 21), date(2026, 10, 1), date(2026, 10, 21), True)),
+    ],
+)
+def test_periods(word: str | None, expected: Period) -> None:
+    assert parse_period(word, TODAY) == expected
+
+
+def test_month_compares_with_clipped_previous_month() -> None:
+    period = parse_period("month", date(2026, 3, 31))
+    assert (period.prev_start, period.prev_end) == (date(2026, 2, 1), date(2026, 2, 28))
+
+
+def test_nd_bounds() -> None:
+    assert parse_period("400d", TODAY).days == 400
+    assert parse_period("1d", TODAY).days == 1
+    with pytest.raises(UsageError, match="between 1d and 400d"):
+        parse_period("401d", TODAY)
+    with pytest.raises(UsageError, match="between 1d and 400d"):
+        parse_period("0d", TODAY)
+    with pytest.raises(UsageError, match="use today, yesterday, week, month or Nd"):
+        parse_period("fortnight", TODAY)
+
+
+def test_money_is_exact() -> None:
+    assert parse_decimal("12.50") == Decimal("12.50")
+    assert parse_decimal(0.21870350744715547) == Decimal("0.21870350744715547")
+    assert usd_to_nano(Decimal("0.1")) + usd_to_nano(Decimal("0.2")) == usd_to_nano(Decimal("0.3"))
+    assert cents_to_nano(Decimal("123.78912")) == 1_237_891_200
+    assert nano_to_usd(1_237_891_200) == Decimal("1.2378912")
+    assert nano_to_usd(0) == Decimal(0)
+    assert fmt_usd(Decimal("1093.165")) == "$1,093.16"  # half-even, display only
+    assert fmt_usd(Decimal("-3.2")) == "-$3.20"
+
+
+@pytest.mark.parametrize("bad", ["NaN", "Infinity", "-inf", "abc", None, True, float("nan"), float("inf"), [1]])
+def test_bad_amounts_are_errors(bad: object) -> None:
+    with pytest.raises(AmountError):
+        parse_decimal(bad)
+
+
+def test_pct_change() -> None:
+    assert pct_change(Decimal("1093.17"), Decimal("812.40")) == Decimal("34.56")
+    assert pct_change(Decimal(5), Decimal(0)) is None

@@ -1,0 +1,594 @@
+"""bot.store against real SQLite files: schema, exact replacement, rollups, labels, sync log, settings, threads."""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import threading
+from collections import defaultdict
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.errors import StoreError
+from bot.records import CostRecord, Label, ProviderData, SyncState, TokenTotals, UsageRecord
+from bot.store import Store
+
+D0 = date(2026, 11, 1)
+NOW = datetime(2026, 11, 21, 8, 0, 4, tzinfo=UTC)
+NOW_Z = "2026-11-21T08:00:04Z"
+OPUS = "claude-opus-4-8"
+HAIKU = "claude-haiku-4-5"
+
+
+def day(n: int) -> date:
+    return D0 + timedelta(days=n)
+
+
+def iso(n: int) -> str:
+    return day(n).isoformat()
+
+
+def cost(
+    n: int,
+    amount: int,
+    *,
+    provider: str = "anthropic",
+    ws: str = "wrk_a",
+    model: str = OPUS,
+    item: str = "tokens/input",
+    tier: str = "standard",
+) -> CostRecord:
+    return CostRecord(provider, day(n), ws, model, item, tier, amount)
+
+
+def usage(
+    n: int,
+    inp: int,
+    out: int,
+    *,
+    provider: str = "anthropic",
+    ws: str = "wrk_a",
+    model: str = OPUS,
+    tier: str = "standard",
+    read: int = 0,
+    write: int = 0,
+    requests: int = 0,
+) -> UsageRecord:
+    return UsageRecord(provider, day(n), ws, model, tier, inp, out, read, write, requests)
+
+
+def window(
+    start: int,
+    end: int,
+    costs: list[CostRecord],
+    usages: list[UsageRecord] | None = None,
+    labels: list[Label] | None = None,
+    provider: str = "anthropic",
+) -> ProviderData:
+    return ProviderData(provider, day(start), day(end), costs, usages or [], labels or [])
+
+
+def query(path: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(path)
+    try:
+        return [tuple(row) for row in conn.execute(sql).fetchall()]
+    finally:
+        conn.close()
+
+
+def cost_rows(path: Path) -> list[tuple[object, ...]]:
+    return query(path, "SELECT * FROM cost_daily ORDER BY provider, day, workspace_id, model, item, service_tier")
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "aispend.db"
+
+
+@pytest.fixture
+def store(db_path: Path) -> Iterator[Store]:
+    with Store(db_path) as opened:
+        yield opened
+
+
+# ---- opening and migrations ---------------------------------------------------------------------------------
+
+
+def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
+    with Store(db_path) as first:
+        assert first.applied_migrations() == ["001_spend_tables"]
+        assert first.pending_migrations() == []
+    with Store(db_path) as second:
+        assert second.applied_migrations() == ["001_spend_tables"]
+    assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [("aispend", "001_spend_tables")]
+    tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {
+        "_sqlite_migrations",
+        "cost_daily",
+        "usage_daily",
+        "spend_provider_daily",
+        "spend_model_daily",
+        "spend_workspace_daily",
+        "spend_scope_daily",
+        "labels",
+        "sync_log",
+        "settings",
+    }
+    assert query(db_path, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_every_rollup_key_starts_with_day(store: Store, db_path: Path) -> None:
+    for table in ("cost_daily", "usage_daily", "spend_provider_daily", "spend_model_daily", "spend_workspace_daily"):
+        pk = [name for _, name, _, _, _, position in query(db_path, f"PRAGMA table_info({table})") if position == 1]
+        assert pk == ["day"], table
+
+
+def test_money_columns_refuse_floats(store: Store, db_path: Path) -> None:
+    conn = sqlite3.connect(db_path)
+    with pytest.raises(sqlite3.IntegrityError, match="cannot store REAL value in INTEGER column"):
+        conn.execute("INSERT INTO cost_daily VALUES ('2026-11-01', 'openai', '', '', 'x', '', 1.5)")
+    conn.close()
+
+
+def test_missing_directory_is_a_store_error_with_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(StoreError) as caught:
+        Store(tmp_path / "nope" / "aispend.db")
+    assert str(caught.value) == (
+        f"Cannot open the database {tmp_path / 'nope' / 'aispend.db'}: the directory {tmp_path / 'nope'} "
+        "does not exist; set AISPEND_DB to a writable path."
+    )
+
+
+def test_a_directory_is_not_a_database(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match=r"it is a directory; set AISPEND_DB to a writable path\.$"):
+        Store(tmp_path)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write anywhere")
+def test_read_only_directory_is_a_store_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        with pytest.raises(StoreError, match=r"permission denied; set AISPEND_DB to a writable path\.$"):
+            Store(folder / "aispend.db")
+    finally:
+        folder.chmod(0o700)
+
+
+def test_a_closed_store_says_so(db_path: Path) -> None:
+    opened = Store(db_path)
+    opened.close()
+    with pytest.raises(StoreError, match="is closed; open a new Store"):
+        opened.daily_totals(day(0), day(1))
+
+
+# ---- replace_provider_data ----------------------------------------------------------------------------------
+
+
+def test_replace_writes_rows_and_rollups(store: Store, db_path: Path) -> None:
+    data = window(
+        0,
+        2,
+        [
+            cost(0, 1_500_000_000),
+            cost(0, 250, ws="", model="", item="web_search"),
+            cost(1, 3_000_000_000, ws="wrk_b", model=HAIKU, tier="batch"),
+        ],
+        [usage(0, 100, 10, read=60, write=20, requests=3)],
+    )
+    assert store.replace_provider_data(data, NOW) == 4
+    assert cost_rows(db_path) == [
+        (iso(0), "anthropic", "", "", "web_search", "standard", 250),
+        (iso(0), "anthropic", "wrk_a", OPUS, "tokens/input", "standard", 1_500_000_000),
+        (iso(1), "anthropic", "wrk_b", HAIKU, "tokens/input", "batch", 3_000_000_000),
+    ]
+    assert query(db_path, "SELECT * FROM usage_daily") == [
+        (iso(0), "anthropic", "wrk_a", OPUS, "standard", 100, 10, 60, 20, 3)
+    ]
+    assert store.daily_totals(day(0), day(1)) == {
+        (day(0), "anthropic"): 1_500_000_250,
+        (day(1), "anthropic"): 3_000_000_000,
+    }
+    assert store.model_totals(day(0), day(1)) == {
+        ("anthropic", ""): 250,
+        ("anthropic", OPUS): 1_500_000_000,
+        ("anthropic", HAIKU): 3_000_000_000,
+    }
+    assert store.workspace_totals(day(0), day(1)) == {
+        ("anthropic", ""): 250,
+        ("anthropic", "wrk_a"): 1_500_000_000,
+        ("anthropic", "wrk_b"): 3_000_000_000,
+    }
+    assert store.scope_totals(day(0), day(1)) == {
+        ("anthropic", "", ""): 250,
+        ("anthropic", "wrk_a", OPUS): 1_500_000_000,
+        ("anthropic", "wrk_b", HAIKU): 3_000_000_000,
+    }
+    assert store.token_totals(day(0), day(1)) == TokenTotals(input=100, output=10, cache_read=60, cache_write=20)
+
+
+def test_read_ranges_are_inclusive(store: Store) -> None:
+    store.replace_provider_data(
+        window(0, 5, [cost(n, 10**n) for n in range(5)], [usage(n, 1, 2) for n in range(5)]), NOW
+    )
+    assert store.daily_totals(day(1), day(3)) == {(day(n), "anthropic"): 10**n for n in (1, 2, 3)}
+    assert store.model_totals(day(1), day(3)) == {("anthropic", OPUS): 1110}
+    assert store.workspace_totals(day(4), day(4)) == {("anthropic", "wrk_a"): 10_000}
+    assert store.scope_totals(day(0), day(0)) == {("anthropic", "wrk_a", OPUS): 1}
+    assert store.token_totals(day(1), day(3)) == TokenTotals(input=3, output=6)
+    assert store.daily_totals(day(5), day(9)) == {}
+    assert store.token_totals(day(5), day(9)) == TokenTotals()
+
+
+def test_resyncing_the_same_window_changes_nothing(store: Store, db_path: Path) -> None:
+    data = window(0, 3, [cost(0, 7), cost(1, 8), cost(2, 9)], [usage(1, 5, 6)])
+    store.replace_provider_data(data, NOW)
+    before = (cost_rows(db_path), query(db_path, "SELECT * FROM usage_daily"), store.daily_totals(day(0), day(2)))
+    store.replace_provider_data(data, NOW)
+    after = (cost_rows(db_path), query(db_path, "SELECT * FROM usage_daily"), store.daily_totals(day(0), day(2)))
+    assert after == before
+    assert store.model_totals(day(0), day(2)) == {("anthropic", OPUS): 24}
+
+
+def test_revised_and_emptied_days_replace_the_old_rows(store: Store, db_path: Path) -> None:
+    store.replace_provider_data(
+        window(0, 3, [cost(0, 100), cost(1, 200), cost(1, 50, model=HAIKU), cost(2, 300)], [usage(1, 9, 9)]), NOW
+    )
+    # the provider revises day 1 (HAIKU row gone, OPUS amount changed) and day 2 has no spend any more
+    store.replace_provider_data(window(1, 3, [cost(1, 250)]), NOW)
+    assert cost_rows(db_path) == [
+        (iso(0), "anthropic", "wrk_a", OPUS, "tokens/input", "standard", 100),
+        (iso(1), "anthropic", "wrk_a", OPUS, "tokens/input", "standard", 250),
+    ]
+    assert query(db_path, "SELECT * FROM usage_daily") == []
+    assert store.daily_totals(day(0), day(9)) == {(day(0), "anthropic"): 100, (day(1), "anthropic"): 250}
+    assert store.model_totals(day(0), day(9)) == {("anthropic", OPUS): 350}
+    for table in ("spend_provider_daily", "spend_model_daily", "spend_workspace_daily", "spend_scope_daily"):
+        assert query(db_path, f"SELECT day FROM {table} ORDER BY day") == [(iso(0),), (iso(1),)], table
+
+
+def test_other_provider_and_days_outside_the_window_are_untouched(store: Store, db_path: Path) -> None:
+    store.replace_provider_data(window(0, 4, [cost(n, 1 + n) for n in range(4)]), NOW)
+    store.replace_provider_data(
+        window(0, 4, [cost(n, 10 + n, provider="openai") for n in range(4)], provider="openai"), NOW
+    )
+    store.replace_provider_data(window(2, 3, [cost(2, 99)]), NOW)
+    assert store.daily_totals(day(0), day(3)) == {
+        (day(0), "anthropic"): 1,
+        (day(1), "anthropic"): 2,
+        (day(2), "anthropic"): 99,
+        (day(3), "anthropic"): 4,
+        (day(0), "openai"): 10,
+        (day(1), "openai"): 11,
+        (day(2), "openai"): 12,
+        (day(3), "openai"): 13,
+    }
+    store.replace_provider_data(window(0, 4, [], provider="openai"), NOW)
+    assert query(db_path, "SELECT DISTINCT provider FROM cost_daily") == [("anthropic",)]
+    assert store.model_totals(day(0), day(3)) == {("anthropic", OPUS): 106}
+
+
+def test_records_with_the_same_grain_key_are_summed(store: Store, db_path: Path) -> None:
+    data = window(
+        0,
+        1,
+        [cost(0, 5), cost(0, 7), cost(0, -2), cost(0, 1, tier="batch")],
+        [usage(0, 1, 2, read=3, write=4, requests=5), usage(0, 10, 20, read=30, write=40, requests=50)],
+    )
+    assert store.replace_provider_data(data, NOW) == 3
+    assert cost_rows(db_path) == [
+        (iso(0), "anthropic", "wrk_a", OPUS, "tokens/input", "batch", 1),
+        (iso(0), "anthropic", "wrk_a", OPUS, "tokens/input", "standard", 10),
+    ]
+    assert query(db_path, "SELECT * FROM usage_daily") == [
+        (iso(0), "anthropic", "wrk_a", OPUS, "standard", 11, 22, 33, 44, 55)
+    ]
+
+
+K = TypeVar("K", bound=tuple[object, ...])
+
+
+def only(provider: str, totals: dict[K, int]) -> dict[K, int]:
+    return {key: amount for key, amount in totals.items() if provider in key}
+
+
+PROVIDERS = st.sampled_from(["anthropic", "openai"])
+RECORDS = st.lists(
+    st.tuples(
+        st.integers(0, 5),
+        st.sampled_from(["", "wrk_a", "wrk_b"]),
+        st.sampled_from(["", OPUS, HAIKU]),
+        st.sampled_from(["in", "out"]),
+        st.integers(-(10**12), 10**15),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(provider=PROVIDERS, records=RECORDS)
+def test_rollups_always_equal_the_sums_of_the_records(
+    store: Store, db_path: Path, provider: str, records: list[tuple[int, str, str, str, int]]
+) -> None:
+    # every example re-syncs the same window of the same database: earlier examples must leave nothing behind
+    costs = [
+        cost(n, amount, provider=provider, ws=ws, model=model, item=item) for n, ws, model, item, amount in records
+    ]
+    store.replace_provider_data(window(0, 6, costs, provider=provider), NOW)
+    by_day: dict[tuple[date, str], int] = defaultdict(int)
+    by_model: dict[tuple[str, str], int] = defaultdict(int)
+    by_ws: dict[tuple[str, str], int] = defaultdict(int)
+    by_scope: dict[tuple[str, str, str], int] = defaultdict(int)
+    for record in costs:
+        by_day[record.day, provider] += record.amount_nano
+        by_model[provider, record.model] += record.amount_nano
+        by_ws[provider, record.workspace_id] += record.amount_nano
+        by_scope[provider, record.workspace_id, record.model] += record.amount_nano
+    assert only(provider, store.daily_totals(day(0), day(5))) == by_day
+    assert only(provider, store.model_totals(day(0), day(5))) == by_model
+    assert only(provider, store.workspace_totals(day(0), day(5))) == by_ws
+    assert only(provider, store.scope_totals(day(0), day(5))) == by_scope
+    for table, columns in [
+        ("spend_provider_daily", "day, provider"),
+        ("spend_model_daily", "day, provider, model"),
+        ("spend_workspace_daily", "day, provider, workspace_id"),
+        ("spend_scope_daily", "day, provider, workspace_id, model"),
+    ]:
+        from_facts = f"SELECT {columns}, SUM(amount_nano) FROM cost_daily GROUP BY {columns} ORDER BY {columns}"
+        assert query(db_path, f"SELECT * FROM {table} ORDER BY {columns}") == query(db_path, from_facts), table
+
+
+def test_a_write_that_fails_midway_leaves_the_previous_data(store: Store, db_path: Path) -> None:
+    store.replace_provider_data(
+        window(0, 2, [cost(0, 1), cost(1, 2)], [usage(0, 3, 4)], [Label("anthropic", "wrk_a", "a")]), NOW
+    )
+    before = [
+        query(db_path, f"SELECT * FROM {t} ORDER BY 1, 2, 3")
+        for t in ("cost_daily", "usage_daily", "labels", "spend_scope_daily")
+    ]
+    # the label is the last thing written: by then every spend table has been deleted and refilled
+    broken = window(0, 2, [cost(0, 500)], [usage(1, 6, 7)], [Label("anthropic", "wrk_b", None)])  # type: ignore[arg-type]
+    with pytest.raises(
+        StoreError, match=re.escape("NOT NULL constraint failed: labels.name; check the disk and set AISPEND_DB")
+    ):
+        store.replace_provider_data(broken, NOW)
+    after = [
+        query(db_path, f"SELECT * FROM {t} ORDER BY 1, 2, 3")
+        for t in ("cost_daily", "usage_daily", "labels", "spend_scope_daily")
+    ]
+    assert after == before
+    assert store.daily_totals(day(0), day(1)) == {(day(0), "anthropic"): 1, (day(1), "anthropic"): 2}
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (window(1, 2, [cost(2, 1)]), "a cost record for 2026-11-03, outside the fetched days"),
+        (window(1, 2, [cost(1, 1, provider="openai")]), "a cost record of provider 'openai'"),
+        (window(1, 2, [], [usage(0, 1, 1)]), "a usage record for 2026-11-01, outside the fetched days"),
+        (window(1, 2, [cost(1, 1.5)]), "an amount that is not integer nano-dollars (1.5)"),  # type: ignore[arg-type]
+        (window(1, 2, [], [usage(1, 1, True)]), "a token count that is not an integer ((1, True, 0, 0, 0))"),
+        (window(1, 2, [], [], [Label("openai", "p", "n")]), "a label of provider 'openai'"),
+    ],
+)
+def test_data_that_would_corrupt_the_store_is_refused(
+    store: Store, db_path: Path, data: ProviderData, problem: str
+) -> None:
+    store.replace_provider_data(window(0, 3, [cost(0, 1), cost(1, 2), cost(2, 3)]), NOW)
+    with pytest.raises(StoreError) as caught:
+        store.replace_provider_data(data, NOW)
+    assert str(caught.value) == (
+        f"Refusing to store anthropic data for 2026-11-02..2026-11-03 (end excluded): it contains {problem}. "
+        "This is a bug in the provider module; please report it with the bot's log."
+    )
+    assert store.daily_totals(day(0), day(2)) == {(day(n), "anthropic"): n + 1 for n in range(3)}
+
+
+# ---- labels, tiers, sync log, settings ----------------------------------------------------------------------
+
+
+def test_labels_are_upserted_and_archived_names_kept_forever(store: Store, db_path: Path) -> None:
+    first = [Label("anthropic", "wrk_a", "prod"), Label("anthropic", "wrk_r", "research", archived=True)]
+    store.replace_provider_data(window(0, 1, [], labels=first), NOW)
+    later = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+    # renamed; the archived workspace is missing from the new list; a blank name never erases a known one
+    second = [
+        Label("anthropic", "wrk_a", "production"),
+        Label("anthropic", "wrk_b", ""),
+        Label("anthropic", "wrk_r", ""),
+    ]
+    store.replace_provider_data(window(1, 2, [], labels=second[:2]), later)
+    assert store.labels() == {
+        ("anthropic", "wrk_a"): Label("anthropic", "wrk_a", "production"),
+        ("anthropic", "wrk_b"): Label("anthropic", "wrk_b", ""),
+        ("anthropic", "wrk_r"): Label("anthropic", "wrk_r", "research", archived=True),
+    }
+    store.replace_provider_data(window(1, 2, [], labels=[Label("anthropic", "wrk_b", "batch-jobs")]), later)
+    store.replace_provider_data(window(1, 2, [], labels=[second[2]]), later)
+    assert store.labels() == {
+        ("anthropic", "wrk_a"): Label("anthropic", "wrk_a", "production"),
+        ("anthropic", "wrk_b"): Label("anthropic", "wrk_b", "batch-jobs"),
+        ("anthropic", "wrk_r"): Label("anthropic", "wrk_r", "research", archived=False),
+    }
+    assert query(db_path, "SELECT * FROM labels ORDER BY id") == [
+        ("anthropic", "wrk_a", "production", 0, "2026-11-22T09:30:00Z"),
+        ("anthropic", "wrk_b", "batch-jobs", 0, "2026-11-22T09:30:00Z"),
+        ("anthropic", "wrk_r", "research", 0, "2026-11-22T09:30:00Z"),
+    ]
+
+
+def test_tier_usage_days(store: Store) -> None:
+    store.replace_provider_data(
+        window(
+            0,
+            5,
+            [],
+            [
+                usage(1, 10, 1, tier="priority"),
+                usage(1, 10, 1, tier="priority", model=HAIKU),
+                usage(2, 10, 1, tier="standard"),
+                usage(3, 0, 0, tier="priority"),  # a row with nothing in it is not usage
+                usage(4, 0, 0, tier="priority_on_demand", requests=1),
+            ],
+        ),
+        NOW,
+    )
+    store.replace_provider_data(
+        window(1, 2, [], [usage(1, 5, 5, tier="priority", provider="openai")], provider="openai"), NOW
+    )
+    assert store.tier_usage_days(day(0), day(4)) == [(day(1), "anthropic"), (day(1), "openai"), (day(4), "anthropic")]
+    assert store.tier_usage_days(day(2), day(3)) == []
+    assert store.tier_usage_days(day(0), day(4), tiers=("standard",)) == [(day(2), "anthropic")]
+    assert store.tier_usage_days(day(0), day(4), tiers=()) == []
+
+
+def test_sync_log_rows_states_and_data_range(store: Store, db_path: Path) -> None:
+    assert store.sync_states() == {}
+    assert store.data_range("anthropic") is None
+    t0 = datetime(2026, 11, 20, 8, 0, 0, 123456, tzinfo=UTC)
+    first = store.begin_sync("anthropic", t0, (day(0), day(10)))
+    assert store.sync_states() == {
+        "anthropic": SyncState("anthropic", "running", "2026-11-20T08:00:00Z", None, None, None, 0)
+    }
+    assert store.data_range("anthropic") is None  # a sync that has not succeeded covers nothing yet
+    store.finish_sync(first, t0 + timedelta(seconds=30), "ok", None, 42)
+    second = store.begin_sync("anthropic", NOW, (day(7), day(12)))
+    store.finish_sync(second, NOW, "error", "Anthropic refused the key.\nSet ANTHROPIC_ADMIN_KEY.", 0)
+    other = store.begin_sync("openai", NOW, (day(3), day(12)))
+    store.finish_sync(other, NOW, "ok", None, 7)
+    assert query(db_path, "SELECT * FROM sync_log ORDER BY id") == [
+        (first, "anthropic", "2026-11-20T08:00:00Z", "2026-11-20T08:00:30Z", "ok", None, 42, iso(0), iso(10)),
+        (
+            second,
+            "anthropic",
+            NOW_Z,
+            NOW_Z,
+            "error",
+            "Anthropic refused the key. Set ANTHROPIC_ADMIN_KEY.",
+            0,
+            iso(7),
+            iso(12),
+        ),
+        (other, "openai", NOW_Z, NOW_Z, "ok", None, 7, iso(3), iso(12)),
+    ]
+    assert store.sync_states() == {
+        "anthropic": SyncState(
+            "anthropic",
+            "error",
+            NOW_Z,
+            NOW_Z,
+            "Anthropic refused the key. Set ANTHROPIC_ADMIN_KEY.",
+            "2026-11-20T08:00:30Z",
+            0,
+        ),
+        "openai": SyncState("openai", "ok", NOW_Z, NOW_Z, None, NOW_Z, 7),
+    }
+    # windows are stored end-excluded; data_range gives the last day itself
+    assert store.data_range("anthropic") == (day(0), day(9))
+    assert store.data_range("openai") == (day(3), day(11))
+
+
+def test_sync_log_refuses_bad_input(store: Store) -> None:
+    sync_id = store.begin_sync("openai", NOW, (day(0), day(1)))
+    with pytest.raises(ValueError, match="sync status must be one of"):
+        store.finish_sync(sync_id, NOW, "running", None, 0)
+    with pytest.raises(ValueError, match="no sync with id 999 was begun"):
+        store.finish_sync(999, NOW, "ok", None, 0)
+    with pytest.raises(ValueError, match="has no time zone"):
+        store.begin_sync("openai", datetime(2026, 11, 21, 8, 0), (day(0), day(1)))
+    assert store.sync_states()["openai"].status == "running"
+
+
+def test_settings(store: Store, db_path: Path) -> None:
+    assert store.get_setting("budget_usd") is None
+    store.set_setting("budget_usd", "5000")
+    store.set_setting("budget_usd", "7500.50")
+    store.set_setting("other", "x")
+    assert store.get_setting("budget_usd") == "7500.50"
+    assert query(db_path, "SELECT * FROM settings ORDER BY key") == [("budget_usd", "7500.50"), ("other", "x")]
+    store.set_setting("budget_usd", None)
+    assert store.get_setting("budget_usd") is None
+    assert query(db_path, "SELECT * FROM settings") == [("other", "x")]
+
+
+# ---- threads ------------------------------------------------------------------------------------------------
+
+
+def test_readers_see_whole_writes_while_another_thread_writes(store: Store) -> None:
+    versions = [
+        window(0, 30, [cost(n, 1_000 + i) for n in range(30) for i in range(20)]),
+        window(0, 30, [cost(n, 7) for n in range(30)], [usage(n, 1, 1) for n in range(30)]),
+    ]
+    totals = {sum(c.amount_nano for c in v.costs) for v in versions}
+    store.replace_provider_data(versions[0], NOW)
+    done = threading.Event()
+    errors: list[BaseException] = []
+    seen: list[int] = []
+
+    def write() -> None:
+        try:
+            for i in range(40):
+                store.replace_provider_data(versions[i % 2], NOW)
+                store.set_setting("round", str(i))
+        except BaseException as err:
+            errors.append(err)
+        finally:
+            done.set()
+
+    def read() -> None:
+        try:
+            while not done.is_set():
+                # one statement reads one committed snapshot: either the old window or the new, never a mix
+                seen.append(sum(store.daily_totals(day(0), day(29)).values()))
+                store.labels()
+                store.get_setting("round")
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=write)] + [threading.Thread(target=read) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert seen and set(seen) <= totals
+    assert store.get_setting("round") == "39"
+
+
+def test_two_stores_on_one_file_wait_for_each_other(db_path: Path) -> None:
+    # separate Store objects have separate in-process locks, like two processes: busy_timeout must serialize them
+    stores = [Store(db_path), Store(db_path)]
+    errors: list[BaseException] = []
+
+    def write(which: int) -> None:
+        try:
+            for i in range(25):
+                data = window(
+                    0, 10, [cost(n, which * 1000 + i, provider=f"p{which}") for n in range(10)], provider=f"p{which}"
+                )
+                stores[which].replace_provider_data(data, NOW)
+                stores[which].finish_sync(
+                    stores[which].begin_sync(f"p{which}", NOW, (day(0), day(10))), NOW, "ok", None, i
+                )
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=write, args=(which,)) for which in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    totals = stores[0].daily_totals(day(0), day(9))
+    assert totals == {**{(day(n), "p0"): 24 for n in range(10)}, **{(day(n), "p1"): 1024 for n in range(10)}}
+    assert {p: s.rows for p, s in stores[1].sync_states().items()} == {"p0": 24, "p1": 24}
+    for opened in stores:
+        opened.close()
