@@ -1,90 +1,142 @@
 """`aispend doctor`: check every configured piece live and say how to fix what fails.
 
 Each check returns a `Check`; the command prints ✓ / ✗ / – lines and exits 1 when a required check fails.
-Messages come from the provider and Slack layers' own errors, which never carry secrets.
+Messages come from the provider, store and Slack layers' own errors, which never carry secrets; an
+unexpected exception is named by its type only, since its text could hold anything.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
 from bot.errors import AispendError
 from bot.money import fmt_usd, nano_to_usd
+from bot.providers.base import OrgIdentity, Provider
+from bot.report import provider_name
+
+log = logging.getLogger(__name__)
+
+MAX_RETRY_WAIT = 2.0  # seconds: a diagnosis should answer in seconds, not wait out a long retry-after
+UNEXPECTED = "unexpected error ({kind}); run `aispend -v doctor` and report what it logs"
 
 
 @dataclass(frozen=True, slots=True)
 class Check:
     name: str
     ok: bool | None  # None: not configured, nothing to check
-    detail: str
+    detail: str  # what passed, or what failed and how to fix it
     required: bool = True
 
     def line(self) -> str:
         mark = "–" if self.ok is None else "✓" if self.ok else "✗"
-        return f"{mark} {self.name}: {self.detail}"
+        optional = " (optional)" if self.ok is False and not self.required else ""
+        return f"{mark} {self.name}{optional}: {self.detail}"
 
 
-def provider_checks(settings: Settings, now: datetime) -> list[Check]:
+def unexpected(name: str, err: Exception) -> Check:
+    log.error("doctor: the %s check failed unexpectedly", name, exc_info=err)
+    return Check(name, False, UNEXPECTED.format(kind=type(err).__name__))
+
+
+def _short_sleep(seconds: float) -> None:
+    time.sleep(min(seconds, MAX_RETRY_WAIT))
+
+
+def provider_checks(settings: Settings, now: datetime, *, sleep: Callable[[float], None] = _short_sleep) -> list[Check]:
+    """Per configured provider: whose key it is (admin or not), then a one-day report with it."""
     from bot.providers import build_providers
 
-    providers = build_providers(settings, timeout=15.0)
+    providers = build_providers(settings, timeout=15.0, sleep=sleep)
     if not providers:
         return [
             Check(
                 "providers",
                 False,
-                "no provider key is configured: set ANTHROPIC_ADMIN_KEY and/or OPENAI_ADMIN_KEY (or the _FILE variant).",
+                "no provider key is configured: set ANTHROPIC_ADMIN_KEY and/or OPENAI_ADMIN_KEY (or the _FILE "
+                "variant naming a file that holds the key).",
             )
         ]
     checks: list[Check] = []
-    yesterday = now.date() - timedelta(days=1)
     for provider in providers:
         try:
-            org = provider.identity()
-            checks.append(
-                Check(f"{provider.name} key", True, f"admin key accepted, organization {org.name} ({org.id})")
-            )
-            data = provider.fetch(yesterday, now.date())
-            total = nano_to_usd(sum(r.amount_nano for r in data.costs))
-            checks.append(
-                Check(
-                    f"{provider.name} report",
-                    True,
-                    f"one-day report for {yesterday}: {fmt_usd(total)} in {len(data.costs)} cost rows, "
-                    f"{len(data.labels)} workspace/project names",
-                )
-            )
-            for warning in data.warnings:
-                checks.append(Check(f"{provider.name} permissions", False, warning, required=False))
-        except AispendError as err:
-            checks.append(Check(f"{provider.name}", False, str(err)))
+            checks += _one_provider(provider, now)
         finally:
             provider.close()
     return checks
 
 
+def _one_provider(provider: Provider, now: datetime) -> list[Check]:
+    display = provider_name(provider.name)
+    try:
+        org = provider.identity()
+    except AispendError as err:
+        return [Check(f"{display} key", False, str(err))]
+    except Exception as err:
+        return [unexpected(f"{display} key", err)]
+    checks = [Check(f"{display} key", True, f"{provider.key_variable} is accepted; {_organization(org)}")]
+    yesterday = now.date() - timedelta(days=1)
+    try:
+        data = provider.fetch(yesterday, now.date())
+    except AispendError as err:
+        return [*checks, Check(f"{display} report", False, str(err))]
+    except Exception as err:
+        return [*checks, unexpected(f"{display} report", err)]
+    total = nano_to_usd(sum(r.amount_nano for r in data.costs))
+    names = sum(1 for label in data.labels if label.id)  # the Default Workspace is named by us, not fetched
+    checks.append(
+        Check(
+            f"{display} report",
+            True,
+            f"one-day report for {yesterday}: {fmt_usd(total)} in {len(data.costs)} cost rows; "
+            f"{names} workspace/project names readable",
+        )
+    )
+    checks += [Check(f"{display} permissions", False, warning, required=False) for warning in data.warnings]
+    return checks
+
+
+def _organization(org: OrgIdentity) -> str:
+    if org.name and org.id:
+        return f"organization {org.name} ({org.id})"
+    if org.id:
+        return f"organization {org.id}"
+    return "the organization had no cost in the last 7 days, so its id is not known"
+
+
 def database_check(settings: Settings) -> Check:
+    """The database opens (creating it if needed), takes a write, and has every migration applied."""
     from bot.store import Store
 
+    path = settings.db_path
+    existed = Path(path).exists()
     try:
-        store = Store(settings.db_path)
+        store = Store(path)
     except AispendError as err:
         return Check("database", False, str(err))
+    except Exception as err:
+        return unexpected("database", err)
     try:
         pending = store.pending_migrations()
+        applied = store.applied_migrations()
         store.set_setting("doctor_write_check", "ok")
         store.set_setting("doctor_write_check", None)
     except AispendError as err:
         return Check("database", False, str(err))
+    except Exception as err:
+        return unexpected("database", err)
     finally:
         store.close()
     if pending:
-        return Check("database", False, f"{settings.db_path} has pending migrations {pending}: run aispend sync once.")
-    return Check("database", True, f"{settings.db_path} is writable and its schema is current")
+        return Check("database", False, f"{path} has pending migrations {pending}: run `aispend sync` once.")
+    created = "" if existed else " (it did not exist, so it was created)"
+    return Check("database", True, f"{path} is writable{created}; schema current ({len(applied)} migrations)")
 
 
 def run_doctor(
@@ -93,14 +145,25 @@ def run_doctor(
     *,
     now: datetime,
     slack_checks: Callable[[Settings], list[Check]] | None = None,
+    sleep: Callable[[float], None] = _short_sleep,
 ) -> int:
+    """Print one line per check and a summary; 1 if any required check failed, else 0."""
     if slack_checks is None:
         from bot.slack.checks import slack_checks as default_slack_checks
 
         slack_checks = default_slack_checks
-    checks = [*provider_checks(settings, now), database_check(settings), *slack_checks(settings)]
+    checks = [*provider_checks(settings, now, sleep=sleep), database_check(settings)]
+    try:
+        checks += slack_checks(settings)
+    except Exception as err:
+        checks.append(unexpected("Slack", err))
     for check in checks:
         out.write(check.line() + "\n")
     failed = [c for c in checks if c.ok is False and c.required]
-    out.write(f"\n{len(failed)} required check(s) failed.\n" if failed else "\nAll required checks passed.\n")
+    if failed:
+        out.write(
+            f"\n{len(failed)} required check(s) failed: fix them as each line says, then run aispend doctor again.\n"
+        )
+    else:
+        out.write("\nAll required checks passed.\n")
     return 1 if failed else 0

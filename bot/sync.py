@@ -150,7 +150,8 @@ def _check_window(plan: _Plan, data: ProviderData) -> None:
 def _describe(name: str, err: Exception) -> str:
     """The sync log's reason: our own errors are secret-free by construction; anything else is only named."""
     if isinstance(err, AispendError):
-        logger.warning("sync of %s failed: %s", name, err)
+        # info, not warning: the caller shows the result (the CLI prints it, `run` logs at INFO)
+        logger.info("sync of %s failed: %s", name, err)
         return str(err)
     logger.exception("sync of %s failed with an unexpected error", name)
     return f"unexpected error: {type(err).__name__}; see the bot's log"

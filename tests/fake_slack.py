@@ -56,11 +56,13 @@ class FakeSlack:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.api_url = self.url + "/api/"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
+        )
 
     def __enter__(self) -> FakeSlack:
         self._thread.start()
@@ -110,6 +112,11 @@ class FakeSlack:
                     raise AssertionError(f"timed out waiting for {what}; received {seen}")
                 self._arrived.wait(left)
             return [r for r in self.requests if r.path == what]
+
+
+class _Server(ThreadingHTTPServer):
+    # the stdlib default backlog of 5 drops bursts of concurrent replies (the client retries after 1 s)
+    request_queue_size = 128
 
 
 def _parse(raw: str, content_type: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ Every request is recorded with its query and headers, like the simulator's `requ
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import struct
@@ -81,10 +82,8 @@ class ScriptedServer:
                     self.send_header(key, value)
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
-                try:
+                with contextlib.suppress(OSError):  # the client timed out and left
                     self.wfile.write(data)
-                except OSError:
-                    pass  # the client timed out and left
 
             def log_message(self, format: str, *args: object) -> None:
                 pass

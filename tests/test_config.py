@@ -19,7 +19,11 @@ def test_defaults_match_the_contract(tmp_path: Path) -> None:
     assert settings.openai_base_url == "https://api.openai.com/v1"
     assert settings.slack_api_url == "https://slack.com/api/"
     assert (settings.port, settings.db_path, settings.backfill_days) == (3000, "./aispend.db", 90)
-    assert (settings.spike_pct, settings.spike_min_usd, settings.sync_interval_minutes) == (Decimal(25), Decimal(10), 60)
+    assert (settings.spike_pct, settings.spike_min_usd, settings.sync_interval_minutes) == (
+        Decimal(25),
+        Decimal(10),
+        60,
+    )
     assert settings.configured_providers == []
 
 

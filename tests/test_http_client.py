@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime
 
 import pytest
 
+from bot.config import Secret, Settings
 from bot.errors import ProviderAuthError, ProviderDataError, ProviderHTTPError, ProviderNetworkError
-from bot.providers import anthropic, openai
+from bot.providers import PROVIDER_CLASSES, AnthropicProvider, OpenAIProvider, anthropic, build_providers, openai
 from bot.providers.http import FetchCancelled, FetchSession, JsonClient, KeyAuth, ProviderStyle
 from bot.providers.paging import fetch_all, last_id_cursor
 from bot.providers.windows import day_chunks, day_of_timestamp, run_all
+from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Simulator
 from tests.scripted_server import Reply, ScriptedServer
 
 KEY = "sk-ant-admin01-test-secret-value"
@@ -184,9 +187,18 @@ def test_client_errors_are_not_retried_and_quote_the_api(
 def test_404_points_at_the_base_url_variable(server: ScriptedServer, client: JsonClient) -> None:
     with pytest.raises(ProviderHTTPError) as err:
         client.get_json("/v1/nowhere", [], FetchSession())
-    assert str(err.value).endswith(
-        f"Check ANTHROPIC_BASE_URL ({server.url}); it must point at the Anthropic API."
+    assert str(err.value).endswith(f"Check ANTHROPIC_BASE_URL ({server.url}); it must point at the Anthropic API.")
+
+
+def test_redirects_are_not_followed(server: ScriptedServer, client: JsonClient) -> None:
+    server.route("/v1/x", Reply(301, "", {"location": "https://elsewhere.example/v1/x"}))
+    with pytest.raises(ProviderHTTPError) as err:
+        client.get_json("/v1/x", [], FetchSession())
+    assert str(err.value) == (
+        "Anthropic answered HTTP 301 for /v1/x: Moved Permanently. Set ANTHROPIC_BASE_URL to the address it "
+        "redirects to; aispend never follows redirects."
     )
+    assert server.paths() == ["/v1/x"]
 
 
 def test_timeout_is_retried(server: ScriptedServer, sleeps: list[float]) -> None:
@@ -232,7 +244,10 @@ def test_refused_connection_is_a_network_error(sleeps: list[float]) -> None:
 @pytest.mark.parametrize(
     ("reply", "detail"),
     [
-        (Reply(200, "<html>maintenance</html>", {"content-type": "text/html"}), "the HTTP 200 body is not valid JSON (text/html)"),
+        (
+            Reply(200, "<html>maintenance</html>", {"content-type": "text/html"}),
+            "the HTTP 200 body is not valid JSON (text/html)",
+        ),
         (Reply(200, '{"data": [{"starting_at": "2026-'), "the HTTP 200 body is not valid JSON (application/json)"),
         (Reply(200, [1, 2]), "the body is a JSON list, not an object"),
         (
@@ -312,7 +327,9 @@ def page(data: list[object], has_more: bool, cursor: str | None = None) -> dict[
 
 
 def test_fetch_all_follows_cursors_with_identical_params(server: ScriptedServer, client: JsonClient) -> None:
-    server.route("/v1/r", Reply(200, page([1, 2], True, "c1=")), Reply(200, page([3], True, "c2")), Reply(200, page([4], False)))
+    server.route(
+        "/v1/r", Reply(200, page([1, 2], True, "c1=")), Reply(200, page([3], True, "c2")), Reply(200, page([4], False))
+    )
     session = FetchSession()
     params = [("limit", "31"), ("group_by[]", "model")]
     assert fetch_all(client, "/v1/r", params, session) == [1, 2, 3, 4]
@@ -325,7 +342,9 @@ def test_list_paging_uses_last_id(server: ScriptedServer, client: JsonClient) ->
     second = {"data": [{"id": "c"}], "has_more": True, "last_id": None}  # falls back to the last item's id
     third = {"data": [], "has_more": False, "last_id": None}
     server.route("/v1/w", Reply(200, first), Reply(200, second), Reply(200, third))
-    items = fetch_all(client, "/v1/w", [("limit", "2")], FetchSession(), cursor_param="after_id", cursor_of=last_id_cursor)
+    items = fetch_all(
+        client, "/v1/w", [("limit", "2")], FetchSession(), cursor_param="after_id", cursor_of=last_id_cursor
+    )
     assert items == [{"id": "a"}, {"id": "b"}, {"id": "c"}]
     assert [r.pairs for r in server.requests] == [
         [("limit", "2")],
@@ -378,7 +397,7 @@ def test_day_chunks_cover_the_window_with_the_fewest_chunks() -> None:
     assert len(chunks) == 13
     assert chunks[0] == (start, date(2025, 11, 19))
     assert chunks[-1] == (date(2026, 10, 26), date(2026, 11, 23))
-    assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:], strict=False))
+    assert all(a[1] == b[0] for a, b in itertools.pairwise(chunks))
     assert len(day_chunks(start, date(2026, 11, 23), 180)) == 3
     assert day_chunks(start, start, 31) == []
 
@@ -402,7 +421,10 @@ def test_day_of_timestamp(value: object, expected: object) -> None:
 
 
 def test_run_all_returns_results_in_order() -> None:
-    jobs: list[Callable[[FetchSession], int]] = [lambda s, i=i: i * i for i in range(10)]
+    def square(i: int) -> Callable[[FetchSession], int]:
+        return lambda session: i * i
+
+    jobs = [square(i) for i in range(10)]
     assert run_all(jobs, FetchSession(), 4) == [i * i for i in range(10)]
 
 
@@ -420,9 +442,47 @@ def test_run_all_stops_siblings_and_raises_the_real_failure() -> None:
         raise ProviderDataError("anthropic", "boom")
 
     never_ran: list[int] = []
-    jobs: list[Callable[[FetchSession], int]] = [waits_for_cancel, fails, *[lambda s: never_ran.append(1) or 1] * 5]
+
+    def later(session: FetchSession) -> int:
+        never_ran.append(1)
+        return 1
+
+    jobs: list[Callable[[FetchSession], int]] = [waits_for_cancel, fails, *[later] * 5]
     session = FetchSession()
     with pytest.raises(ProviderDataError, match="boom"):
         run_all(jobs, session, 2)
     assert session.cancelled.is_set()
     assert never_ran == []
+
+
+# --- registry ------------------------------------------------------------------------------------------------
+
+
+def test_build_providers_makes_one_per_configured_key() -> None:
+    registry = PROVIDER_CLASSES
+    assert registry == {"anthropic": AnthropicProvider, "openai": OpenAIProvider}
+    assert build_providers(Settings()) == []
+    today = date(2026, 11, 22)
+    with Simulator(today=today) as sim:
+        settings = Settings(
+            anthropic_admin_key=Secret(ANTHROPIC_KEY),
+            openai_admin_key=Secret(OPENAI_KEY),
+            anthropic_base_url=sim.anthropic_url,
+            openai_base_url=sim.openai_url,
+        )
+        providers = build_providers(settings, timeout=5.0, sleep=lambda s: None, max_workers=2)
+        try:
+            assert [(p.name, p.key_variable, type(p)) for p in providers] == [
+                ("anthropic", "ANTHROPIC_ADMIN_KEY", AnthropicProvider),
+                ("openai", "OPENAI_ADMIN_KEY", OpenAIProvider),
+            ]
+            totals = [sum(c.amount_nano for c in p.fetch(today, today + timedelta(days=1)).costs) for p in providers]
+        finally:
+            for p in providers:
+                p.close()
+        assert totals == [
+            sim.org.expected_cost_nano(n, today, today + timedelta(days=1)) for n in ("anthropic", "openai")
+        ]
+    only_openai = build_providers(Settings(openai_admin_key=Secret(OPENAI_KEY)))
+    assert [p.name for p in only_openai] == ["openai"]
+    only_openai[0].close()

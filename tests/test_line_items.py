@@ -12,18 +12,73 @@ from bot.providers.line_items import LineItem, parse
 @pytest.mark.parametrize(
     ("label", "expected"),
     [
-        ("gpt-4o-mini-2024-07-18, input", LineItem("gpt-4o-mini-2024-07-18, input", "gpt-4o-mini-2024-07-18", "input", (), "gpt-4o-mini-2024-07-18")),
-        ("gpt-5.5-2026-04-23, cached input", LineItem("gpt-5.5-2026-04-23, cached input", "gpt-5.5-2026-04-23", "cached input", (), "gpt-5.5-2026-04-23")),
-        ("gpt-5.5-2026-04-23, output", LineItem("gpt-5.5-2026-04-23, output", "gpt-5.5-2026-04-23", "output", (), "gpt-5.5-2026-04-23")),
-        ("ft-gpt-4o-2024-08-06, output", LineItem("ft-gpt-4o-2024-08-06, output", "ft:gpt-4o-2024-08-06", "output", (), "gpt-4o-2024-08-06")),
-        ("ft:gpt-4o-2024-08-06:acme::AbC12, input", LineItem("ft:gpt-4o-2024-08-06:acme::AbC12, input", "ft:gpt-4o-2024-08-06", "input", (), "gpt-4o-2024-08-06")),
-        ("evals | gpt-4o-mini-2024-07-18, input", LineItem("evals | gpt-4o-mini-2024-07-18, input", "gpt-4o-mini-2024-07-18", "input", ("evals",), "gpt-4o-mini-2024-07-18")),
-        ("priority | gpt-5.6-sol, output, long context", LineItem("priority | gpt-5.6-sol, output, long context", "gpt-5.6-sol", "output, long context", ("priority",), "gpt-5.6-sol")),
-        ("gpt-audio-mini-2025-12-15 audio, input", LineItem("gpt-audio-mini-2025-12-15 audio, input", "gpt-audio-mini-2025-12-15", "input", (), "gpt-audio-mini-2025-12-15")),
-        ("gpt-6-astra, input_tokens", LineItem("gpt-6-astra, input_tokens", "gpt-6-astra", "input_tokens", (), "gpt-6-astra")),
+        (
+            "gpt-4o-mini-2024-07-18, input",
+            LineItem("gpt-4o-mini-2024-07-18, input", "gpt-4o-mini-2024-07-18", "input", (), "gpt-4o-mini-2024-07-18"),
+        ),
+        (
+            "gpt-5.5-2026-04-23, cached input",
+            LineItem(
+                "gpt-5.5-2026-04-23, cached input", "gpt-5.5-2026-04-23", "cached input", (), "gpt-5.5-2026-04-23"
+            ),
+        ),
+        (
+            "gpt-5.5-2026-04-23, output",
+            LineItem("gpt-5.5-2026-04-23, output", "gpt-5.5-2026-04-23", "output", (), "gpt-5.5-2026-04-23"),
+        ),
+        (
+            "ft-gpt-4o-2024-08-06, output",
+            LineItem("ft-gpt-4o-2024-08-06, output", "ft:gpt-4o-2024-08-06", "output", (), "gpt-4o-2024-08-06"),
+        ),
+        (
+            "ft:gpt-4o-2024-08-06:acme::AbC12, input",
+            LineItem(
+                "ft:gpt-4o-2024-08-06:acme::AbC12, input", "ft:gpt-4o-2024-08-06", "input", (), "gpt-4o-2024-08-06"
+            ),
+        ),
+        (
+            "evals | gpt-4o-mini-2024-07-18, input",
+            LineItem(
+                "evals | gpt-4o-mini-2024-07-18, input",
+                "gpt-4o-mini-2024-07-18",
+                "input",
+                ("evals",),
+                "gpt-4o-mini-2024-07-18",
+            ),
+        ),
+        (
+            "priority | gpt-5.6-sol, output, long context",
+            LineItem(
+                "priority | gpt-5.6-sol, output, long context",
+                "gpt-5.6-sol",
+                "output, long context",
+                ("priority",),
+                "gpt-5.6-sol",
+            ),
+        ),
+        (
+            "gpt-audio-mini-2025-12-15 audio, input",
+            LineItem(
+                "gpt-audio-mini-2025-12-15 audio, input",
+                "gpt-audio-mini-2025-12-15",
+                "input",
+                (),
+                "gpt-audio-mini-2025-12-15",
+            ),
+        ),
+        (
+            "gpt-6-astra, input_tokens",
+            LineItem("gpt-6-astra, input_tokens", "gpt-6-astra", "input_tokens", (), "gpt-6-astra"),
+        ),
         ("whisper-1, audio", LineItem("whisper-1, audio", "whisper-1", "audio", (), "whisper-1")),
-        ("GPT-4o-2024-08-06, Input", LineItem("GPT-4o-2024-08-06, Input", "gpt-4o-2024-08-06", "Input", (), "gpt-4o-2024-08-06")),
-        ("assistants api | file search", LineItem("assistants api | file search", "", "file search", ("assistants api",))),
+        (
+            "GPT-4o-2024-08-06, Input",
+            LineItem("GPT-4o-2024-08-06, Input", "gpt-4o-2024-08-06", "Input", (), "gpt-4o-2024-08-06"),
+        ),
+        (
+            "assistants api | file search",
+            LineItem("assistants api | file search", "", "file search", ("assistants api",)),
+        ),
         ("web search tool calls", LineItem("web search tool calls", "", "web search tool calls")),
         ("Text tokens", LineItem("Text tokens", "", "Text tokens")),
         ("input_tokens", LineItem("input_tokens", "", "input_tokens")),

@@ -17,7 +17,10 @@ TODAY = date(2026, 11, 21)
 @pytest.mark.parametrize(
     ("word", "expected"),
     [
-        ("today", Period("today", date(2026, 11, 21), date(2026, 11, 21), date(2026, 11, 20), date(2026, 11, 20), True)),
+        (
+            "today",
+            Period("today", date(2026, 11, 21), date(2026, 11, 21), date(2026, 11, 20), date(2026, 11, 20), True),
+        ),
         (
             "yesterday",
             Period("yesterday", date(2026, 11, 20), date(2026, 11, 20), date(2026, 11, 19), date(2026, 11, 19), False),

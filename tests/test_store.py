@@ -151,6 +151,17 @@ def test_a_directory_is_not_a_database(tmp_path: Path) -> None:
         Store(tmp_path)
 
 
+def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("these are not the pages you are looking for" * 100)
+    with pytest.raises(StoreError) as caught:
+        Store(path)
+    assert str(caught.value) == (
+        f"Could not open the database {path}: file is not a database; check the disk and set AISPEND_DB to a "
+        "writable path."
+    )
+
+
 @pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write anywhere")
 def test_read_only_directory_is_a_store_error(tmp_path: Path) -> None:
     folder = tmp_path / "ro"

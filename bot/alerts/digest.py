@@ -33,7 +33,9 @@ def digest_message(report: Report) -> Message:
     when = range_text(p.start, p.end)
     change = change_text(report.change_pct, report.previous_total, report.total)
     total = f"{fmt_usd(report.total)} ({change} vs {fmt_usd(report.previous_total)} the week before)"
-    providers = [f"{provider_name(x.provider)} {fmt_usd(x.total)}" for x in report.providers if x.status != "not_configured"]
+    providers = [
+        f"{provider_name(x.provider)} {fmt_usd(x.total)}" for x in report.providers if x.status != "not_configured"
+    ]
     workspaces, models = _top(report.workspaces), _top(report.models)
     daily = sparkline([d.total for d in report.daily])
 

@@ -319,7 +319,8 @@ def budget_headline(report: BudgetReport) -> str:
     if crossed and max(crossed) >= 100:
         return f"Over budget: {report.pct_used}% of the {budget} monthly budget used"
     if crossed:
-        return f"{max(crossed)}% of the {budget} monthly budget used ({report.pct_used}% now)"
+        now = f" ({report.pct_used}% now)" if report.pct_used != max(crossed) else ""
+        return f"{max(crossed)}% of the {budget} monthly budget used{now}"
     return f"On pace to exceed the {budget} monthly budget"
 
 

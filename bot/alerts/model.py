@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 PENDING = "pending"
 POSTED = "posted"
@@ -66,7 +67,7 @@ class Delivery:
 class AlertRun:
     """One `aispend alerts` / scheduled evaluation: what fired and what delivery did."""
 
-    today: str  # ISO date the rules treated as today
+    today: date  # the day the rules treated as today
     dry_run: bool
     found: tuple[FoundAlert, ...] = ()
     deliveries: tuple[Delivery, ...] = ()

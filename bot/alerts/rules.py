@@ -180,7 +180,7 @@ def evaluate_spikes(
         if fired:
             top, other = _top_drivers(members, change.increase)
             alerts.append(SpikeAlert(week.key, change, new, top, other))
-    alerts.sort(key=lambda a: (a.change.level != "org", -a.change.increase, a.scope))
+    alerts.sort(key=lambda a: (a.change.level != "org", -a.change.increase, LEVELS.index(a.change.level), a.scope))
     moved = sorted((d for d in drivers if d.contribution != 0), key=lambda d: (-d.contribution, d.label))
     org = changes[0][0]
     return SpikeReport(

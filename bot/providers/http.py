@@ -222,6 +222,8 @@ class JsonClient:
             advice = "It is rate limiting this organization: wait a few minutes and run `aispend sync` again."
         elif error.status >= 500:
             advice = f"It is having problems: run `aispend sync` again later (status: {style.status_page})."
+        elif 300 <= error.status < 400:
+            advice = f"Set {style.base_variable} to the address it redirects to; aispend never follows redirects."
         elif error.status == 404:
             advice = f"Check {style.base_variable} ({self.base_url}); it must point at the {style.display} API."
         else:

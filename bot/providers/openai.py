@@ -5,7 +5,9 @@ numeric string (parsed exactly, non-finite rejected, a missing `amount` is an er
 the model comes only from the free-text `line_item` (see line_items); `project_id: null` is org-level
 cost; `input_tokens` already includes cached and cache-write tokens; a Restricted key without
 Organization Administration: Read cannot list projects, which only costs us the names. Never send
-`OpenAI-Organization`: an admin key is bound to one organization and a mismatch is a 401.
+`OpenAI-Organization`: an admin key is bound to one organization and a mismatch is a 401. Array params
+repeat the plain key (`group_by=line_item&group_by=project_id`), the form the cookbook and CodexBar use
+against the live API.
 """
 
 from __future__ import annotations

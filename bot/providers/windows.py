@@ -93,7 +93,7 @@ def run_all(jobs: list[Callable[[FetchSession], T]], session: FetchSession, max_
     if not jobs:
         return []
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(jobs))), thread_name_prefix="fetch") as pool:
-        futures: list[Future[T]] = [pool.submit(job, session) for job in jobs]
+        futures: list[Future[T]] = [pool.submit(_stop_others_on_failure, job, session) for job in jobs]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         if any(f.exception() is not None for f in done):
             session.cancelled.set()
@@ -107,3 +107,12 @@ def run_all(jobs: list[Callable[[FetchSession], T]], session: FetchSession, max_
                 if error is not None and not isinstance(error, FetchCancelled):
                     raise error
         return [f.result() for f in futures]
+
+
+def _stop_others_on_failure(job: Callable[[FetchSession], T], session: FetchSession) -> T:
+    # set the flag in the failing worker itself, before it can pick up the next queued job
+    try:
+        return job(session)
+    except BaseException:
+        session.cancelled.set()
+        raise

@@ -1,0 +1,31 @@
+"""A bundled, offline simulator of the Anthropic and OpenAI Admin APIs (cost and usage reports).
+
+`aispend demo`, the provider and sync tests and the benchmarks run against it: a loopback HTTP server with
+the documented shapes and traps of both APIs over a deterministic synthetic organization, plus injectable
+faults. See SIM_API.md for the interface. Details the interface leaves open, as implemented:
+
+- `Fault.times` defaults to 1; pass `times=None` for a fault that never wears off (needed for `endless`).
+- `bad_amount` rewrites `amount` on cost rows and, on usage pages (which have no amounts), `output_tokens`.
+- `sim.revise(provider, day, factor)` scales that day's token counts (and every amount priced from them) by
+  `factor` relative to the original data; a second call for the same day replaces the first.
+- `sim.requests` returns a snapshot list; `sim.clear_requests()` and `sim.clear_faults()` reset them.
+- `org.workspaces("anthropic")` lists the Default Workspace first, as (None, "Default", False).
+- `org.expected_cost_nano` is exact for cost reports grouped at their finest grain (Anthropic: any grouping;
+  OpenAI: group_by line_item and project_id). Coarser OpenAI groupings serve float sums, as the API does.
+- Only daily buckets (bucket_width=1d) are served; 1h/1m get a 400 that says so.
+- Extras beyond SIM_API.md: GET /v1/organizations/workspaces/{id} (the Default Workspace too, by its real id),
+  GET /v1/organization/projects/{id}, and the other OpenAI usage families (/usage/embeddings, ...) as pages of
+  empty buckets. `sim.org.anthropic_day(day)` / `openai_day(day)` expose the rows behind a day, and
+  `org.daily_cost_nano`, `org.spike_start`, `org.priority_day` name the story in the data.
+- The spike, the Priority Tier day and the archive dates are placed relative to `today`, so two simulators
+  with different `today` disagree about those days (as a provider revising history would).
+"""
+
+from bot.simulator.anthropic_api import ANTHROPIC_KEY
+from bot.simulator.faults import Fault
+from bot.simulator.openai_api import OPENAI_KEY
+from bot.simulator.org import Org, WorkspaceInfo
+from bot.simulator.server import Simulator
+from bot.simulator.wire import RecordedRequest
+
+__all__ = ["ANTHROPIC_KEY", "OPENAI_KEY", "Fault", "Org", "RecordedRequest", "Simulator", "WorkspaceInfo"]

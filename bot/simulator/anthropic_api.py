@@ -111,7 +111,9 @@ def _window(req: RecordedRequest, org: Org, cap: int) -> tuple[list[Bucket], str
     query = req.query
     start = parse_rfc3339(single(query, "starting_at"), "starting_at")
     raw_end = single(query, "ending_at")
-    end = parse_rfc3339(raw_end, "ending_at") if raw_end else midnight(org.today + DAY)  # through today's partial bucket
+    end = (
+        parse_rfc3339(raw_end, "ending_at") if raw_end else midnight(org.today + DAY)
+    )  # through today's partial bucket
     width = single(query, "bucket_width") or "1d"
     if width != "1d":
         raise ParamError(f"bucket_width: the simulator serves daily buckets only ('1d'), got {width!r}")
@@ -183,7 +185,11 @@ def usage_report(req: RecordedRequest, org: Org) -> Response:
     for bucket in buckets:
         rows = [r for r in org.anthropic_day(bucket.day).usage if _passes(r, filters)]
         data.append(
-            {"starting_at": rfc3339(bucket.start), "ending_at": rfc3339(bucket.end), "results": _usage_results(rows, groups)}
+            {
+                "starting_at": rfc3339(bucket.start),
+                "ending_at": rfc3339(bucket.end),
+                "results": _usage_results(rows, groups),
+            }
         )
     response = _ok(req, {"data": data, "has_more": next_page is not None, "next_page": next_page})
     response.page = state

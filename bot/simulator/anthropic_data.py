@@ -8,6 +8,7 @@ usage never produces a cost row, and code execution appears only in the cost rep
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -67,6 +68,7 @@ class AnthropicDay:
     usage: tuple[UsageRow, ...]
 
 
+@functools.cache
 def display_name(model: str) -> str:
     """claude-sonnet-4-6 -> Claude Sonnet 4.6 (the form cost-report descriptions use)."""
     words = model.split("-")
@@ -106,7 +108,9 @@ def scaled(base: int, permille: int, raw: bytes, slot: int, factor: Decimal) -> 
 
 
 def _usage_rows(ws: Workspace, stream: Stream, seed: int, day: date, offset: int, factor: Decimal) -> list[UsageRow]:
-    permille, raw = day_permille(seed, day, offset, ("anthropic", ws.name, stream.model, stream.tier), stream.tier != "batch")
+    permille, raw = day_permille(
+        seed, day, offset, ("anthropic", ws.name, stream.model, stream.tier), stream.tier != "batch"
+    )
     bases = (stream.uncached, stream.cache_5m, stream.cache_1h, stream.cache_read, stream.output, stream.web_search)
     totals = [scaled(base, permille, raw, slot, factor) for slot, base in enumerate(bases)]
     geo = "not_available" if stream.model in NO_GEO_MODELS else ws.geo
@@ -119,15 +123,26 @@ def _usage_rows(ws: Workspace, stream: Stream, seed: int, day: date, offset: int
     return rows
 
 
+@functools.cache
+def _pricing(model: str, tier: str) -> tuple[tuple[str, str, Decimal], ...]:
+    """(token_type, description, cents per token) in TOKEN_TYPES order."""
+    rate = Decimal(input_cents(model)) / (2 if tier == "batch" else 1) / _MILLION
+    batch = " Batch" if tier == "batch" else ""
+    return tuple(
+        (token_type, f"{display_name(model)}{batch} Usage - {label}", rate * multiple)
+        for token_type, label, multiple in TOKEN_TYPES
+    )
+
+
 def _token_costs(row: UsageRow) -> list[CostRow]:
-    rate = Decimal(input_cents(row.model)) / (2 if row.service_tier == "batch" else 1)
-    batch = " Batch" if row.service_tier == "batch" else ""
     out = []
-    for (token_type, label, multiple), tokens in zip(TOKEN_TYPES, row.tokens(), strict=True):
-        cents = Decimal(tokens) * rate * multiple / _MILLION
-        amount = format_cents(cents)
+    for (token_type, description, per_token), tokens in zip(
+        _pricing(row.model, row.service_tier), row.tokens(), strict=True
+    ):
+        if not tokens:
+            continue
+        amount = format_cents(tokens * per_token)
         if amount != "0":
-            description = f"{display_name(row.model)}{batch} Usage - {label}"
             out.append(
                 CostRow(
                     row.workspace_id,
@@ -144,7 +159,9 @@ def _token_costs(row: UsageRow) -> list[CostRow]:
     return out
 
 
-def anthropic_day(workspaces: tuple[Workspace, ...], seed: int, today: date, day: date, factor: Decimal) -> AnthropicDay:
+def anthropic_day(
+    workspaces: tuple[Workspace, ...], seed: int, today: date, day: date, factor: Decimal
+) -> AnthropicDay:
     offset = (today - day).days
     costs: list[CostRow] = []
     usage: list[UsageRow] = []
@@ -167,5 +184,7 @@ def anthropic_day(workspaces: tuple[Workspace, ...], seed: int, today: date, day
             cents = Decimal(scaled(ws.code_execution_cents * 1000, permille, raw, 0, factor)) / 1000
             if cents:
                 amount = format_cents(cents)
-                costs.append(CostRow(ws.id, "Code Execution Usage", "code_execution", None, None, None, None, None, amount))
+                costs.append(
+                    CostRow(ws.id, "Code Execution Usage", "code_execution", None, None, None, None, None, amount)
+                )
     return AnthropicDay(tuple(costs), tuple(usage))

@@ -22,7 +22,7 @@ LEGACY_ARCHIVED_OFFSET = 45  # OpenAI "legacy-bot" archived on today-45
 
 def digest(seed: int, *parts: object) -> bytes:
     """The one source of randomness: a hash of the seed and the coordinates of a number."""
-    text = "|".join(str(p) for p in (seed, *parts))
+    text = "|".join(map(str, (seed, *parts)))
     return hashlib.sha256(text.encode()).digest()
 
 
@@ -138,7 +138,10 @@ def demo_workspaces(today: date, seed: int) -> tuple[Workspace, ...]:
             iso_at(old, seed, "default"),
             None,
             "global",
-            (Stream(haiku, "standard", 300_000, 1_000_000), Stream(sonnet, "standard", 200_000, 800_000, 2_000_000)),
+            (
+                Stream(haiku, "standard", output=300_000, uncached=1_000_000),
+                Stream(sonnet, "standard", output=200_000, uncached=800_000, cache_read=2_000_000),
+            ),
         ),
         Workspace(
             "wrkspc_01" + b62(seed, 22, "ws", "production"),
@@ -147,9 +150,29 @@ def demo_workspaces(today: date, seed: int) -> tuple[Workspace, ...]:
             None,
             "us",
             (
-                Stream(sonnet, "standard", 2_000_000, 6_000_000, 30_000_000, 2_000_000, 500_000, 300, 100),
-                Stream(haiku, "standard", 3_000_000, 10_000_000, 20_000_000, 1_000_000),
-                Stream(sonnet, "priority", 1_500_000, 4_000_000, 10_000_000, 0, 0, 0, 0, PRIORITY_OFFSET, PRIORITY_OFFSET),
+                Stream(
+                    sonnet,
+                    "standard",
+                    output=2_000_000,
+                    uncached=6_000_000,
+                    cache_read=30_000_000,
+                    cache_5m=2_000_000,
+                    cache_1h=500_000,
+                    web_search=300,
+                    long_context_permille=100,
+                ),
+                Stream(
+                    haiku, "standard", output=3_000_000, uncached=10_000_000, cache_read=20_000_000, cache_5m=1_000_000
+                ),
+                Stream(
+                    sonnet,
+                    "priority",
+                    output=1_500_000,
+                    uncached=4_000_000,
+                    cache_read=10_000_000,
+                    first_offset=PRIORITY_OFFSET,
+                    last_offset=PRIORITY_OFFSET,
+                ),
             ),
             code_execution_cents=80,
         ),
@@ -160,8 +183,8 @@ def demo_workspaces(today: date, seed: int) -> tuple[Workspace, ...]:
             None,
             "global",
             (
-                Stream(opus, "batch", 3_000_000, 12_000_000, first_offset=SPIKE_OFFSET),
-                Stream(opus, "standard", 200_000, 1_000_000, first_offset=SPIKE_OFFSET),
+                Stream(opus, "batch", output=3_000_000, uncached=12_000_000, first_offset=SPIKE_OFFSET),
+                Stream(opus, "standard", output=200_000, uncached=1_000_000, first_offset=SPIKE_OFFSET),
             ),
         ),
         Workspace(
@@ -170,7 +193,16 @@ def demo_workspaces(today: date, seed: int) -> tuple[Workspace, ...]:
             iso_at(old + timedelta(days=40), seed, "research"),
             iso_at(archived, seed, "research-archived"),
             "global",
-            (Stream(opus, "standard", 800_000, 2_000_000, 5_000_000, last_offset=RESEARCH_ARCHIVED_OFFSET + 1),),
+            (
+                Stream(
+                    opus,
+                    "standard",
+                    output=800_000,
+                    uncached=2_000_000,
+                    cache_read=5_000_000,
+                    last_offset=RESEARCH_ARCHIVED_OFFSET + 1,
+                ),
+            ),
         ),
     )
 
@@ -207,7 +239,9 @@ def demo_projects(today: date, seed: int) -> tuple[Project, ...]:
                     items=("input", "output"),
                     weekend_dip=False,
                 ),
-                ModelLine(MINI, MINI, (_P("0.15"), _P("0.075"), _P("0.6")), 12_000_000, 0, 0, ("input",), "evals | ", True),
+                ModelLine(
+                    MINI, MINI, (_P("0.15"), _P("0.075"), _P("0.6")), 12_000_000, 0, 0, ("input",), "evals | ", True
+                ),
             ),
             (FlatLine("assistants api | file search", 500, _P("0.0025")),),
         ),

@@ -8,7 +8,6 @@ and errors use {"error":{"message","type","param","code"}}.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from bot.money import parse_decimal
@@ -17,8 +16,8 @@ from bot.simulator.org import Org
 from bot.simulator.paging import (
     DAY,
     Bucket,
-    ParamError,
     PageState,
+    ParamError,
     Query,
     midnight,
     page_window,
@@ -73,12 +72,23 @@ def authenticate(req: RecordedRequest) -> Response | None:
         return error(req, 401, message)
     if key == RESTRICTED_KEY:
         if req.path.startswith(PREFIX + "/projects"):
-            return error(req, 403, "You have insufficient permissions for this operation. Missing scopes: api.management.read." + _SCOPE_HINT)
+            return error(
+                req,
+                403,
+                "You have insufficient permissions for this operation. Missing scopes: api.management.read."
+                + _SCOPE_HINT,
+            )
         return None
     if key.startswith("sk-proj-"):
-        return error(req, 401, "You have insufficient permissions for this operation. Missing scopes: api.usage.read." + _SCOPE_HINT)
+        return error(
+            req,
+            401,
+            "You have insufficient permissions for this operation. Missing scopes: api.usage.read." + _SCOPE_HINT,
+        )
     if key != OPENAI_KEY:
-        message = "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
+        message = (
+            "Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys."
+        )
         return error(req, 401, message, code="invalid_api_key")
     return None
 
@@ -113,7 +123,9 @@ def _window(req: RecordedRequest, org: Org, cap: int, *, clip: bool) -> tuple[li
     end = parse_unix(raw_end, "end_time") if raw_end else midnight(org.today + DAY)
     width = single(query, "bucket_width") or "1d"
     if width != "1d":
-        raise ParamError(f"Invalid value for 'bucket_width': the simulator serves '1d' only, got {width!r}.", "bucket_width")
+        raise ParamError(
+            f"Invalid value for 'bucket_width': the simulator serves '1d' only, got {width!r}.", "bucket_width"
+        )
     limit = parse_limit(query, 7, cap, "buckets")
     return page_window(query, plan(start, end, clip=clip, end_name="end_time"), limit)
 
@@ -155,7 +167,7 @@ def costs(req: RecordedRequest, org: Org) -> Response:
 def _cost_results(rows: list[CostRow], groups: set[str], org_id: str) -> list[dict[str, Any]]:
     by_item, by_project = "line_item" in groups, "project_id" in groups
     merged: dict[tuple[str | None, str | None], list[CostRow]] = {}
-    for row in rows:
+    for row in rows:  # at the finest grain (line_item and project_id) every group has exactly one row
         merged.setdefault((row.line_item if by_item else None, row.project_id if by_project else None), []).append(row)
     results = []
     for (item, project), members in merged.items():
@@ -285,7 +297,3 @@ def get_project(req: RecordedRequest, org: Org, project_id: str) -> Response:
         if p.id == project_id:
             return _ok(req, project_object(project_id, p.name, p.created_at, p.archived_at))
     return error(req, 404, f"No such project: {project_id}", code="not_found")
-
-
-def exact_value(value: float | str) -> Decimal:
-    return parse_decimal(value)

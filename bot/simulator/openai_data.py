@@ -2,7 +2,7 @@
 
 The underlying truth is Decimal (tokens x price), but what the live API serves is a float with noise and now
 and then a numeric string, so each cost row keeps the value exactly as served plus its nano-dollar reading
-(`usd_to_nano(parse_decimal(value))`). Summing those nanos is the reconciliation reference.
+(`usd_to_nano(parse_decimal(value))`, computed on demand). Summing those nanos is the reconciliation reference.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 
 from bot.money import parse_decimal, usd_to_nano
-from bot.simulator.anthropic_data import scaled, day_permille
+from bot.simulator.anthropic_data import day_permille, scaled
 from bot.simulator.catalog import FlatLine, ModelLine, Project
 
 _MILLION = Decimal(1_000_000)
@@ -27,7 +27,10 @@ class CostRow:
     value: float | str  # amount.value exactly as served
     quantity: int | None
     quantity_unit: str | None
-    nano: int
+
+    def nano(self) -> int:
+        """The served value as a client reads it: Decimal(str(value)) quantized to nano-dollars."""
+        return usd_to_nano(parse_decimal(self.value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,7 @@ def _served(truth: Decimal, raw: bytes, slot: int) -> float | str:
 
 
 def _row(project_id: str | None, item: str, value: float | str, qty: int | None, unit: str | None) -> CostRow:
-    return CostRow(project_id, item, value, qty, unit, usd_to_nano(parse_decimal(value)))
+    return CostRow(project_id, item, value, qty, unit)
 
 
 def _model_rows(

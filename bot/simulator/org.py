@@ -107,7 +107,7 @@ class Org:
         _check(provider)
         if provider == "anthropic":
             return sum(cents_to_nano(Decimal(row.amount)) for row in self.anthropic_day(day).costs)
-        return sum(row.nano for row in self.openai_day(day).costs)
+        return sum(row.nano() for row in self.openai_day(day).costs)
 
     def expected_cost_nano(self, provider: str, start: date, end_excl: date) -> int:
         """Exact sum of every amount the server serves for the UTC days [start, end_excl), revisions included."""

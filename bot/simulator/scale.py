@@ -21,10 +21,10 @@ from bot.simulator.catalog import (
     Project,
     Stream,
     Workspace,
-    iso_at,
-    unix_at,
     b62,
     digest,
+    iso_at,
+    unix_at,
 )
 
 _OPENAI_PRICES = (
@@ -47,7 +47,16 @@ def _models_for(index: int, n_models: int) -> list[int]:
 def scale_workspaces(today: date, seed: int, n_workspaces: int, n_models: int) -> tuple[Workspace, ...]:
     models = [f"claude-model-{k + 1:03d}" for k in range(n_models)]
     old = date(2024, 10, 30)
-    out = [Workspace(None, "Default", iso_at(old, seed, "default"), None, "global", (Stream(models[0], "standard", 200_000, 800_000),))]
+    out = [
+        Workspace(
+            None,
+            "Default",
+            iso_at(old, seed, "default"),
+            None,
+            "global",
+            (Stream(models[0], "standard", output=200_000, uncached=800_000),),
+        )
+    ]
     for i in range(1, n_workspaces + 1):
         name = f"ws-{i:03d}"
         new_spender = i == n_workspaces and n_workspaces > 1
@@ -59,17 +68,26 @@ def scale_workspaces(today: date, seed: int, n_workspaces: int, n_models: int) -
                 Stream(
                     models[k],
                     "batch" if new_spender else "standard",
-                    out_tokens * (4 if new_spender else 1),
-                    out_tokens * 3,
-                    out_tokens * 10,
-                    out_tokens // 2,
-                    out_tokens // 5 if k % 4 == 0 else 0,
+                    output=out_tokens * (4 if new_spender else 1),
+                    uncached=out_tokens * 3,
+                    cache_read=out_tokens * 10,
+                    cache_5m=out_tokens // 2,
+                    cache_1h=out_tokens // 5 if k % 4 == 0 else 0,
                     first_offset=SPIKE_OFFSET if new_spender else None,
                     last_offset=RESEARCH_ARCHIVED_OFFSET + 1 if archived else None,
                 )
             )
         if i == 1:
-            streams.append(Stream(models[0], "priority", 500_000, 2_000_000, 0, 0, 0, 0, 0, PRIORITY_OFFSET, PRIORITY_OFFSET))
+            streams.append(
+                Stream(
+                    models[0],
+                    "priority",
+                    output=500_000,
+                    uncached=2_000_000,
+                    first_offset=PRIORITY_OFFSET,
+                    last_offset=PRIORITY_OFFSET,
+                )
+            )
         created = today - timedelta(days=SPIKE_OFFSET + 2) if new_spender else old + timedelta(days=i)
         archived_at = iso_at(today - timedelta(days=RESEARCH_ARCHIVED_OFFSET), seed, name) if archived else None
         out.append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -24,6 +25,7 @@ from bot.slack.commands import COMMAND
 from bot.slack.listener import CommandListener, SpendStore
 
 Registrar = Callable[[App], None]
+COMMANDS = (COMMAND,)  # every slash command the app registers; manifest.yml must declare exactly these
 LISTENER_WORKERS = 32
 WORK_WORKERS = 16
 bolt_log = logging.getLogger("bot.slack.bolt")
@@ -74,18 +76,20 @@ def create_app(
     token = client.token
     if not token:
         raise ValueError("create_app needs a WebClient that holds the bot token")
-    # Bolt would otherwise read SLACK_SIGNING_SECRET from os.environ; only the CLI reads the environment.
+    # Without a secret (Socket Mode) a random one nobody knows makes every HTTP request fail verification with
+    # 401; passing None would make Bolt read SLACK_SIGNING_SECRET from os.environ, which only the CLI reads.
     app = App(
         name="aispend",
         logger=bolt_log,
         client=client,
-        signing_secret=signing_secret or "",
+        signing_secret=signing_secret or secrets.token_hex(32),
         authorize=_authorize_with(token),
         listener_executor=pools.listeners,
         raise_error_for_unhandled_request=False,
     )
     listener = CommandListener(store=store, settings=settings, now=now, sync_now=sync_now, work=pools.work)
-    app.command(COMMAND)(listener.on_command)
+    for name in COMMANDS:
+        app.command(name)(listener.on_command)
     for register in registrars:
         register(app)
     # Last, so the registrars' own action ids match first. Unknown clicks (link buttons, stale messages) are

@@ -120,29 +120,43 @@ def _provider_field(line: ProviderLine, total: Decimal, now: datetime) -> str:
     if line.status == "not_configured":
         return f"{name}\nnot configured (set {KEY_VARIABLES.get(line.provider, 'its admin key')})"
     share = f" ({line.total * 100 / total:.0f}%)" if total > 0 else ""
-    status = ":warning: last sync failed" if line.status == "error" else f"synced {ago(line.last_synced_at, now)}"
+    if line.status == "error":
+        status = ":warning: sync failed" if line.last_synced_at else ":warning: no data"
+    else:
+        status = f"synced {ago(line.last_synced_at, now)}"
     return f"{name}\n{fmt_usd(line.total)}{share} · {status}"
 
 
-def _sync_failed_note(line: ProviderLine) -> str:
-    # the report's own wording, so the same fact is not repeated among the notes
-    return f"{provider_name(line.provider)}: the last sync failed ({line.error}); figures may be stale."
+def _warning_notes(line: ProviderLine) -> set[str]:
+    # the report's own wording of the same facts, so the notes do not repeat the warning line
+    name = provider_name(line.provider)
+    return {
+        f"{name}: the last sync failed ({line.error}); figures may be stale.",
+        f"{name}: {line.error}, so its spend is not shown.",
+    }
 
 
 def _sync_warnings(providers: Sequence[ProviderLine], now: datetime) -> list[str]:
     out = []
     for line in providers:
-        if line.status == "error":
-            last = "never" if line.last_synced_at is None else ago(line.last_synced_at, now)
+        if line.status != "error":
+            continue
+        name, error = escape(provider_name(line.provider)), escape(line.error or "unknown error")
+        if line.last_synced_at is None:
+            out.append(f":warning: *{name}*: {error}, so its spend is not shown.")
+        else:
             out.append(
-                f":warning: *{escape(provider_name(line.provider))}*: {escape(line.error or 'sync failed')}."
-                f" Figures may be stale (last good sync: {last}); check the bot's log or run `aispend doctor`."
+                f":warning: *{name}*: the last sync failed ({error}). Figures may be stale (last good sync"
+                f" {ago(line.last_synced_at, now)}); check the bot's log or run `aispend doctor`."
             )
     return out
 
 
 def _other_notes(report: Report) -> list[str]:
-    shown = {_sync_failed_note(line) for line in report.providers if line.status == "error"}
+    shown: set[str] = set()
+    for line in report.providers:
+        if line.status == "error":
+            shown |= _warning_notes(line)
     return [n for n in report.notes if n not in shown]
 
 

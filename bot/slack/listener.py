@@ -23,7 +23,7 @@ from bot.money import fmt_usd
 from bot.periods import parse_period
 from bot.report import Report, ReportStore, load_report
 from bot.slack.access import Policy, admin_refusal, read_refusal
-from bot.slack.blocks import Message, budget_message, report_message, section
+from bot.slack.blocks import Message, budget_message, fit_blocks, report_message, section
 from bot.slack.commands import COMMAND, Budget, Command, Help, Sync, help_text, is_admin_command, parse_command
 from bot.slack.commands import Report as ReportCommand
 from bot.slack.mrkdwn import escape
@@ -85,41 +85,42 @@ class CommandListener:
     # Bolt passes arguments by name, so the parameter names below are part of the interface.
     def on_command(self, ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         text = str(command.get("text") or "")
-        user, channel = str(command.get("user_id") or ""), str(command.get("channel_id") or "")
-        acked = False
         try:
-            log.info("%s %r from %s in %s", COMMAND, text, user, channel)
-            parsed = parse_command(text)
-            if isinstance(parsed, Help):
-                ack(text=help_text(parsed.problem), response_type="ephemeral")
-                acked = True
-                return
-            refusal = read_refusal(self.policy, user, channel)
-            if refusal is None and is_admin_command(parsed):
-                refusal = admin_refusal(self.policy, user, _change_of(parsed))
-            if refusal is not None:
-                log.info("refused %s %r for %s in %s", COMMAND, text, user, channel)
-                ack(text=refusal, response_type="ephemeral")
-                acked = True
-                return
-            if isinstance(parsed, Sync):
-                ack(text=":arrows_counterclockwise: Syncing from the providers now; I'll reply here when it's done.")
-            elif parsed.public:
-                ack({"response_type": "in_channel"})  # shows the command in the channel, like the answer
-            else:
-                ack()
-            acked = True
-            self.work.submit(self._answer, parsed, text, user, respond)
+            parsed = self._ack(ack, command, text)
+        except Exception:
+            log.exception("%s %r failed before it was acked", COMMAND, text)
+            ack(text=APOLOGY.format(command=_shown(text)), response_type="ephemeral")
+            return
+        if parsed is None:
+            return
+        try:
+            self.work.submit(self._answer, parsed, text, str(command.get("user_id") or ""), respond)
         except RuntimeError as err:  # the work pool is shut down: the process is stopping
             log.warning("could not start an answer: %s", err)
             _send(respond, BUSY, None, public=False)
-        except Exception:
-            log.exception("%s %r failed before it was answered", COMMAND, text)
-            apology = APOLOGY.format(command=_shown(text))
-            if acked:
-                _send(respond, apology, None, public=False)
-            else:
-                ack(text=apology, response_type="ephemeral")
+
+    def _ack(self, ack: Ack, command: dict[str, Any], text: str) -> Command | None:
+        """Ack within Slack's 3 s; returns the command still to answer, or None when the ack said it all."""
+        user, channel = str(command.get("user_id") or ""), str(command.get("channel_id") or "")
+        log.info("%s %r from %s in %s", COMMAND, text, user, channel)
+        parsed = parse_command(text)
+        if isinstance(parsed, Help):
+            ack(text=help_text(parsed.problem), response_type="ephemeral")
+            return None
+        refusal = read_refusal(self.policy, user, channel)
+        if refusal is None and is_admin_command(parsed):
+            refusal = admin_refusal(self.policy, user, _change_of(parsed))
+        if refusal is not None:
+            log.info("refused %s %r for %s in %s", COMMAND, text, user, channel)
+            ack(text=refusal, response_type="ephemeral")
+            return None
+        if isinstance(parsed, Sync):
+            ack(text=":arrows_counterclockwise: Syncing from the providers now; I'll reply here when it's done.")
+        elif parsed.public:
+            ack({"response_type": "in_channel"})  # shows the command in the channel, like the answer
+        else:
+            ack()
+        return parsed
 
     def _answer(self, parsed: Command, text: str, user: str, respond: Respond) -> None:
         public = getattr(parsed, "public", False)
@@ -180,7 +181,7 @@ class CommandListener:
         status = budget_message(self._report("month"), now, source)
         if not done:
             return status
-        return Message(f"{_plain(done)} {status.text}", [section(done), *status.blocks][:50])
+        return Message(f"{_plain(done)} {status.text}", fit_blocks([section(done), *status.blocks]))
 
     def _sync(self) -> str:
         if self.sync_now is None:

@@ -34,6 +34,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack.app import Pools, create_app
 from bot.slack.client import BOT_TOKEN_FIX, make_client
+from bot.slack.listener import SpendStore
 
 log = logging.getLogger(__name__)
 
@@ -148,12 +149,15 @@ class HttpServer:
 
 
 def _bind(host: str, port: int) -> socket.socket:
+    sock: socket.socket | None = None
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((host, port))
     except OSError as err:
+        if sock is not None:
+            sock.close()
         raise ConfigError(
             f"Cannot listen on {host}:{port} ({err.strerror or err}): set PORT to a free port "
             "(and AISPEND_HOST to an address of this machine)."
@@ -192,7 +196,7 @@ def serve(app: App, settings: Settings, *, port: int | None = None) -> Running:
 
 def run_bot(
     settings: Settings,
-    store: Any,
+    store: SpendStore,
     *,
     registrars: Sequence[Registrar] = (),
     on_ready: Callable[[], None] | None = None,

@@ -112,7 +112,7 @@ class Connections:
         db = self.db()
         # Every write transaction starts with a write statement, so the deferred BEGIN of atomic() takes the
         # write lock at once (waiting up to busy_timeout for another process) instead of failing an upgrade.
-        with self.write_lock, translated(self.path, "write"):
+        with self.write_lock, translated(self.path, "write"), db.atomic():
             yield db
 
     def migrate(self, migrations: Migrations) -> None:

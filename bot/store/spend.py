@@ -61,9 +61,11 @@ def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> 
     costs = _cost_rows(data)
     usage = _usage_rows(data)
     labels = _label_rows(data, updated_at)
-    window = (data.provider, data.start.isoformat(), data.end.isoformat())
+    if not db.conn.in_transaction:
+        raise RuntimeError("replace_provider_data must run inside a write transaction (Store.writing())")
+    params = (data.start.isoformat(), data.end.isoformat(), data.provider)
     for table in SPEND_TABLES:
-        db.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ? AND provider = ?", _day_first(window))
+        db.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ? AND provider = ?", params)
     db.conn.executemany(_INSERT_COST, costs)
     db.conn.executemany(_INSERT_USAGE, usage)
     for table, columns in ROLLUPS.items():
@@ -71,15 +73,10 @@ def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> 
         db.execute(
             f"INSERT INTO {table} ({group}, amount_nano) SELECT {group}, SUM(amount_nano) FROM cost_daily "
             f"WHERE day >= ? AND day < ? AND provider = ? GROUP BY {group}",
-            _day_first(window),
+            params,
         )
     db.conn.executemany(_UPSERT_LABEL, labels)
     return len(costs) + len(usage)
-
-
-def _day_first(window: tuple[str, str, str]) -> tuple[str, str, str]:
-    provider, start, end = window
-    return (start, end, provider)
 
 
 def _cost_rows(data: ProviderData) -> list[CostRow]:

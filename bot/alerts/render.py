@@ -1,0 +1,40 @@
+"""A recorded alert (identity + JSON payload) back into its channel message or its Details reply. Pure."""
+
+from __future__ import annotations
+
+import json
+
+from bot.alerts import payload
+from bot.alerts.messages import Message, MessageState, budget_details, budget_message, spike_details, spike_message
+from bot.alerts.model import AlertRecord
+from bot.alerts.rules import SpikeReport
+
+DIGEST = "digest"
+
+
+def is_followup(identity: str) -> bool:
+    """'spike|2026-11-15..2026-11-21|2' is the second message for that week."""
+    return identity.count("|") >= 2
+
+
+def digest_payload(message: Message) -> str:
+    return json.dumps({"version": payload.VERSION, "kind": DIGEST, "text": message.text, "blocks": message.blocks})
+
+
+def render_record(record: AlertRecord, state: MessageState | None = None) -> Message:
+    if record.kind == DIGEST:
+        data = json.loads(record.payload)
+        return Message(str(data["text"]), list(data["blocks"]))
+    report = payload.loads(record.payload)
+    if isinstance(report, SpikeReport):
+        return spike_message(report, record.identity, followup=is_followup(record.identity), state=state)
+    return budget_message(report, record.identity, state=state)
+
+
+def render_details(record: AlertRecord) -> Message:
+    if record.kind == DIGEST:
+        return render_record(record)
+    report = payload.loads(record.payload)
+    if isinstance(report, SpikeReport):
+        return spike_details(report)
+    return budget_details(report)

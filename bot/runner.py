@@ -1,0 +1,71 @@
+"""`aispend run`: the Slack listener and the scheduler in one process, wired from Settings.
+
+This is where the long-lived pieces are built and joined: the store, the Slack Web API client, the Bolt app
+(with the alert buttons), the scheduler's sync / alert / digest jobs, and the admin `/aispend sync` action.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.config import Settings
+
+log = logging.getLogger("aispend.run")
+
+
+def run(settings: Settings) -> None:
+    from bot.jobs import build_scheduler
+    from bot.providers import build_providers
+    from bot.slack.alert_actions import register_alert_actions
+    from bot.slack.client import make_client
+    from bot.slack.server import run_bot
+    from bot.store import Store
+    from bot.store.alerts import AlertStore
+    from bot.sync import sync_providers
+
+    if not settings.configured_providers:
+        log.warning("No provider key is configured: /aispend answers from the existing database only.")
+    store = Store(settings.db_path)
+    alert_store = AlertStore(store)
+    alerts_client = make_client(settings) if settings.alert_channel and settings.slack_bot_token else None
+    if alerts_client is None:
+        log.warning("Alerts and digests are off: set AISPEND_ALERT_CHANNEL (and SLACK_BOT_TOKEN) to turn them on.")
+    scheduler = build_scheduler(
+        store=store, client=alerts_client, settings=settings, providers_factory=lambda: build_providers(settings)
+    )
+    # an admin's `/aispend sync` and the scheduled sync may meet; one at a time keeps their logs readable
+    sync_lock = threading.Lock()
+
+    def sync_now() -> str:
+        with sync_lock:
+            providers = build_providers(settings)
+            try:
+                results = sync_providers(
+                    store, providers, now=datetime.now(UTC), backfill_days=settings.backfill_days
+                )
+            finally:
+                for provider in providers:
+                    provider.close()
+        if not results:
+            return "No provider key is configured: set ANTHROPIC_ADMIN_KEY and/or OPENAI_ADMIN_KEY."
+        return "; ".join(
+            f"{r.provider}: synced {r.rows} rows" if r.ok else f"{r.provider}: failed ({r.error})" for r in results
+        )
+
+    def register(app: Any) -> None:
+        register_alert_actions(app, alert_store, settings)
+
+    try:
+        run_bot(
+            settings,
+            store,
+            registrars=[register],
+            on_ready=scheduler.start,
+            before_stop=lambda: scheduler.shutdown(wait=True),
+            sync_now=sync_now,
+        )
+    finally:
+        store.close()

@@ -1,0 +1,37 @@
+"""`python -m bot.simulator [--port N] [--today YYYY-MM-DD] [--seed N]`: serve both APIs until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from datetime import UTC, date, datetime
+
+from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Simulator
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot.simulator", description="Serve the simulated Admin APIs.")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+    parser.add_argument(
+        "--today", type=date.fromisoformat, default=None, help="the simulated today (default: UTC today)"
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workspaces", type=int, default=None, help="scale mode: number of workspaces/projects")
+    parser.add_argument("--models", type=int, default=None, help="scale mode: number of models")
+    args = parser.parse_args(argv)
+    today = args.today or datetime.now(UTC).date()
+    sim = Simulator(today, port=args.port, seed=args.seed, n_workspaces=args.workspaces, n_models=args.models)
+    with sim:
+        print(f"ANTHROPIC_BASE_URL={sim.anthropic_url}  ANTHROPIC_ADMIN_KEY={ANTHROPIC_KEY}")
+        print(f"OPENAI_BASE_URL={sim.openai_url}  OPENAI_ADMIN_KEY={OPENAI_KEY}")
+        print(f"Simulating today = {today.isoformat()}; press Ctrl-C to stop.", flush=True)
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""The buttons on alert messages: Acknowledge, Snooze 7 days, Details.
+
+Each handler acks first (Slack wants it within 3 s), then does its work, in the `work` pool when one is given
+(the App's answer pool) so Bolt's listener threads stay free to ack other clicks.
+- Acknowledge records who clicked (the first click wins) and edits the message to say so.
+- Snooze 7 days mutes every scope of that alert (all budget warnings, for a budget alert); admins only
+  (AISPEND_ADMIN_USERS), others get a polite ephemeral refusal.
+- Details posts the full breakdown as a thread reply.
+Wire it with `create_app(..., registrars=[lambda app: register_alert_actions(app, alert_store, settings)])`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot.alerts.messages import ACK_ACTION, DETAILS_ACTION, SNOOZE_ACTION, SNOOZE_DAYS, MessageState
+from bot.alerts.model import AlertRecord
+from bot.alerts.render import render_details, render_record
+from bot.alerts.rules import BUDGET
+from bot.alerts.service import BUDGET_LABEL
+from bot.config import Settings
+from bot.slack.access import Policy, admin_refusal
+from bot.store.alerts import AlertStore
+
+logger = logging.getLogger("aispend.slack.alerts")
+
+Body = dict[str, Any]
+_GONE = (
+    "This alert is no longer in aispend's database (was the database replaced?), so there is nothing to do here; "
+    "`/aispend alerts` lists the current ones."
+)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class AlertActions:
+    def __init__(
+        self, alert_store: AlertStore, settings: Settings, now: Callable[[], datetime], work: Executor | None
+    ) -> None:
+        self.alert_store = alert_store
+        self.policy = Policy.from_settings(settings)
+        self.now = now
+        self.work = work
+
+    def _later(self, fn: Callable[..., None], *args: Any) -> None:
+        def run() -> None:
+            try:
+                fn(*args)
+            except Exception:  # after the ack nobody else would see it
+                logger.exception("alert button handler failed")
+
+        if self.work is None:
+            run()
+        else:
+            self.work.submit(run)
+
+    # Bolt injects listener arguments by parameter name.
+    def on_ack(self, ack: Ack, body: Body, client: WebClient, respond: Respond) -> None:
+        ack()
+        self._later(self.acknowledge, body, client, respond)
+
+    def on_snooze(self, ack: Ack, body: Body, client: WebClient, respond: Respond) -> None:
+        ack()
+        self._later(self.snooze, body, client, respond)
+
+    def on_details(self, ack: Ack, body: Body, client: WebClient, respond: Respond) -> None:
+        ack()
+        self._later(self.details, body, client, respond)
+
+    # --- the work after the ack ----------------------------------------------------------------------------
+
+    def acknowledge(self, body: Body, client: WebClient, respond: Respond) -> None:
+        identity, user = _identity(body), body["user"]["id"]
+        record = self.alert_store.acknowledge(identity, user, self.now())
+        if record is None:
+            _tell(respond, _GONE)
+            return
+        if record.acked_by != user:
+            _tell(respond, f"<@{record.acked_by}> already acknowledged this alert.")
+            return
+        self._update(body, client, respond, record, self._state(record))
+
+    def snooze(self, body: Body, client: WebClient, respond: Respond) -> None:
+        identity, user = _identity(body), body["user"]["id"]
+        refusal = admin_refusal(self.policy, user, "snooze alerts")
+        if refusal is not None:
+            _tell(respond, refusal + " You can still Acknowledge it.")
+            return
+        record = self.alert_store.get(identity)
+        if record is None:
+            _tell(respond, _GONE)
+            return
+        now = self.now()
+        until = now + timedelta(days=SNOOZE_DAYS)
+        mutes = self._mutes(record)
+        self.alert_store.snooze(mutes, until=until, by=user, now=now)
+        labels = ", ".join(label for _, label in mutes)
+        _tell(respond, f":zzz: Muted until {until:%Y-%m-%d %H:%M} UTC: {labels}.")
+        self._update(body, client, respond, record, self._state(record))
+
+    def details(self, body: Body, client: WebClient, respond: Respond) -> None:
+        record = self.alert_store.get(_identity(body))
+        if record is None:
+            _tell(respond, _GONE)
+            return
+        channel, ts = _where(body, record)
+        message = render_details(record)
+        try:
+            client.chat_postMessage(
+                channel=channel, thread_ts=ts, text=message.text, blocks=message.blocks, unfurl_links=False
+            )
+        except (SlackApiError, SlackClientError) as err:
+            logger.warning("could not post alert details for %s: %s", record.identity, _code(err))
+            _tell(respond, f"Slack refused the details ({_code(err)}); `aispend alerts --dry-run` prints them too.")
+
+    # --- helpers ---------------------------------------------------------------------------------------------
+
+    def _mutes(self, record: AlertRecord) -> list[tuple[str, str]]:
+        if record.kind == BUDGET:
+            return [(BUDGET, BUDGET_LABEL)]
+        return self.alert_store.message_scopes(record.identity)
+
+    def _state(self, record: AlertRecord) -> MessageState:
+        mutes = [scope for scope, _ in self._mutes(record)]
+        active = {s.scope: s for s in self.alert_store.active_snoozes(self.now())}
+        snoozes = [active[m] for m in mutes if m in active]
+        if mutes and len(snoozes) == len(mutes):
+            latest = max(snoozes, key=lambda s: s.created_at)
+            until = datetime.fromisoformat(latest.until.replace("Z", "+00:00")).date()
+            return MessageState(record.acked_by, latest.by, until)
+        return MessageState(record.acked_by)
+
+    def _update(
+        self, body: Body, client: WebClient, respond: Respond, record: AlertRecord, state: MessageState
+    ) -> None:
+        channel, ts = _where(body, record)
+        message = render_record(record, state)
+        try:
+            client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+        except (SlackApiError, SlackClientError) as err:
+            logger.warning("could not edit alert %s: %s", record.identity, _code(err))
+            _tell(respond, f"Recorded, but Slack would not edit the message ({_code(err)}).")
+
+
+def _identity(body: Body) -> str:
+    return str(body["actions"][0]["value"])
+
+
+def _where(body: Body, record: AlertRecord) -> tuple[str, str]:
+    """The clicked message's channel and ts (the record's, if the payload lacks them)."""
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or record.channel
+    ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or record.ts
+    return str(channel), str(ts)
+
+
+def _code(err: Exception) -> str:
+    if isinstance(err, SlackApiError):
+        return str(err.response.get("error") or "unknown_error")
+    return type(err).__name__
+
+
+def _tell(respond: Respond, text: str) -> None:
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def register_alert_actions(
+    app: App,
+    alert_store: AlertStore,
+    settings: Settings,
+    *,
+    now: Callable[[], datetime] = _utc_now,
+    work: Executor | None = None,
+) -> AlertActions:
+    """Register the three button handlers on `app`; returns the handler object (tests call its methods)."""
+    handlers = AlertActions(alert_store, settings, now, work)
+    app.action(ACK_ACTION)(handlers.on_ack)
+    app.action(SNOOZE_ACTION)(handlers.on_snooze)
+    app.action(DETAILS_ACTION)(handlers.on_details)
+    return handlers

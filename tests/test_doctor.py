@@ -1,0 +1,466 @@
+"""`aispend doctor` against the provider simulator and the fake Slack: ✓ and ✗ for every check, exit codes,
+and no secret in what it prints.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from bot.config import load_settings
+from bot.doctor import run_doctor
+from bot.money import fmt_usd, nano_to_usd
+from bot.simulator import Fault, Simulator
+from tests.env_support import (
+    APP_TOKEN,
+    BAD_OPENAI_KEY,
+    CHANNEL,
+    SECRETS,
+    closed_port,
+    environment,
+    leaks,
+)
+from tests.fake_slack import FakeSlack
+
+# The OpenAI provider asks for the last week's costs by the real clock, so the simulator's today is today.
+NOW = datetime.now(UTC)
+YESTERDAY = NOW.date() - timedelta(days=1)
+MEMBER = {"ok": True, "channel": {"id": CHANNEL, "name": "ai-spend", "is_member": True}}
+SCOPES = "commands,chat:write,channels:read,groups:read"
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[Simulator]:
+    with Simulator(today=NOW.date()) as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def clean_sim(sim: Simulator) -> None:
+    sim.clear_faults()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as server:
+        server.responses["/api/conversations.info"] = (200, {}, MEMBER)
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env from the working directory
+
+
+def doctor(env: dict[str, str]) -> tuple[int, list[str]]:
+    """run_doctor on the settings `env` gives, without waiting out retries; the exit code and the lines."""
+    out = io.StringIO()
+    code = run_doctor(load_settings(env, Path.cwd()), out, now=NOW, sleep=lambda seconds: None)
+    text = out.getvalue()
+    assert leaks({"doctor output": text}) == []
+    return code, text.splitlines()
+
+
+def line(lines: list[str], name: str) -> str:
+    found = [entry for entry in lines if re.match(rf"^[✓✗–] {re.escape(name)}( \(optional\))?:", entry)]
+    assert len(found) == 1, (name, lines)
+    return found[0]
+
+
+def cost_line(sim: Simulator, provider: str) -> str:
+    return fmt_usd(nano_to_usd(sim.org.expected_cost_nano(provider, YESTERDAY, NOW.date())))
+
+
+def named(sim: Simulator, provider: str) -> int:
+    return len([w for w in sim.org.workspaces(provider) if w.id])
+
+
+def test_everything_configured_and_working(
+    sim: Simulator, fake: FakeSlack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = environment(sim, fake, tmp_path / "aispend.db")
+    assert main(["doctor"], env) == 0
+    captured = capsys.readouterr()
+    assert leaks({"stdout": captured.out, "stderr": captured.err}) == []
+    lines = captured.out.splitlines()
+    org = sim.org
+    assert lines[0] == (
+        f"✓ Anthropic key: ANTHROPIC_ADMIN_KEY is accepted; organization {org.anthropic_org_name} "
+        f"({org.anthropic_org_id})"
+    )
+    assert re.fullmatch(
+        rf"✓ Anthropic report: one-day report for {YESTERDAY}: {re.escape(cost_line(sim, 'anthropic'))} in \d+ cost "
+        rf"rows; {named(sim, 'anthropic')} workspace/project names readable",
+        lines[1],
+    ), lines[1]
+    assert lines[2] == f"✓ OpenAI key: OPENAI_ADMIN_KEY is accepted; organization {org.openai_org_id}"
+    assert re.fullmatch(
+        rf"✓ OpenAI report: one-day report for {YESTERDAY}: {re.escape(cost_line(sim, 'openai'))} in \d+ cost "
+        rf"rows; {named(sim, 'openai')} workspace/project names readable",
+        lines[3],
+    ), lines[3]
+    assert lines[4:] == [
+        f"✓ database: {tmp_path / 'aispend.db'} is writable (it did not exist, so it was created); schema current "
+        f"({len(_applied(tmp_path / 'aispend.db'))} migrations)",
+        "✓ Slack bot token: auth.test ok: bot UBOT in workspace Acme",
+        "✓ alert channel: #ai-spend exists and the bot is a member",
+        "✓ connection mode: Socket Mode: the app-level token can open a connection",
+        "",
+        "All required checks passed.",
+    ]
+    # the app-level token went to apps.connections.open in the Authorization header, as Slack expects
+    (opened,) = fake.received("/api/apps.connections.open")
+    assert opened.headers["authorization"] == f"Bearer {APP_TOKEN}"
+    assert opened.body == {}
+
+
+def _applied(path: Path) -> list[str]:
+    from bot.store import Store
+
+    with Store(path) as store:
+        return store.applied_migrations()
+
+
+def test_a_second_run_finds_the_database_as_it_left_it(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    env = environment(sim, fake, tmp_path / "aispend.db")
+    doctor(env)
+    code, lines = doctor(env)
+    assert code == 0
+    assert line(lines, "database").startswith(f"✓ database: {tmp_path / 'aispend.db'} is writable; schema current (")
+
+
+def test_http_mode_needs_the_signing_secret(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    env = environment(sim, fake, tmp_path / "a.db", SLACK_APP_TOKEN=None)
+    code, lines = doctor(env)
+    assert code == 0
+    assert line(lines, "connection mode") == (
+        "✓ connection mode: HTTP mode on 0.0.0.0:3000 at /slack/events (SLACK_SIGNING_SECRET is set); point the "
+        "Request URLs in manifest.yml at https://<your host>/slack/events"
+    )
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db", SLACK_APP_TOKEN=None, SLACK_SIGNING_SECRET=None))
+    assert code == 1
+    assert line(lines, "connection mode") == (
+        "✗ connection mode: HTTP mode needs SLACK_SIGNING_SECRET (Basic Information › App Credentials), or set "
+        "SLACK_APP_TOKEN for Socket Mode."
+    )
+    assert lines[-1] == ("1 required check(s) failed: fix them as each line says, then run aispend doctor again.")
+
+
+def test_socket_mode_token_problems(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db", SLACK_APP_TOKEN="xoxb-not-an-app-token"))
+    assert code == 1
+    assert line(lines, "connection mode") == (
+        "✗ connection mode: Socket Mode: SLACK_APP_TOKEN must be an app-level token (xapp-…)."
+    )
+    fake.responses["/api/apps.connections.open"] = (200, {}, {"ok": False, "error": "invalid_auth"})
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db"))
+    assert code == 1
+    assert line(lines, "connection mode") == (
+        "✗ connection mode: Socket Mode: apps.connections.open said invalid_auth: create an app-level token with "
+        "connections:write (Basic Information › App-Level Tokens) for SLACK_APP_TOKEN, and turn Socket Mode on."
+    )
+
+
+def test_restricted_openai_key_without_organization_read_is_an_optional_failure(
+    sim: Simulator, fake: FakeSlack, tmp_path: Path
+) -> None:
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db", OPENAI_ADMIN_KEY="sk-admin-restricted-noorg"))
+    assert code == 0  # costs and usage still work; only project names are missing
+    assert (
+        line(lines, "OpenAI key") == f"✓ OpenAI key: OPENAI_ADMIN_KEY is accepted; organization {sim.org.openai_org_id}"
+    )
+    assert line(lines, "OpenAI report").endswith("0 workspace/project names readable")
+    assert line(lines, "OpenAI permissions") == (
+        "✗ OpenAI permissions (optional): OpenAI project names could not be read (the key lacks Organization "
+        "Administration: Read, scope api.management.read), so projects are shown by id: give the key Organization "
+        "Administration: Read at https://platform.openai.com/settings/organization/admin-keys."
+    )
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [
+        ("sk-ant-admin01-individual", "individual account, which has no Admin API"),
+        ("sk-ant-admin01-forbidden", "Anthropic refused ANTHROPIC_ADMIN_KEY (HTTP 403"),
+        ("sk-ant-admin01-CANARY-refused-9d2c4b", "Anthropic refused ANTHROPIC_ADMIN_KEY (HTTP 401"),
+    ],
+)
+def test_refused_anthropic_keys_fail_with_the_fix(
+    sim: Simulator, fake: FakeSlack, tmp_path: Path, key: str, expected: str
+) -> None:
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db", ANTHROPIC_ADMIN_KEY=key))
+    assert code == 1
+    entry = line(lines, "Anthropic key")
+    assert entry.startswith("✗ Anthropic key: ") and expected in entry, entry
+    assert "console.anthropic.com/settings/admin-keys" in entry
+    assert key not in entry
+    # no report is attempted with a refused key, and the other provider is checked as usual
+    assert [x for x in lines if x.startswith(("✓ Anthropic report", "✗ Anthropic report"))] == []
+    assert line(lines, "OpenAI report").startswith("✓ OpenAI report: ")
+
+
+def test_a_refused_openai_key_fails_with_the_fix(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db", OPENAI_ADMIN_KEY=BAD_OPENAI_KEY))
+    assert code == 1
+    entry = line(lines, "OpenAI key")
+    assert entry.startswith("✗ OpenAI key: OpenAI refused OPENAI_ADMIN_KEY (HTTP 401: ")
+    assert entry.endswith(
+        "a Restricted key is fine with Usage: Read and Organization Administration: Read, at "
+        "https://platform.openai.com/settings/organization/admin-keys. Put it in OPENAI_ADMIN_KEY."
+    )
+
+
+@pytest.mark.parametrize(
+    ("variable", "key", "expected"),
+    [
+        ("ANTHROPIC_ADMIN_KEY", "sk-ant-api03-CANARY-regular-key", "holds a regular API key (sk-ant-api…)"),
+        ("OPENAI_ADMIN_KEY", "sk-proj-CANARY-project-key", "holds a project key (sk-proj-…)"),
+    ],
+)
+def test_non_admin_keys_are_configuration_errors(
+    sim: Simulator,
+    fake: FakeSlack,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    key: str,
+    expected: str,
+) -> None:
+    assert main(["doctor"], environment(sim, fake, tmp_path / "a.db", **{variable: key})) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert f"aispend: {variable} {expected}" in captured.err
+    assert leaks({"stderr": captured.err}, [*SECRETS, key]) == []
+
+
+def test_no_provider_key(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db", ANTHROPIC_ADMIN_KEY=None, OPENAI_ADMIN_KEY=None))
+    assert code == 1
+    assert lines[0] == (
+        "✗ providers: no provider key is configured: set ANTHROPIC_ADMIN_KEY and/or OPENAI_ADMIN_KEY (or the _FILE "
+        "variant naming a file that holds the key)."
+    )
+
+
+def test_an_unreachable_provider_fails_alone(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{closed_port()}/v1"
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db", OPENAI_BASE_URL=url))
+    assert code == 1
+    assert line(lines, "OpenAI key") == (
+        f"✗ OpenAI key: Could not get an answer from OpenAI at {url} after 5 attempts (ConnectError: [Errno 111] "
+        "Connection refused). Check this host's network access to it, or OPENAI_BASE_URL if you set it."
+    )
+    assert line(lines, "Anthropic report").startswith("✓ Anthropic report: ")
+
+
+def test_a_failing_report_after_a_good_key(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    sim.inject(Fault("anthropic", "/v1/organizations/cost_report", kind="status", status=503, times=None))
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db"))
+    assert code == 1
+    assert line(lines, "Anthropic key").startswith("✓ Anthropic key: ")
+    assert line(lines, "Anthropic report").startswith(
+        "✗ Anthropic report: Anthropic answered HTTP 503 for /v1/organizations/cost_report: "
+    )
+    assert line(lines, "Anthropic report").endswith(
+        "It is having problems: run `aispend sync` again later (status: https://status.anthropic.com)."
+    )
+    assert line(lines, "OpenAI report").startswith("✓ OpenAI report: ")
+
+
+# ---- Slack --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("code", "fix"),
+    [
+        (
+            "invalid_auth",
+            "the token is wrong: copy the Bot User OAuth Token (xoxb-…) from OAuth & Permissions into SLACK_BOT_TOKEN.",
+        ),
+        ("token_revoked", "the token was revoked (app uninstalled?): reinstall the app and update SLACK_BOT_TOKEN."),
+        ("something_new", "check SLACK_BOT_TOKEN."),
+    ],
+)
+def test_a_refused_bot_token(sim: Simulator, fake: FakeSlack, tmp_path: Path, code: str, fix: str) -> None:
+    fake.responses["/api/auth.test"] = (200, {}, {"ok": False, "error": code})
+    status, lines = doctor(environment(sim, fake, tmp_path / "a.db"))
+    assert status == 1
+    assert lines[-4:] == [
+        f"✗ Slack bot token: auth.test said {code}: {fix}",
+        # the channel cannot be checked with a refused token; the connection mode still is
+        "✓ connection mode: Socket Mode: the app-level token can open a connection",
+        "",
+        "1 required check(s) failed: fix them as each line says, then run aispend doctor again.",
+    ]
+
+
+def test_a_user_token_is_not_a_bot_token(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    fake.responses["/api/auth.test"] = (200, {}, {"ok": True, "user_id": "U1", "user": "someone", "team": "Acme"})
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db"))
+    assert code == 1
+    assert line(lines, "Slack bot token") == (
+        "✗ Slack bot token: SLACK_BOT_TOKEN is not a bot token (a user token, xoxp-…?): use the Bot User OAuth "
+        "Token (xoxb-…) from OAuth & Permissions."
+    )
+
+
+def test_slack_unreachable(sim: Simulator, tmp_path: Path) -> None:
+    env = environment(sim, None, tmp_path / "a.db", SLACK_APP_TOKEN=None)
+    env["SLACK_API_URL"] = f"http://127.0.0.1:{closed_port()}/api/"
+    code, lines = doctor(env)
+    assert code == 1
+    assert line(lines, "Slack bot token") == (
+        "✗ Slack bot token: cannot reach Slack (URLError): check SLACK_API_URL and this host's network access to Slack."
+    )
+
+
+def test_slack_settings_without_a_bot_token(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db", SLACK_BOT_TOKEN=None, SLACK_SIGNING_SECRET=None))
+    assert code == 1
+    assert lines[-3] == (
+        "✗ Slack bot token: SLACK_APP_TOKEN, AISPEND_ALERT_CHANNEL is set but SLACK_BOT_TOKEN is not: set it to the "
+        "Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page."
+    )
+
+
+def test_slack_not_configured_is_not_a_failure(sim: Simulator, tmp_path: Path) -> None:
+    env = environment(
+        sim,
+        None,
+        tmp_path / "a.db",
+        SLACK_BOT_TOKEN=None,
+        SLACK_APP_TOKEN=None,
+        SLACK_SIGNING_SECRET=None,
+        AISPEND_ALERT_CHANNEL=None,
+    )
+    code, lines = doctor(env)
+    assert code == 0
+    assert lines[-3:] == [
+        "– Slack: not configured; `aispend run` needs SLACK_BOT_TOKEN (and SLACK_APP_TOKEN or SLACK_SIGNING_SECRET).",
+        "",
+        "All required checks passed.",
+    ]
+
+
+def _channel(info: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+    return 200, {}, {"ok": True, "channel": {"id": CHANNEL, "name": "ai-spend", **info}}
+
+
+@pytest.mark.parametrize(
+    ("scopes", "answer", "expected", "code"),
+    [
+        (
+            None,
+            _channel({"is_member": False}),
+            "✓ alert channel: #ai-spend is public; the bot posts there with "
+            "chat:write.public (otherwise type /invite @aispend in that channel)",
+            0,
+        ),
+        (
+            SCOPES + ",chat:write.public",
+            _channel({"is_member": False}),
+            "✓ alert channel: #ai-spend is public and the app has chat:write.public, so the bot may post",
+            0,
+        ),
+        (
+            SCOPES,
+            _channel({"is_member": False}),
+            "✗ alert channel: the bot is not in #ai-spend and the app lacks "
+            "chat:write.public: type /invite @aispend in that channel, or add the scope and reinstall.",
+            1,
+        ),
+        (SCOPES, _channel({"is_member": True}), "✓ alert channel: #ai-spend exists and the bot is a member", 0),
+        (
+            "commands",
+            _channel({"is_member": True}),
+            "✗ alert channel: the app lacks the chat:write scope: add it (see manifest.yml) and reinstall.",
+            1,
+        ),
+        (
+            None,
+            _channel({"is_member": False, "is_private": True}),
+            "✗ alert channel: #ai-spend is private and the bot is not in it: type /invite @aispend in that channel.",
+            1,
+        ),
+        (
+            None,
+            _channel({"is_member": True, "is_archived": True}),
+            "✗ alert channel: #ai-spend is archived: choose another channel for AISPEND_ALERT_CHANNEL.",
+            1,
+        ),
+        (
+            None,
+            (200, {}, {"ok": False, "error": "channel_not_found"}),
+            f"✗ alert channel: {CHANNEL} not found: set "
+            "AISPEND_ALERT_CHANNEL to the channel ID (C…), and if the channel is private, type /invite @aispend in "
+            "that channel.",
+            1,
+        ),
+        (
+            None,
+            (200, {}, {"ok": False, "error": "missing_scope"}),
+            "✗ alert channel: the app lacks channels:read/groups:read: add them (see manifest.yml) and reinstall.",
+            1,
+        ),
+        (
+            None,
+            (200, {}, {"ok": True}),
+            "✗ alert channel: conversations.info gave no channel: check SLACK_API_URL points at Slack.",
+            1,
+        ),
+    ],
+)
+def test_the_alert_channel(
+    sim: Simulator,
+    fake: FakeSlack,
+    tmp_path: Path,
+    scopes: str | None,
+    answer: tuple[int, dict[str, str], dict[str, Any]],
+    expected: str,
+    code: int,
+) -> None:
+    if scopes is not None:
+        body = {"ok": True, "user_id": "UBOT", "user": "aispend", "bot_id": "B1", "team": "Acme"}
+        fake.responses["/api/auth.test"] = (200, {"x-oauth-scopes": scopes}, body)
+    fake.responses["/api/conversations.info"] = answer
+    status, lines = doctor(environment(sim, fake, tmp_path / "a.db"))
+    assert (status, line(lines, "alert channel")) == (code, expected)
+
+
+def test_no_alert_channel_is_not_a_failure(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    code, lines = doctor(environment(sim, fake, tmp_path / "a.db", AISPEND_ALERT_CHANNEL=None))
+    assert code == 0
+    assert line(lines, "alert channel") == (
+        "– alert channel: AISPEND_ALERT_CHANNEL is not set; alerts and digests are not posted."
+    )
+
+
+# ---- the database -------------------------------------------------------------------------------------------
+
+
+def test_a_database_in_a_missing_directory(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    db = tmp_path / "nowhere" / "aispend.db"
+    code, lines = doctor(environment(sim, fake, db))
+    assert code == 1
+    assert line(lines, "database") == (
+        f"✗ database: Cannot open the database {db}: the directory {db.parent} does not exist; set AISPEND_DB to a "
+        "writable path."
+    )
+
+
+def test_a_file_that_is_not_a_database(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    db = tmp_path / "aispend.db"
+    db.write_bytes(b"this is not an SQLite database, just some text that happens to be here" * 20)
+    code, lines = doctor(environment(sim, fake, db))
+    assert code == 1
+    assert line(lines, "database") == (
+        f"✗ database: Could not open the database {db}: file is not a database; check the disk and set AISPEND_DB "
+        "to a writable path."
+    )

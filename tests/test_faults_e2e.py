@@ -1,0 +1,290 @@
+"""Provider faults end to end: simulator → provider client → sync → SQLite → report.
+
+Every scenario starts from a database synced from the simulator, then the simulator revises a past day of
+both providers (so a successful re-sync changes the numbers) and injects one fault into one provider. Each
+fault must end either in the exact new numbers, or in a clear error for that provider alone, with its old
+numbers kept whole (no day of the failed sync written) and the report saying the figures may be stale. The
+other provider always ends with its exact new numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli import main
+from bot.config import Secret, Settings
+from bot.periods import parse_period
+from bot.providers import build_providers
+from bot.providers.base import Provider
+from bot.report import load_report
+from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Fault, Simulator
+from bot.store import Store
+from bot.sync import SyncResult, sync_providers
+from tests.env_support import environment
+
+TODAY = date(2026, 11, 22)
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
+LATER = NOW + timedelta(hours=1)
+ONE = timedelta(days=1)
+DAYS = 12
+START, END = TODAY - (DAYS - 1) * ONE, TODAY + ONE
+REVISED = TODAY - 3 * ONE
+TIMEOUT = 0.4  # the client's; timeout faults sleep longer than this
+OTHER = {"anthropic": "openai", "openai": "anthropic"}
+DISPLAY = {"anthropic": "Anthropic", "openai": "OpenAI"}
+COST = {"anthropic": "/v1/organizations/cost_report", "openai": "/v1/organization/costs"}
+USAGE = {"anthropic": "/v1/organizations/usage_report/messages", "openai": "/v1/organization/usage/completions"}
+LABELS = {"anthropic": "/v1/organizations/workspaces", "openai": "/v1/organization/projects"}
+SHOWN_PATH = {  # how the error message names the path (OpenAI's is relative to OPENAI_BASE_URL)
+    "/v1/organizations/cost_report": "/v1/organizations/cost_report",
+    "/v1/organizations/usage_report/messages": "/v1/organizations/usage_report/messages",
+    "/v1/organizations/workspaces": "/v1/organizations/workspaces",
+    "/v1/organization/costs": "/organization/costs",
+    "/v1/organization/usage/completions": "/organization/usage/completions",
+    "/v1/organization/projects": "/organization/projects",
+}
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(today=TODAY) as running:
+        yield running
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    with Store(tmp_path / "aispend.db") as opened:
+        yield opened
+
+
+def providers_for(sim: Simulator) -> list[Provider]:
+    settings = Settings(
+        anthropic_admin_key=Secret(ANTHROPIC_KEY),
+        openai_admin_key=Secret(OPENAI_KEY),
+        anthropic_base_url=sim.anthropic_url,
+        openai_base_url=sim.openai_url,
+    )
+    return build_providers(settings, timeout=TIMEOUT, sleep=lambda _: None)
+
+
+def sync(store: Store, sim: Simulator, now: datetime) -> dict[str, SyncResult]:
+    providers = providers_for(sim)
+    try:
+        results = sync_providers(store, providers, now=now, backfill_days=DAYS, days=DAYS)
+    finally:
+        for provider in providers:
+            provider.close()
+    return {result.provider: result for result in results}
+
+
+def per_day(store: Store, provider: str) -> dict[date, int]:
+    return {day: amount for (day, name), amount in store.daily_totals(START, END - ONE).items() if name == provider}
+
+
+def expected(sim: Simulator, provider: str) -> dict[date, int]:
+    days = [START + i * ONE for i in range(DAYS)]
+    return {day: sim.org.expected_cost_nano(provider, day, day + ONE) for day in days}
+
+
+@dataclass(frozen=True)
+class Before:
+    days: dict[str, dict[date, int]]
+
+
+def synced_then_revised(store: Store, sim: Simulator) -> Before:
+    first = sync(store, sim, NOW)
+    assert [r.ok for r in first.values()] == [True, True]
+    before = Before({p: per_day(store, p) for p in ("anthropic", "openai")})
+    for provider in ("anthropic", "openai"):
+        assert before.days[provider] == expected(sim, provider)
+        sim.revise(provider, REVISED, Decimal("1.5"))
+        assert expected(sim, provider) != before.days[provider]
+    return before
+
+
+def assert_recovered(store: Store, sim: Simulator, results: dict[str, SyncResult], provider: str) -> None:
+    for name in (provider, OTHER[provider]):
+        assert (results[name].ok, results[name].error) == (True, None), results[name]
+        assert per_day(store, name) == expected(sim, name)
+    assert store.sync_states()[provider].status == "ok"
+
+
+def assert_failed_alone(
+    store: Store, sim: Simulator, before: Before, results: dict[str, SyncResult], provider: str
+) -> str:
+    """The failed provider kept every old day and says why; the other one has its new numbers."""
+    failed, other = results[provider], results[OTHER[provider]]
+    assert (failed.ok, failed.rows) == (False, 0)
+    assert failed.error is not None and failed.error.startswith(f"{DISPLAY[provider]} "), failed.error
+    assert per_day(store, provider) == before.days[provider]  # all old: nothing of the failed sync was written
+    assert (other.ok, other.error) == (True, None)
+    assert per_day(store, OTHER[provider]) == expected(sim, OTHER[provider])
+    state = store.sync_states()[provider]
+    assert (state.status, state.error) == ("error", failed.error)
+    # the report does not present the failed provider as current
+    report = load_report(store, parse_period("week", TODAY), now=LATER, configured=list(OTHER), budget_usd=None)
+    lines = {line.provider: line for line in report.providers}
+    assert (lines[provider].status, lines[provider].error) == ("error", failed.error.rstrip("."))
+    assert lines[OTHER[provider]].status == "ok"
+    assert f"{DISPLAY[provider]}: the last sync failed ({failed.error.rstrip('.')}); figures may be stale." in (
+        report.notes
+    )
+    return failed.error
+
+
+# ---- faults the client rides out ---------------------------------------------------------------------------
+
+RECOVERABLE: list[tuple[str, dict[str, Any]]] = [
+    ("429 with retry-after", {"kind": "status", "status": 429, "headers": {"retry-after": "0"}, "times": 2}),
+    ("429 with retry-after-ms", {"kind": "status", "status": 429, "headers": {"retry-after-ms": "5"}, "times": 1}),
+    ("500", {"kind": "status", "status": 500, "times": 2}),
+    ("502", {"kind": "status", "status": 502, "times": 2}),
+    ("503", {"kind": "status", "status": 503, "times": 2}),
+    ("529 overloaded", {"kind": "status", "status": 529, "times": 2}),
+    ("timeout", {"kind": "timeout", "delay": TIMEOUT * 3, "times": 2}),
+    ("connection reset", {"kind": "reset", "times": 2}),
+    ("unknown fields", {"kind": "extra_fields", "times": None}),
+]
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+@pytest.mark.parametrize("where", ["cost", "usage", "labels"])
+@pytest.mark.parametrize(("name", "fault"), RECOVERABLE, ids=[name for name, _ in RECOVERABLE])
+def test_transient_faults_end_in_the_exact_new_numbers(
+    sim: Simulator, store: Store, provider: str, where: str, name: str, fault: dict[str, Any]
+) -> None:
+    synced_then_revised(store, sim)
+    path = {"cost": COST, "usage": USAGE, "labels": LABELS}[where][provider]
+    sim.inject(Fault(provider=provider, path=path, **fault))
+    results = sync(store, sim, LATER)
+    assert_recovered(store, sim, results, provider)
+
+
+def test_one_spurious_openai_401_is_retried(sim: Simulator, store: Store) -> None:
+    synced_then_revised(store, sim)
+    sim.inject(Fault(provider="openai", path=COST["openai"], kind="status", status=401, times=1))
+    assert_recovered(store, sim, sync(store, sim, LATER), "openai")
+
+
+# ---- faults that must fail the provider, and only it ------------------------------------------------------
+
+FAILING: list[tuple[str, dict[str, Any], str]] = [
+    ("500 forever", {"kind": "status", "status": 500, "times": None}, "answered HTTP 500 for {path}"),
+    ("503 forever", {"kind": "status", "status": 503, "times": None}, "answered HTTP 503 for {path}"),
+    ("529 forever", {"kind": "status", "status": 529, "times": None}, "answered HTTP 529 for {path}"),
+    (
+        "429 asking for an hour",
+        {"kind": "status", "status": 429, "headers": {"retry-after": "3600"}, "times": None},
+        "answered HTTP 429 for {path}",
+    ),
+    ("timeouts forever", {"kind": "timeout", "delay": TIMEOUT * 3, "times": None}, "after 5 attempts (ReadTimeout"),
+    ("resets forever", {"kind": "reset", "times": None}, "after 5 attempts ("),
+    ("truncated body", {"kind": "truncated"}, "from {path}: the HTTP 200 body is not valid JSON"),
+    ("HTML body", {"kind": "non_json"}, "from {path}: the HTTP 200 body is not valid JSON (text/html)"),
+    ("200 with an error envelope", {"kind": "error_envelope"}, "from {path}: HTTP 200 carried an error: "),
+    ("200 without data", {"kind": "no_data"}, "from {path}: page 1"),
+    ("a cursor repeated forever", {"kind": "repeat_cursor", "times": None}, "repeats the cursor of an earlier page"),
+    ("a cursor that points back at its own page", {"kind": "repeat_cursor", "times": 1}, "from {path}: "),
+    ("has_more without a cursor", {"kind": "missing_cursor"}, "says has_more but gives no cursor"),
+    ("endless has_more", {"kind": "endless", "times": None}, "did not end within 100 pages"),
+]
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+@pytest.mark.parametrize("where", ["cost", "usage"])
+@pytest.mark.parametrize(("name", "fault", "says"), FAILING, ids=[name for name, _, _ in FAILING])
+def test_faults_that_fail_one_provider_keep_its_old_numbers(
+    sim: Simulator, store: Store, provider: str, where: str, name: str, fault: dict[str, Any], says: str
+) -> None:
+    before = synced_then_revised(store, sim)
+    path = (COST if where == "cost" else USAGE)[provider]
+    sim.inject(Fault(provider=provider, path=path, **fault))
+    error = assert_failed_alone(store, sim, before, sync(store, sim, LATER), provider)
+    assert says.format(path=SHOWN_PATH[path]) in error, error
+
+
+BAD_AMOUNTS = ["NaN", "Infinity", "-Infinity", "abc", "", "1e999", float("nan"), float("inf"), None, True, [1]]
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+@pytest.mark.parametrize("value", BAD_AMOUNTS, ids=[repr(v) for v in BAD_AMOUNTS])
+def test_garbage_amounts_fail_the_provider_never_count_as_zero(
+    sim: Simulator, store: Store, provider: str, value: object
+) -> None:
+    before = synced_then_revised(store, sim)
+    sim.inject(Fault(provider=provider, path=COST[provider], kind="bad_amount", value=value, times=None))
+    error = assert_failed_alone(store, sim, before, sync(store, sim, LATER), provider)
+    field = "`amount` for" if provider == "anthropic" else "`amount.value` for"
+    assert field in error and "Nothing was stored; run `aispend sync` again later" in error, error
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_garbage_token_counts_fail_the_provider(sim: Simulator, store: Store, provider: str) -> None:
+    before = synced_then_revised(store, sim)
+    sim.inject(Fault(provider=provider, path=USAGE[provider], kind="bad_amount", value="NaN", times=None))
+    error = assert_failed_alone(store, sim, before, sync(store, sim, LATER), provider)
+    assert "`output_tokens` for" in error, error
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai"])
+def test_a_revised_past_day_is_picked_up_by_the_next_sync(sim: Simulator, store: Store, provider: str) -> None:
+    synced_then_revised(store, sim)
+    # the automatic window re-fetches the trailing days, where providers revise; REVISED is 3 days back
+    providers = providers_for(sim)
+    try:
+        results = sync_providers(store, providers, now=LATER, backfill_days=DAYS)
+    finally:
+        for item in providers:
+            item.close()
+    assert [r.ok for r in results] == [True, True]
+    assert [(r.start, r.end) for r in results] == [(REVISED, END), (REVISED, END)]
+    assert per_day(store, provider) == expected(sim, provider)
+
+
+def test_the_first_sync_failing_is_never_shown_as_zero_spend(sim: Simulator, store: Store) -> None:
+    sim.inject(Fault(provider="anthropic", path=COST["anthropic"], kind="truncated", times=None))
+    results = sync(store, sim, NOW)
+    assert (results["anthropic"].ok, results["openai"].ok) == (False, True)
+    assert per_day(store, "anthropic") == {}
+    report = load_report(store, parse_period("week", TODAY), now=LATER, configured=list(OTHER), budget_usd=None)
+    lines = {line.provider: line for line in report.providers}
+    assert (lines["anthropic"].status, lines["anthropic"].last_synced_at) == ("error", None)
+    error = (results["anthropic"].error or "").rstrip(".")
+    assert f"Anthropic: the last sync failed ({error}); nothing has been synced yet." in report.notes
+
+
+# ---- the same through the command line ---------------------------------------------------------------------
+
+
+def test_the_cli_reports_a_failed_provider_and_exits_1(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    today = datetime.now(UTC).date()  # the CLI reads the clock
+    with Simulator(today=today) as sim:
+        env = environment(sim, None, tmp_path / "aispend.db")
+        sim.inject(Fault(provider="openai", path=COST["openai"], kind="non_json", times=None))
+        assert main(["sync", "--days", "5"], env) == 1
+        err = capsys.readouterr().err.splitlines()
+        assert err[0] == f"anthropic: ok, {today - 4 * ONE}..{today + ONE} ({err[0].split('(')[1]}"
+        assert err[1].startswith(
+            "openai: FAILED: OpenAI sent an unexpected response from /organization/costs: the HTTP 200 body is not "
+            "valid JSON (text/html). Nothing was stored;"
+        )
+        assert main(["report", "5d", "--json", "--as-of", str(today + ONE)], env) == 0
+        report = json.loads(capsys.readouterr().out, parse_float=Decimal)
+        by_provider = {line["provider"]: line for line in report["providers"]}
+        assert by_provider["openai"]["status"] == "error"
+        assert by_provider["openai"]["total_usd"] == 0
+        assert by_provider["openai"]["error"] == err[1].removeprefix("openai: FAILED: ").rstrip(".")
+        assert by_provider["anthropic"]["status"] == "ok"
+        expected_usd = Decimal(sim.org.expected_cost_nano("anthropic", today - 4 * ONE, today + ONE)) / 10**9
+        assert by_provider["anthropic"]["total_usd"] == expected_usd
