@@ -11,9 +11,9 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
-from pathlib import Path
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from bot import __version__
@@ -152,13 +152,15 @@ def cmd_sync(settings: Settings, days: int | None, only: str | None, err: TextIO
             provider.close()
         store.close()
     for result in results:
-        if result.ok:
-            print(
-                f"{result.provider}: ok, {result.start}..{result.end} ({result.rows} rows, {result.requests} requests)",
-                file=err,
+        # plain (non-terminal) progress has already printed every step; a terminal gets one summary line each
+        if err.isatty():
+            last_day = result.end - timedelta(days=1)
+            summary = (
+                f"ok, {result.start}..{last_day} ({result.rows} rows, {result.requests} requests)"
+                if result.ok
+                else f"FAILED: {result.error}"
             )
-        else:
-            print(f"{result.provider}: FAILED: {result.error}", file=err)
+            print(f"{result.provider}: {summary}", file=err)
         for warning in result.warnings:
             print(f"{result.provider}: warning: {warning}", file=err)
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED

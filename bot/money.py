@@ -34,6 +34,18 @@ def parse_decimal(value: object) -> Decimal:
     raise AmountError(f"not a number: {value!r}")
 
 
+# No single provider cost row comes near $1 billion; a larger one is garbage, and summing such rows would
+# overflow SQLite's 64-bit integers.
+MAX_ROW_NANO = 10**18
+
+
+def row_nano(nano: int) -> int:
+    """`nano` when it is a believable amount for one cost row; AmountError otherwise."""
+    if abs(nano) > MAX_ROW_NANO:
+        raise AmountError(f"out of range: {nano} nano-dollars")
+    return nano
+
+
 def usd_to_nano(usd: Decimal) -> int:
     return int((usd * _NANO).to_integral_value(rounding=ROUND_HALF_EVEN))
 

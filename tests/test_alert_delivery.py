@@ -324,12 +324,12 @@ def test_describe_spike_is_what_the_demo_prints(store: Store) -> None:
 def test_a_held_lease_makes_another_evaluation_skip_until_it_expires(store: Store, fake: FakeSlack) -> None:
     alert_store = AlertStore(store)
     assert alert_store.acquire_lease("alerts", "other-process", NOW, NOW + timedelta(minutes=10))
-    skipped = run(store, client(fake))
+    skipped = run(store, client(fake), lease_wait=0)
     assert skipped == AlertRun(
         TODAY, False, skipped="another aispend process is evaluating alerts right now; it posts them"
     )
     assert fake.requests == []
-    assert run(store, client(fake), now=NOW + timedelta(minutes=10)).posted == [SPIKE_ID]
+    assert run(store, client(fake), now=NOW + timedelta(minutes=10), lease_wait=0).posted == [SPIKE_ID]
 
 
 def test_a_restart_re_posts_nothing(tmp_path: Path, fake: FakeSlack) -> None:

@@ -1,8 +1,8 @@
 """Evaluate the alert rules against the store, record what is new, and deliver it to Slack exactly once.
 
 The order is what makes delivery lose nothing and repeat nothing:
-1. Take the "alerts" lease (a row in SQLite with an expiry), so two processes never evaluate or post at once;
-   a process that cannot take it skips this round (the holder posts).
+1. Take the "alerts" lease (a row in SQLite with an expiry), so two threads or processes never evaluate or post
+   at once; another evaluation waits for it (up to `lease_wait`), then finds the alerts already recorded.
 2. Evaluate; drop scopes that are snoozed or already alerted for an overlapping window (the same 7 days for
    spikes, the same month for budget thresholds, the same week for the digest).
 3. Record one message per kind holding every new scope, state `pending`, before anything is posted. A scope
@@ -52,6 +52,7 @@ logger = logging.getLogger("aispend.alerts")
 
 LEASE = "alerts"
 LEASE_TTL = timedelta(minutes=10)
+LEASE_POLL = 0.2  # seconds between attempts while another evaluation holds the lease
 MAX_ATTEMPTS = 48  # an unknown Slack error is retried this many evaluations before it counts as permanent
 TRANSIENT_CODES = frozenset(
     {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org"}
@@ -211,6 +212,16 @@ def _holder() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
 
 
+def _acquire(alert_store: AlertStore, holder: str, clock: Callable[[], datetime], wait: float) -> bool:
+    """Take the lease, waiting up to `wait` seconds for another evaluation to finish with it."""
+    deadline = time.monotonic() + wait
+    while not alert_store.acquire_lease(LEASE, holder, clock(), clock() + LEASE_TTL):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(LEASE_POLL)
+    return True
+
+
 def _redact(text: str, secrets: Sequence[str]) -> str:
     for secret in secrets:
         if secret:
@@ -317,12 +328,14 @@ def run_alerts(
     dry_run: bool,
     retry_failed: bool = True,
     pace: float = 1.0,
+    lease_wait: float = 30.0,
     alert_store: AlertStore | None = None,
 ) -> AlertRun:
     """Evaluate spikes and budget for `today`, record what is new and post it (see the module docstring).
 
     dry_run: evaluate only; nothing is posted or recorded, nothing printed (format it with format_alerts_text).
     retry_failed: also resend alerts Slack refused permanently (a manual run after fixing the channel).
+    lease_wait: how long to wait for another evaluation (thread or process) to finish before skipping.
     """
     alert_store = alert_store or AlertStore(store)
     if dry_run:
@@ -330,7 +343,7 @@ def run_alerts(
     poster, channel = _require_slack(client, settings)
     clock = _Clock(now, time.monotonic())
     holder = _holder()
-    if not alert_store.acquire_lease(LEASE, holder, now, now + LEASE_TTL):
+    if not _acquire(alert_store, holder, clock, lease_wait):
         return AlertRun(today, False, skipped="another aispend process is evaluating alerts right now; it posts them")
     try:
         spikes = spike_report(store, settings, today)
@@ -411,13 +424,10 @@ def post_digest(
     found = _record(alert_store, candidate, now)
     holder = _holder()
     clock = _Clock(now, time.monotonic())
-    deadline = time.monotonic() + lease_wait
     # a digest happens once a week: wait out a sync's evaluation rather than leave it for the next one
-    while not alert_store.acquire_lease(LEASE, holder, clock(), clock() + LEASE_TTL):
-        if time.monotonic() >= deadline:
-            skipped = "another aispend process is posting right now; it or the next evaluation posts the digest"
-            return AlertRun(today, False, (found,) if found else (), skipped=skipped)
-        time.sleep(0.2)
+    if not _acquire(alert_store, holder, clock, lease_wait):
+        skipped = "another aispend process is posting right now; it or the next evaluation posts the digest"
+        return AlertRun(today, False, (found,) if found else (), skipped=skipped)
     try:
         deliveries = deliver(
             alert_store, poster, channel, clock=clock, holder=holder, pace=pace, secrets=settings.secrets()

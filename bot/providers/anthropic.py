@@ -16,7 +16,7 @@ from functools import partial
 
 from bot.config import ANTHROPIC_KEY_PAGE, Secret
 from bot.errors import ProviderDataError
-from bot.money import AmountError, cents_to_nano, parse_decimal
+from bot.money import AmountError, cents_to_nano, parse_decimal, row_nano
 from bot.providers.base import OrgIdentity
 from bot.providers.collect import Collected, Tokens, count, opt_text
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
@@ -123,7 +123,7 @@ class AnthropicProvider:
         for day, row in bucket_rows(self.client, COST_PATH, buckets, "starting_at", lo, hi):
             amount = row.get("amount")
             try:
-                cents = parse_decimal(amount)
+                nano = row_nano(cents_to_nano(parse_decimal(amount)))
             except AmountError:
                 raise self._bad(COST_PATH, day, "amount", amount, "a decimal string of cents") from None
             currency = row.get("currency")
@@ -132,7 +132,7 @@ class AnthropicProvider:
             workspace, model, tier = (
                 self._text(COST_PATH, day, row, f) for f in ("workspace_id", "model", "service_tier")
             )
-            out.add_cost((day, workspace, model, _item(row), tier), cents_to_nano(cents))
+            out.add_cost((day, workspace, model, _item(row), tier), nano)
         return out
 
     def _usage(self, lo: date, hi: date, session: FetchSession) -> Collected:

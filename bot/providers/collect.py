@@ -11,6 +11,7 @@ from datetime import date
 
 from bot.records import CostRecord, Label, ProviderData, UsageRecord
 
+MAX_COUNT = 10**15
 CostKey = tuple[date, str, str, str, str]  # day, workspace_id, model, item, service_tier
 UsageKey = tuple[date, str, str, str]  # day, workspace_id, model, service_tier
 
@@ -81,6 +82,7 @@ def count(value: object) -> int | None:
     """A token or request count: missing/null is 0; None if it is not a non-negative integer."""
     if value is None:
         return 0
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    # the bound keeps garbage out of SQLite's 64-bit integers (and their sums); no day has 10^15 tokens
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_COUNT:
         return value
     return None

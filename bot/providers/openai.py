@@ -19,7 +19,7 @@ from functools import partial
 
 from bot.config import OPENAI_KEY_PAGE, Secret
 from bot.errors import ProviderAuthError, ProviderDataError
-from bot.money import AmountError, parse_decimal, usd_to_nano
+from bot.money import AmountError, parse_decimal, row_nano, usd_to_nano
 from bot.providers import line_items
 from bot.providers.base import OrgIdentity
 from bot.providers.collect import Collected, Tokens, count, opt_text
@@ -126,7 +126,7 @@ class OpenAIProvider:
                 raise self._bad(COSTS_PATH, day, "amount", amount, "an object with value and currency")
             value = amount.get("value")
             try:
-                usd = parse_decimal(value)
+                nano = row_nano(usd_to_nano(parse_decimal(value)))
             except AmountError:
                 raise self._bad(COSTS_PATH, day, "amount.value", value, "a finite number of dollars") from None
             currency = amount.get("currency")
@@ -135,7 +135,7 @@ class OpenAIProvider:
             project = self._text(COSTS_PATH, day, row, "project_id")
             label = self._text(COSTS_PATH, day, row, "line_item")
             item = line_items.parse(label)
-            out.add_cost((day, project, item.model, label, item.service_tier), usd_to_nano(usd))
+            out.add_cost((day, project, item.model, label, item.service_tier), nano)
         return out
 
     def _usage(self, lo: date, hi: date, session: FetchSession) -> Collected:

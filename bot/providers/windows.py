@@ -69,12 +69,17 @@ def bucket_rows(
     client: JsonClient, path: str, buckets: list[object], start_field: str, lo: date, hi: date
 ) -> Iterator[tuple[date, JsonObject]]:
     """(day, row) for every result row of every bucket, checking each bucket's shape and day."""
+    seen: set[date] = set()
     for bucket in buckets:
         if not isinstance(bucket, dict):
             raise client.data_error(path, f"a bucket is a {type(bucket).__name__}, not an object")
         day = day_of_timestamp(bucket.get(start_field), lo, hi)
         if isinstance(day, str):
             raise client.data_error(path, day)
+        # a cursor that leads back to a page already read repeats its buckets; summing them would double the day
+        if day in seen:
+            raise client.data_error(path, f"the bucket for {day} came twice (a page repeated an earlier one)")
+        seen.add(day)
         results = bucket.get("results")
         if not isinstance(results, list):
             raise client.data_error(path, f"the bucket for {day} has no `results` list")
