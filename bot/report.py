@@ -286,9 +286,13 @@ def _workspace_line(
 
 
 def _daily(daily: DayProvider, period: Period, providers: Sequence[str]) -> list[DayLine]:
+    # providers with spend on each day, gathered once: scanning `daily` per day was quadratic (issue 6)
+    present: dict[date, set[str]] = defaultdict(set)
+    for d, p in daily:
+        present[d].add(p)
     lines = []
     for day in period.dates():
-        by_provider = {p: daily.get((day, p), 0) for p in sorted({*providers, *(p for d, p in daily if d == day)})}
+        by_provider = {p: daily.get((day, p), 0) for p in sorted({*providers, *present.get(day, ())})}
         lines.append(
             DayLine(day, nano_to_usd(sum(by_provider.values())), {p: nano_to_usd(n) for p, n in by_provider.items()})
         )

@@ -17,14 +17,14 @@ log = logging.getLogger("aispend.run")
 
 
 def run(settings: Settings) -> None:
-    from bot.jobs import build_scheduler
+    from bot.alerts.service import LedgerView
+    from bot.jobs import build_scheduler, sync_and_alert
     from bot.providers import build_providers
     from bot.slack.alert_actions import register_alert_actions
     from bot.slack.client import make_client
     from bot.slack.server import run_bot
     from bot.store import Store
     from bot.store.alerts import AlertStore
-    from bot.sync import sync_providers
 
     if not settings.configured_providers:
         log.warning("No provider key is configured: /aispend answers from the existing database only.")
@@ -40,12 +40,11 @@ def run(settings: Settings) -> None:
     sync_lock = threading.Lock()
 
     def sync_now() -> str:
+        # the same job the scheduler runs, so an admin's sync also evaluates alerts on the fresh numbers
         with sync_lock:
             providers = build_providers(settings)
             try:
-                results = sync_providers(
-                    store, providers, now=datetime.now(UTC), backfill_days=settings.backfill_days
-                )
+                results = sync_and_alert(store, providers, alerts_client, settings, now=datetime.now(UTC)).results
             finally:
                 for provider in providers:
                     provider.close()
@@ -66,6 +65,7 @@ def run(settings: Settings) -> None:
             on_ready=scheduler.start,
             before_stop=lambda: scheduler.shutdown(wait=True),
             sync_now=sync_now,
+            alerts=LedgerView(store),
         )
     finally:
         store.close()

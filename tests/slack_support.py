@@ -23,6 +23,7 @@ from bot.money import usd_to_nano
 from bot.records import CostRecord, Label, ProviderData, UsageRecord
 from bot.slack.app import Pools, create_app
 from bot.slack.client import build_client
+from bot.slack.listener import AlertsView
 from bot.store import Store
 from tests.fake_slack import FakeSlack
 
@@ -177,6 +178,7 @@ def running_app(
     sync_now: Callable[[], str] | None = None,
     registrars: tuple[Callable[[App], None], ...] = (),
     now: Callable[[], datetime] = lambda: NOW,
+    alerts: AlertsView | None = None,
 ) -> Iterator[App]:
     pools = Pools(listeners=16, work=8)
     app = create_app(
@@ -186,6 +188,7 @@ def running_app(
         signing_secret=SECRET,
         now=now,
         sync_now=sync_now,
+        alerts=alerts,
         registrars=registrars,
         pools=pools,
     )

@@ -24,9 +24,9 @@ from slack_sdk import WebClient
 from bot.alerts import payload
 from bot.alerts.messages import spike_message
 from bot.alerts.model import AlertRun, Delivery, FoundAlert
-from bot.alerts.overview import alerts_overview_text, format_alerts_text
+from bot.alerts.overview import format_alerts_text
 from bot.alerts.rules import week_for
-from bot.alerts.service import describe_spike, run_alerts, spike_report
+from bot.alerts.service import alerts_overview, delivery_problems, describe_spike, run_alerts, spike_report
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.money import nano_to_usd
@@ -178,6 +178,13 @@ def test_a_rate_limited_post_is_retried_by_the_client_itself(store: Store, fake:
     assert alert_rows(store) == [row(SPIKE_ID, "posted", ts="5.000500")]
 
 
+def test_an_unknown_slack_error_is_retried_not_given_up(store: Store, fake: FakeSlack) -> None:
+    fake.responses[POST] = (200, {}, {"ok": False, "error": "something_new"})
+    assert run(store, client(fake)).deliveries == (Delivery(SPIKE_ID, "pending", "something_new"),)
+    del fake.responses[POST]
+    assert run(store, client(fake), now=NOW + timedelta(hours=1)).posted == [SPIKE_ID]
+
+
 def _closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -214,9 +221,14 @@ def test_a_permanent_refusal_is_logged_with_the_fix_shown_to_admins_and_resent_b
         f"alert {SPIKE_ID} was NOT posted to {CHANNEL}: Slack said not_in_channel; {delivery.fix}"
     ]
     alert_store = AlertStore(store)
-    assert "Slack said not_in_channel: the bot is not in the alert channel" in alerts_overview_text(
-        alert_store.recent(), [], alert_store.failures()
+    problems = (
+        "*Alerts that could not be posted*\n"
+        "• 2026-11-22 spike: AI spend spike: +$631.40 (+60%) week over week — "
+        f"Slack said not_in_channel: {delivery.fix}"
     )
+    assert delivery_problems(store) == problems
+    assert alerts_overview(store, NOW, admin=True).endswith("\n\n" + problems)
+    assert "could not be posted" not in alerts_overview(store, NOW, admin=False)
     # scheduled evaluations do not hammer Slack with a refusal that will not change by itself
     assert run(store, client(fake), now=NOW + timedelta(hours=1), retry_failed=False).deliveries == ()
     posts(fake, 1)

@@ -19,8 +19,8 @@ from bot.alerts.messages import (
     spike_details,
     spike_message,
 )
-from bot.alerts.model import AlertRecord, Snooze
-from bot.alerts.overview import alerts_overview_text
+from bot.alerts.model import AlertRecord, AlertRun, Delivery, FoundAlert, Snooze
+from bot.alerts.overview import alerts_overview_text, format_alerts_text
 from bot.alerts.rules import (
     PROJECTED,
     BudgetAlert,
@@ -436,3 +436,30 @@ def test_the_alerts_overview_lists_alerts_snoozes_and_failures_with_the_fix() ->
         "then run `aispend alerts` to resend."
     )
     assert alerts_overview_text([], [], []) == "*Recent alerts*\n• none yet\n*Active snoozes*\n• none"
+
+
+def test_the_cli_text_says_what_was_found_posted_left_pending_and_refused() -> None:
+    run = AlertRun(
+        date(2026, 11, 22),
+        False,
+        (FoundAlert("spike|w", "spike", "AI spend spike: +$1.00", ("org",)),),
+        (
+            Delivery("spike|w", "posted"),
+            Delivery("budget|m", "pending", "ratelimited"),
+            Delivery("spike|v", "failed_permanent", "channel_not_found", "set AISPEND_ALERT_CHANNEL."),
+        ),
+        notes=("Spikes not evaluated for openai.",),
+    )
+    assert format_alerts_text(run) == (
+        "Alerts as of 2026-11-22\n"
+        "- [spike] AI spend spike: +$1.00\n"
+        "Note: Spikes not evaluated for openai.\n"
+        "Posted spike|w.\n"
+        "Not posted yet budget|m: ratelimited; it will be retried at the next evaluation.\n"
+        "FAILED spike|v: Slack said channel_not_found: set AISPEND_ALERT_CHANNEL."
+    )
+    assert (run.posted, run.pending, run.failed) == (["spike|w"], ["budget|m"], ["spike|v"])
+    skipped = AlertRun(date(2026, 11, 22), False, skipped="another aispend process is evaluating alerts")
+    assert format_alerts_text(skipped) == (
+        "Alerts as of 2026-11-22\nSkipped: another aispend process is evaluating alerts"
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from bot.alerts.messages import Message, bullets, context, escape, header, range_text, section
+from bot.alerts.format import Message, bullets, context, escape, header, range_text, section
 from bot.money import fmt_usd
 from bot.render_text import change_text, sparkline
 from bot.report import ModelLine, Report, WorkspaceLine, provider_name

@@ -3,16 +3,32 @@
 Pure functions (plain dicts, no slack_sdk). A spike message leads with the change in dollars and percent, then
 the drivers ranked by dollar contribution (top three and "other"), then every other scope that fired. Buttons:
 Acknowledge, Snooze 7 days, Details; their `value` is the alert's identity. Blocks stay inside Slack's limits
-(header 150, section 3000, 50 blocks).
+(see bot.alerts.format).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
 
+from bot.alerts.format import (
+    TEXT_LIMIT,
+    Block,
+    Message,
+    bulleted_sections,
+    bullets,
+    clip,
+    context,
+    day_text,
+    escape,
+    fit,
+    header,
+    pct_text,
+    range_text,
+    section,
+    signed_usd,
+    usd,
+)
 from bot.alerts.rules import (
     PROJECTED,
     BudgetReport,
@@ -23,7 +39,7 @@ from bot.alerts.rules import (
     Week,
     share_pct,
 )
-from bot.money import fmt_usd, nano_to_usd
+from bot.money import fmt_usd
 
 ACK_ACTION = "aispend_alert_ack"
 SNOOZE_ACTION = "aispend_alert_snooze"
@@ -31,18 +47,6 @@ DETAILS_ACTION = "aispend_alert_details"
 ACTIONS_BLOCK = "aispend_alert_actions"
 SNOOZE_DAYS = 7
 MAX_LISTED_SCOPES = 10  # in the channel message; Details lists every one
-MAX_BLOCKS = 50
-SECTION_LIMIT = 3000
-HEADER_LIMIT = 150
-TEXT_LIMIT = 3500
-
-Block = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    text: str
-    blocks: list[Block]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,41 +59,6 @@ class MessageState:
 
 
 # --- formatting ------------------------------------------------------------------------------------------------
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters in names we did not write (a workspace called <!here>)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def usd(nano: int) -> str:
-    return fmt_usd(nano_to_usd(nano))
-
-
-def signed_usd(nano: int) -> str:
-    return ("+" if nano >= 0 else "-") + usd(abs(nano))
-
-
-def pct_text(pct: Decimal | None) -> str:
-    """'+85%', '-12%', '+8.5%' (one decimal under 10 %); 'new' when there was nothing to compare with."""
-    if pct is None:
-        return "new"
-    places = Decimal(1) if abs(pct) >= 10 else Decimal("0.1")
-    value = pct.quantize(places, ROUND_HALF_EVEN)
-    return f"{'+' if value >= 0 else ''}{value}%"
-
-
-def day_text(day: date) -> str:
-    return f"{day:%b} {day.day}"
-
-
-def range_text(start: date, end: date) -> str:
-    """'Nov 15–21', 'Oct 29 – Nov 4', 'Dec 29, 2026 – Jan 4, 2027'."""
-    if start.year != end.year:
-        return f"{day_text(start)}, {start.year} – {day_text(end)}, {end.year}"
-    if start.month != end.month:
-        return f"{day_text(start)} – {day_text(end)}"
-    return f"{day_text(start)}–{end.day}"
 
 
 def week_text(week: Week) -> str:
@@ -140,22 +109,6 @@ def _threshold_text(report: SpikeReport) -> str:
 # --- Block Kit helpers -----------------------------------------------------------------------------------------
 
 
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": _clip(text, HEADER_LIMIT), "emoji": True}}
-
-
-def section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": _clip(text, SECTION_LIMIT)}}
-
-
-def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(text, SECTION_LIMIT)}]}
-
-
 def _button(text: str, action_id: str, identity: str, style: str | None = None) -> Block:
     button: Block = {
         "type": "button",
@@ -198,33 +151,6 @@ def _state_text(state: MessageState) -> str:
     return (" " + " ".join(parts)) if parts else ""
 
 
-def bullets(lines: list[str]) -> str:
-    return "\n".join(f"• {line}" for line in lines)
-
-
-def _bulleted_sections(title: str, lines: list[str]) -> list[Block]:
-    """Lines under a bold title, split over as many sections as the 3000-character limit needs."""
-    blocks: list[Block] = []
-    chunk = f"*{title}*"
-    for line in lines:
-        entry = f"\n• {_clip(line, SECTION_LIMIT - 100)}"
-        if len(chunk) + len(entry) > SECTION_LIMIT:
-            blocks.append(section(chunk))
-            chunk = ""
-        chunk += entry
-    if chunk:
-        blocks.append(section(chunk.lstrip("\n")))
-    return blocks
-
-
-def _fit(blocks: list[Block], tail: list[Block]) -> list[Block]:
-    """At most MAX_BLOCKS blocks, always keeping `tail` (the state and the buttons)."""
-    room = MAX_BLOCKS - len(tail)
-    if len(blocks) > room:
-        blocks = [*blocks[: room - 1], context("…cut to fit one Slack message: press Details for everything.")]
-    return blocks + tail
-
-
 # --- spike -----------------------------------------------------------------------------------------------------
 
 
@@ -261,10 +187,10 @@ def spike_message(
         lines = [escape(_scope_line(a)) for a in listed]
         if len(rest) > len(listed):
             lines.append(f"…and {len(rest) - len(listed)} more: press Details.")
-        blocks += _bulleted_sections("Also fired", lines)
+        blocks += bulleted_sections("Also fired", lines)
     blocks.append(context(escape(_threshold_text(report))))
     tail = [*_state_blocks(state), actions(identity, state)]
-    return Message(_spike_text(report, followup, lead, rest, drivers) + _state_text(state), _fit(blocks, tail))
+    return Message(_spike_text(report, followup, lead, rest, drivers) + _state_text(state), fit(blocks, tail))
 
 
 def _spike_text(
@@ -281,7 +207,7 @@ def _spike_text(
         shown = "; ".join(f"{a.change.title} {change_text(a.change, a.new_spender)}" for a in rest[:MAX_LISTED_SCOPES])
         more = f"; and {len(rest) - MAX_LISTED_SCOPES} more" if len(rest) > MAX_LISTED_SCOPES else ""
         parts.append(f"Also fired: {shown}{more}.")
-    return _clip(" ".join(parts), TEXT_LIMIT)
+    return clip(" ".join(parts), TEXT_LIMIT)
 
 
 def spike_details(report: SpikeReport) -> Message:
@@ -295,7 +221,7 @@ def spike_details(report: SpikeReport) -> Message:
         line = _scope_line(alert) + ("".join(f"\n    ◦ {d}" for d in drivers) if drivers else "")
         lines.append(escape(line))
         text_parts.append(_scope_line(alert) + (" — " + "; ".join(drivers) if drivers else "") + ".")
-    blocks += _bulleted_sections("Scopes that fired", lines)
+    blocks += bulleted_sections("Scopes that fired", lines)
     rows = [
         f"{d.label}: {usd(d.previous)} → {usd(d.current)}, {signed_usd(d.contribution)}"
         + (" (new this week)" if d.is_new else "")
@@ -304,10 +230,10 @@ def spike_details(report: SpikeReport) -> Message:
     if report.rest_count:
         rows.append(f"{report.rest_count} smaller changes: {signed_usd(report.rest)} net")
     if rows:
-        blocks += _bulleted_sections("Largest changes by provider / workspace / model", [escape(r) for r in rows])
+        blocks += bulleted_sections("Largest changes by provider / workspace / model", [escape(r) for r in rows])
         text_parts.append("Largest changes: " + "; ".join(rows) + ".")
     blocks.append(context(escape(_threshold_text(report))))
-    return Message(_clip(" ".join(text_parts), TEXT_LIMIT), _fit(blocks, []))
+    return Message(clip(" ".join(text_parts), TEXT_LIMIT), fit(blocks, []))
 
 
 # --- budget ----------------------------------------------------------------------------------------------------
@@ -362,7 +288,7 @@ def budget_message(report: BudgetReport, identity: str, *, state: MessageState |
     ]
     text = f"{budget_headline(report)}. {_budget_spent_text(report)} {pace_text(report)} {_crossed_text(report)}"
     tail = [*_state_blocks(state), actions(identity, state)]
-    return Message(text + _state_text(state), _fit(blocks, tail))
+    return Message(text + _state_text(state), fit(blocks, tail))
 
 
 def budget_details(report: BudgetReport) -> Message:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from bot.alerts import payload
-from bot.alerts.messages import Message, MessageState, budget_details, budget_message, spike_details, spike_message
+from bot.alerts.format import Message
+from bot.alerts.messages import MessageState, budget_details, budget_message, spike_details, spike_message
 from bot.alerts.model import AlertRecord
 from bot.alerts.rules import SpikeReport
 

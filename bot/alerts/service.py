@@ -19,24 +19,20 @@ scope is alerted at most once per 7 days, so the channel never fills with near-c
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
-import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.alerts import payload
+from bot.alerts.delivery import LEASE, ElapsedClock, acquire, deliver, new_holder
 from bot.alerts.digest import digest_message
 from bot.alerts.messages import budget_headline, budget_message, spike_headline, spike_message
-from bot.alerts.model import FAILED, PENDING, POSTED, AlertRecord, AlertRun, Delivery, FoundAlert
-from bot.alerts.overview import fix_for, format_alerts_text
+from bot.alerts.model import AlertRun, FoundAlert
+from bot.alerts.overview import alerts_overview_text, delivery_problems_text, format_alerts_text
 from bot.alerts.render import DIGEST, digest_payload, render_record
 from bot.alerts.rules import BUDGET, SPIKE, BudgetReport, SpikeReport, evaluate_budget, evaluate_spikes, week_for
 from bot.config import Settings
@@ -46,29 +42,19 @@ from bot.report import load_report
 from bot.store import Store
 from bot.store.alerts import AlertStore
 
-__all__ = ["AlertRun", "describe_spike", "format_alerts_text", "post_digest", "run_alerts"]
+__all__ = [
+    "AlertRun",
+    "alerts_overview",
+    "delivery_problems",
+    "describe_spike",
+    "format_alerts_text",
+    "post_digest",
+    "run_alerts",
+]
 
 logger = logging.getLogger("aispend.alerts")
 
-LEASE = "alerts"
-LEASE_TTL = timedelta(minutes=10)
-LEASE_POLL = 0.2  # seconds between attempts while another evaluation holds the lease
-MAX_ATTEMPTS = 48  # an unknown Slack error is retried this many evaluations before it counts as permanent
-TRANSIENT_CODES = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org"}
-)
 BUDGET_LABEL = "budget warnings"
-
-
-@dataclass(frozen=True, slots=True)
-class _Clock:
-    """The caller's `now`, advanced by real elapsed time, so a lease renewed mid-run really moves forward."""
-
-    start: datetime
-    t0: float
-
-    def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.t0)
 
 
 def budget_usd(store: Store, settings: Settings) -> Decimal | None:
@@ -205,107 +191,6 @@ def _record(alert_store: AlertStore, candidate: _Candidate, now: datetime) -> Fo
     return FoundAlert(record.identity, record.kind, render_record(record).text, tuple(s for s, _ in new))
 
 
-# --- delivery --------------------------------------------------------------------------------------------------
-
-
-def _holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
-
-
-def _acquire(alert_store: AlertStore, holder: str, clock: Callable[[], datetime], wait: float) -> bool:
-    """Take the lease, waiting up to `wait` seconds for another evaluation to finish with it."""
-    deadline = time.monotonic() + wait
-    while not alert_store.acquire_lease(LEASE, holder, clock(), clock() + LEASE_TTL):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(LEASE_POLL)
-    return True
-
-
-def _redact(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "********")
-    return text
-
-
-def _classify(err: SlackApiError, attempts: int) -> tuple[str, bool]:
-    """(error code, permanent?) for a Slack refusal."""
-    status = getattr(err.response, "status_code", 200)
-    code = str(err.response.get("error") or f"http_{status}")
-    if status >= 500 or status == 429 or code in TRANSIENT_CODES:
-        return code, False
-    if fix_for(code) is not None:
-        return code, True
-    return code, attempts + 1 >= MAX_ATTEMPTS
-
-
-def deliver(
-    alert_store: AlertStore,
-    client: WebClient,
-    channel: str,
-    *,
-    clock: Callable[[], datetime],
-    holder: str,
-    include_failed: bool = False,
-    pace: float = 1.0,
-    secrets: Sequence[str] = (),
-) -> list[Delivery]:
-    """Post every pending message (and failed ones when asked), oldest first, while holding the lease."""
-    results: list[Delivery] = []
-    tried: set[str] = set()
-    while True:
-        # asked again after each round: a message recorded meanwhile (the digest, a follow-up) goes out too
-        batch = [r for r in alert_store.to_deliver(include_failed) if r.identity not in tried]
-        if not batch:
-            return results
-        for record in batch:
-            if tried and pace:
-                time.sleep(pace)  # chat.postMessage allows about one message per second per channel
-            tried.add(record.identity)
-            now = clock()
-            if not alert_store.acquire_lease(LEASE, holder, now, now + LEASE_TTL):
-                logger.warning("lost the alerts lease; the process that holds it posts the rest")
-                return results
-            results.append(_post(alert_store, client, channel, record, now, secrets))
-
-
-def _post(
-    alert_store: AlertStore,
-    client: WebClient,
-    channel: str,
-    record: AlertRecord,
-    now: datetime,
-    secrets: Sequence[str],
-) -> Delivery:
-    message = render_record(record)
-    try:
-        response = client.chat_postMessage(
-            channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False
-        )
-    except SlackApiError as err:
-        code, permanent = _classify(err, record.attempts)
-        alert_store.mark_failed(record.identity, code, permanent=permanent, channel=channel)
-        if permanent:
-            fix = fix_for(code) or "check the aispend log, then run `aispend alerts` to resend."
-            logger.error("alert %s was NOT posted to %s: Slack said %s; %s", record.identity, channel, code, fix)
-            return Delivery(record.identity, FAILED, code, fix)
-        logger.warning(
-            "alert %s not posted yet (Slack said %s); retrying at the next evaluation", record.identity, code
-        )
-        return Delivery(record.identity, PENDING, code)
-    except Exception as err:  # network failures and anything unexpected: keep it pending, never lose it
-        error = _redact(f"{type(err).__name__}: {err}", secrets)[:300]
-        alert_store.mark_failed(record.identity, error, permanent=False, channel=channel)
-        logger.warning("alert %s not posted yet (%s); retrying at the next evaluation", record.identity, error)
-        return Delivery(record.identity, PENDING, error)
-    alert_store.mark_posted(
-        record.identity, str(response.get("channel") or channel), str(response.get("ts") or ""), now
-    )
-    logger.info("posted alert %s to %s", record.identity, channel)
-    return Delivery(record.identity, POSTED)
-
-
 # --- entry points ----------------------------------------------------------------------------------------------
 
 
@@ -341,9 +226,9 @@ def run_alerts(
     if dry_run:
         return _dry_run(store, alert_store, settings, today, now)
     poster, channel = _require_slack(client, settings)
-    clock = _Clock(now, time.monotonic())
-    holder = _holder()
-    if not _acquire(alert_store, holder, clock, lease_wait):
+    clock = ElapsedClock(now, time.monotonic())
+    holder = new_holder()
+    if not acquire(alert_store, holder, clock, lease_wait):
         return AlertRun(today, False, skipped="another aispend process is evaluating alerts right now; it posts them")
     try:
         spikes = spike_report(store, settings, today)
@@ -422,10 +307,10 @@ def post_digest(
         build=lambda _: (message.text.split(":", 1)[0], digest_payload(message), message.text),
     )
     found = _record(alert_store, candidate, now)
-    holder = _holder()
-    clock = _Clock(now, time.monotonic())
+    holder = new_holder()
+    clock = ElapsedClock(now, time.monotonic())
     # a digest happens once a week: wait out a sync's evaluation rather than leave it for the next one
-    if not _acquire(alert_store, holder, clock, lease_wait):
+    if not acquire(alert_store, holder, clock, lease_wait):
         skipped = "another aispend process is posting right now; it or the next evaluation posts the digest"
         return AlertRun(today, False, (found,) if found else (), skipped=skipped)
     try:
@@ -435,3 +320,28 @@ def post_digest(
     finally:
         alert_store.release_lease(LEASE, holder)
     return AlertRun(today, False, (found,) if found else (), tuple(deliveries))
+
+
+def alerts_overview(store: Store, now: datetime, *, admin: bool, limit: int = 10) -> str:
+    """`/aispend alerts`: recent alerts and active snoozes; delivery problems too when an admin asks."""
+    alert_store = AlertStore(store)
+    failures = alert_store.failures() if admin else []
+    return alerts_overview_text(alert_store.recent(limit), alert_store.active_snoozes(now), failures)
+
+
+def delivery_problems(store: Store) -> str | None:
+    """For admins, under any `/aispend` answer: alerts Slack refused for good, each with the fix; else None."""
+    return delivery_problems_text(AlertStore(store).failures())
+
+
+class LedgerView:
+    """The alert ledger bound to a store, in the shape `/aispend alerts` asks for (bot.slack.listener.AlertsView)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def overview(self, now: datetime, admin: bool) -> str:
+        return alerts_overview(self.store, now, admin=admin)
+
+    def problems(self) -> str | None:
+        return delivery_problems(self.store)

@@ -22,7 +22,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.slack.commands import COMMAND
-from bot.slack.listener import CommandListener, SpendStore
+from bot.slack.listener import AlertsView, CommandListener, SpendStore
 
 Registrar = Callable[[App], None]
 COMMANDS = (COMMAND,)  # every slash command the app registers; manifest.yml must declare exactly these
@@ -64,6 +64,7 @@ def create_app(
     signing_secret: str | None,
     now: Callable[[], datetime],
     sync_now: Callable[[], str] | None = None,
+    alerts: AlertsView | None = None,
     registrars: Sequence[Registrar] = (),
     pools: Pools | None = None,
 ) -> App:
@@ -87,7 +88,9 @@ def create_app(
         listener_executor=pools.listeners,
         raise_error_for_unhandled_request=False,
     )
-    listener = CommandListener(store=store, settings=settings, now=now, sync_now=sync_now, work=pools.work)
+    listener = CommandListener(
+        store=store, settings=settings, now=now, sync_now=sync_now, work=pools.work, alerts=alerts
+    )
     for name in COMMANDS:
         app.command(name)(listener.on_command)
     for register in registrars:

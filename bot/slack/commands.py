@@ -1,6 +1,7 @@
 """`/aispend` text → one command object, and the help text. Pure: no Slack calls, no store, no clock.
 
-Grammar (contract §2): `[PERIOD | models [PERIOD] | workspaces [PERIOD] | budget [set USD | clear] | sync | help]`
+Grammar (contract §2, plus `alerts` from issue 4):
+`[PERIOD | models [PERIOD] | workspaces [PERIOD] | budget [set USD | clear] | alerts | sync | help]`
 with `public` allowed anywhere. Anything else becomes a `Help` carrying one sentence that names the problem,
 so the listener never has to handle a parse exception.
 """
@@ -54,11 +55,16 @@ class Sync:
 
 
 @dataclass(frozen=True, slots=True)
+class Alerts:
+    public: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     problem: str | None = None  # one sentence naming what was wrong, or None when help was asked for
 
 
-Command = Report | Budget | Sync | Help
+Command = Report | Budget | Sync | Alerts | Help
 
 
 def is_admin_command(command: Command) -> bool:
@@ -80,6 +86,8 @@ def parse_command(text: str) -> Command:
         return _nothing_after("sync", rest) or Sync(public)
     if head == "budget":
         return _budget(rest, public)
+    if head == "alerts":
+        return _nothing_after("alerts", rest) or Alerts(public)
     if head in _VIEW_WORDS:
         if not rest:
             return Report(_VIEW_WORDS[head], "week", public)
@@ -92,7 +100,7 @@ def parse_command(text: str) -> Command:
         return _period(head) or _nothing_after(head, rest) or Report("summary", head, public)
     return Help(
         f"I don't know {quoted(words[0])}: start with a period (today, yesterday, week, month, 30d) "
-        "or one of models, workspaces, budget, sync, help."
+        "or one of models, workspaces, budget, alerts, sync, help."
     )
 
 
@@ -145,6 +153,7 @@ def help_text(problem: str | None = None) -> str:
         f"• `{COMMAND} workspaces [PERIOD]`: spend by Anthropic workspace and OpenAI project",
         f"• `{COMMAND} budget`: month to date against the monthly budget",
         f"• `{COMMAND} budget set 500` or `{COMMAND} budget clear`: change the budget (admins)",
+        f"• `{COMMAND} alerts`: recent spike and budget alerts, and active snoozes",
         f"• `{COMMAND} sync`: fetch the latest numbers from the providers now (admins)",
         f"• `{COMMAND} help`: this text",
         "PERIOD is `today`, `yesterday`, `week` (the last 7 complete days), `month` (month to date) "

@@ -24,7 +24,17 @@ from bot.periods import parse_period
 from bot.report import Report, ReportStore, load_report
 from bot.slack.access import Policy, admin_refusal, read_refusal
 from bot.slack.blocks import Message, budget_message, fit_blocks, report_message, section
-from bot.slack.commands import COMMAND, Budget, Command, Help, Sync, help_text, is_admin_command, parse_command
+from bot.slack.commands import (
+    COMMAND,
+    Alerts,
+    Budget,
+    Command,
+    Help,
+    Sync,
+    help_text,
+    is_admin_command,
+    parse_command,
+)
 from bot.slack.commands import Report as ReportCommand
 from bot.slack.mrkdwn import escape
 
@@ -64,6 +74,13 @@ def current_budget(store: SpendStore, settings: Settings) -> tuple[Decimal | Non
     return None, None
 
 
+class AlertsView(Protocol):
+    """The alert ledger as `/aispend` shows it (bot.alerts.service binds it to the store)."""
+
+    def overview(self, now: datetime, admin: bool) -> str: ...
+    def problems(self) -> str | None: ...
+
+
 class CommandListener:
     def __init__(
         self,
@@ -73,6 +90,7 @@ class CommandListener:
         now: Callable[[], datetime],
         sync_now: Callable[[], str] | None,
         work: Executor,
+        alerts: AlertsView | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -80,6 +98,7 @@ class CommandListener:
         self.now = now
         self.sync_now = sync_now
         self.work = work
+        self.alerts = alerts
         self._sync_lock = threading.Lock()
 
     # Bolt passes arguments by name, so the parameter names below are part of the interface.
@@ -142,12 +161,28 @@ class CommandListener:
     def answer(self, parsed: Command, user: str) -> Message | str:
         """The reply to a parsed, permitted command (runs in the work pool; reads SQLite only, except `sync`)."""
         if isinstance(parsed, ReportCommand):
-            return report_message(self._report(parsed.period), self.now(), parsed.view)
+            message = report_message(self._report(parsed.period), self.now(), parsed.view)
+            return self._with_delivery_problems(message, user)
+        if isinstance(parsed, Alerts):
+            if self.alerts is None:
+                return (
+                    ":information_source: Alerts are not kept by this bot process: run `aispend alerts` on the server."
+                )
+            return self.alerts.overview(self.now(), user in self.policy.admin_users)
         if isinstance(parsed, Budget):
             return self._budget(parsed, user)
         if isinstance(parsed, Sync):
             return self._sync()
         return help_text()
+
+    def _with_delivery_problems(self, message: Message, user: str) -> Message:
+        """Admins see alerts Slack refused for good under every answer, until they are fixed and resent."""
+        if self.alerts is None or user not in self.policy.admin_users:
+            return message
+        problems = self.alerts.problems()
+        if problems is None:
+            return message
+        return Message(f"{message.text} {_plain(problems)}", fit_blocks([*message.blocks, section(problems)]))
 
     def _report(self, period_word: str) -> Report:
         now = self.now()

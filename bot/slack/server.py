@@ -34,7 +34,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack.app import Pools, create_app
 from bot.slack.client import BOT_TOKEN_FIX, make_client
-from bot.slack.listener import SpendStore
+from bot.slack.listener import AlertsView, SpendStore
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +202,7 @@ def run_bot(
     on_ready: Callable[[], None] | None = None,
     before_stop: Callable[[], None] | None = None,
     sync_now: Callable[[], str] | None = None,
+    alerts: AlertsView | None = None,
     stop: threading.Event | None = None,
 ) -> None:
     """`aispend run`: check the tokens, serve Slack until SIGINT/SIGTERM (or `stop` is set), then stop cleanly.
@@ -220,6 +221,7 @@ def run_bot(
         signing_secret=secret,
         now=lambda: datetime.now(UTC),
         sync_now=sync_now,
+        alerts=alerts,
         registrars=registrars,
         pools=pools,
     )

@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.store import rollups
+
 migrations = Migrations("aispend")
 
 _DAY = "day TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')"
@@ -87,3 +89,8 @@ _SPEND_SCHEMA = [
 def m001_spend_tables(db: Database) -> None:
     for statement in _SPEND_SCHEMA:
         db.execute(statement)
+
+
+@migrations(name="002_report_rollups")
+def m002_report_rollups(db: Database) -> None:
+    rollups.create(db)

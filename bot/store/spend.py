@@ -13,6 +13,7 @@ from sqlite_utils import Database
 
 from bot.errors import StoreError
 from bot.records import Label, ProviderData, TokenTotals
+from bot.store import rollups
 
 # The order matters only for readability: facts first, then the rollups rebuilt from cost_daily.
 SPEND_TABLES = (
@@ -75,6 +76,7 @@ def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> 
             f"WHERE day >= ? AND day < ? AND provider = ? GROUP BY {group}",
             params,
         )
+    rollups.rebuild(db, data.provider, data.start, data.end)
     db.conn.executemany(_UPSERT_LABEL, labels)
     return len(costs) + len(usage)
 
@@ -159,12 +161,11 @@ def daily_totals(db: Database, start: date, end: date) -> dict[tuple[date, str],
 
 
 def model_totals(db: Database, start: date, end: date) -> dict[tuple[str, str], int]:
-    return {(p, m): amount for p, m, amount in _grouped(db, "spend_model_daily", ("provider", "model"), start, end)}
+    return {(p, m): amount for p, m, amount in rollups.grouped(db, "spend_model_monthly", start, end)}
 
 
 def workspace_totals(db: Database, start: date, end: date) -> dict[tuple[str, str], int]:
-    columns = ("provider", "workspace_id")
-    return {(p, w): amount for p, w, amount in _grouped(db, "spend_workspace_daily", columns, start, end)}
+    return {(p, w): amount for p, w, amount in rollups.grouped(db, "spend_workspace_monthly", start, end)}
 
 
 def scope_totals(db: Database, start: date, end: date) -> dict[tuple[str, str, str], int]:
@@ -179,29 +180,15 @@ def _grouped(db: Database, table: str, columns: tuple[str, ...], start: date, en
 
 
 def token_totals(db: Database, start: date, end: date) -> TokenTotals:
-    # SUM() of integers is exact (TOTAL() would be a float); COALESCE maps an empty range's NULL to 0
-    row = db.execute(
-        "SELECT COALESCE(SUM(input_tokens), 0), COALESCE(SUM(output_tokens), 0), "
-        "COALESCE(SUM(cache_read_tokens), 0), COALESCE(SUM(cache_write_tokens), 0) "
-        "FROM usage_daily WHERE day BETWEEN ? AND ?",
-        _range(start, end),
-    ).fetchone()
-    return TokenTotals(input=row[0], output=row[1], cache_read=row[2], cache_write=row[3])
+    total_input, output, cache_read, cache_write = rollups.token_sums(db, start, end)
+    return TokenTotals(input=total_input, output=output, cache_read=cache_read, cache_write=cache_write)
 
 
 def tier_usage_days(db: Database, start: date, end: date, tiers: tuple[str, ...]) -> list[tuple[date, str]]:
     """(day, provider) pairs with any tokens or requests in one of `tiers`, oldest first."""
     if not tiers:
         return []
-    marks = ", ".join("?" for _ in tiers)
-    rows = db.execute(
-        "SELECT DISTINCT day, provider FROM usage_daily "
-        f"WHERE day BETWEEN ? AND ? AND service_tier IN ({marks}) "
-        "AND input_tokens + output_tokens + cache_read_tokens + cache_write_tokens + requests > 0 "
-        "ORDER BY day, provider",
-        [*_range(start, end), *tiers],
-    ).fetchall()
-    return [(date.fromisoformat(day), provider) for day, provider in rows]
+    return [(date.fromisoformat(day), provider) for day, provider in rollups.tier_days(db, start, end, tiers)]
 
 
 def labels(db: Database) -> dict[tuple[str, str], Label]:

@@ -1,0 +1,115 @@
+"""Issue 6 §4: memory. Peak RSS of a 400-day backfill < 150 MB; the idle bot < 120 MB.
+
+- Backfill: `python -m bot sync` in a child process, both providers on the simulator (scale mode, its own
+  process), AISPEND_BACKFILL_DAYS=400, an empty database. Peak RSS is the child's ru_maxrss from wait4().
+- Idle bot: `python -m bot run` in HTTP mode (fake Slack, both providers on the simulator, alerts on, a copy of
+  the 730-day database), after it is ready, its start-up sync has finished and it has answered one
+  `/aispend week`; VmRSS from /proc/PID/status (VmHWM, the peak so far, is reported beside it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY
+from tests.benchmarks.bench_dbs import TODAY, ensure_db
+from tests.benchmarks.bench_simproc import simulator_process
+from tests.benchmarks.bench_startup import DB_DAYS, spawn_bot
+from tests.benchmarks.bench_support import PYTHON, Figure, below, child_env, info, vm_status
+
+BACKFILL_DAYS = 400
+N_WORKSPACES, N_MODELS = 40, 25
+BACKFILL_TARGET_MB = 150.0
+IDLE_TARGET_MB = 120.0
+
+
+def backfill_peak(workdir: Path, urls: tuple[str, str], days: int) -> tuple[float, float]:
+    """(peak RSS in MiB, wall seconds) of `python -m bot sync` doing a `days`-day backfill."""
+    env = child_env(
+        {
+            "AISPEND_DB": str(workdir / "backfill.db"),
+            "AISPEND_BACKFILL_DAYS": str(days),
+            "ANTHROPIC_ADMIN_KEY": ANTHROPIC_KEY,
+            "OPENAI_ADMIN_KEY": OPENAI_KEY,
+            "ANTHROPIC_BASE_URL": urls[0],
+            "OPENAI_BASE_URL": urls[1],
+        }
+    )
+    log = workdir / "sync.log"
+    with log.open("wb") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen([PYTHON, "-m", "bot", "sync"], cwd=workdir, env=env, stdout=out, stderr=out)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise RuntimeError(f"aispend sync failed ({proc.returncode}): {log.read_text(errors='replace')[-800:]}")
+    return usage.ru_maxrss / 1024, wall  # ru_maxrss is in KiB on Linux
+
+
+def _syncs_done(db: Path, after_id: int) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        row = conn.execute("SELECT COUNT(*) FROM sync_log WHERE id > ? AND status != 'running'", (after_id,)).fetchone()
+    return int(row[0])
+
+
+def _last_sync_id(db: Path) -> int:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        return int(conn.execute("SELECT COALESCE(MAX(id), 0) FROM sync_log").fetchone()[0])
+
+
+def idle_bot(workdir: Path, db: Path, urls: tuple[str, str]) -> dict[str, int]:
+    from tests.fake_slack import FakeSlack
+
+    before = _last_sync_id(db)
+    with FakeSlack() as fake, spawn_bot(workdir, db, fake.api_url, sim_urls=urls, alert_channel="C0ALERTS") as bot:
+        deadline = time.monotonic() + 60
+        while _syncs_done(db, before) < 2:  # the start-up sync of both providers
+            if time.monotonic() > deadline or bot.proc.poll() is not None:
+                raise RuntimeError("the bot's start-up sync did not finish within 60 s; see bot.log")
+            time.sleep(0.05)
+        if bot.slash("week", fake.response_url("idle")) != 200:
+            raise RuntimeError("the bot did not ack /aispend week")
+        fake.wait_for("/commands/idle", timeout=30)
+        time.sleep(1.0)  # let the answer's threads settle
+        return vm_status(bot.proc.pid)
+
+
+def run(
+    *,
+    backfill_days: int = BACKFILL_DAYS,
+    n_workspaces: int = N_WORKSPACES,
+    n_models: int = N_MODELS,
+    db_days: int = DB_DAYS,
+    directory: Path | None = None,
+) -> list[Figure]:
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="aispend-bench-mem-", dir=directory) as tmp, simulator_process(
+        TODAY, n_workspaces, n_models
+    ) as sim:
+        work = Path(tmp)
+        urls = (sim.anthropic_url, sim.openai_url)
+        peak, wall = backfill_peak(work, urls, backfill_days)
+        figures.append(
+            below(
+                "memory.backfill_peak_rss",
+                peak,
+                "MB",
+                BACKFILL_TARGET_MB,
+                note=f"`aispend sync`, {backfill_days}-day backfill of both providers "
+                f"({n_workspaces} workspaces/projects × {n_models} models), ru_maxrss; took {wall:.1f} s",
+            )
+        )
+        db = work / "bot.db"
+        shutil.copyfile(ensure_db(db_days, directory=directory), db)
+        status = idle_bot(work, db, urls)
+        note = f"`aispend run` after ready + start-up sync + one /aispend week, {db_days}-day database"
+        figures.append(below("memory.idle_bot_rss", status["VmRSS"] / 1024, "MB", IDLE_TARGET_MB, note=note))
+        figures.append(info("memory.idle_bot_peak_rss", status["VmHWM"] / 1024, "MB", "VmHWM of the same process"))
+    return figures

@@ -1,0 +1,174 @@
+"""Issue 6 §1: report latency against history length, in-process and through the Slack handler.
+
+For each generated database (bench_dbs: 30 / 365 / 730 days × 40 workspaces/projects × 25 models):
+- in-process: `load_report` + `render_text` for `week`, `month` and `400d` (what `aispend report` does once the
+  process is up), RUNS timed runs after warm-up on one open Store;
+- the Slack handler path: a signed `/aispend PERIOD` POSTed to the bot's real HTTP server (uvicorn + Bolt, on
+  loopback), timed until the answer reaches the response_url on a fake Slack Web API. This is the whole path a
+  user waits on: verify, ack, load the report, build Block Kit, post.
+Target: p99 < 50 ms at every size; flat: the median at the largest history ≤ 2 × the median at the smallest.
+"""
+
+from __future__ import annotations
+
+import http.client
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlencode, urlparse
+
+from bot.config import Secret, Settings
+from bot.periods import parse_period
+from bot.render_text import render_text
+from bot.report import load_report
+from bot.store import Store
+from tests.benchmarks.bench_dbs import NOW, SIZES, TODAY, ensure_db
+from tests.benchmarks.bench_support import Figure, below, info, median, percentile, timed
+
+PERIODS = ("week", "month", "400d")
+RUNS = 50
+P99_TARGET_MS = 50.0
+FLAT_TARGET = 2.0
+SECRET = "bench-signing-secret"
+CONFIGURED = ["anthropic", "openai"]
+
+
+def bench_settings(**overrides: object) -> Settings:
+    base: dict[str, object] = {
+        "anthropic_admin_key": Secret("sk-ant-admin01-bench"),
+        "openai_admin_key": Secret("sk-admin-bench"),
+        "slack_bot_token": Secret("xoxb-bench-token"),
+        "slack_signing_secret": Secret(SECRET),
+        "host": "127.0.0.1",
+    }
+    base.update(overrides)
+    return Settings(**base)  # type: ignore[arg-type]
+
+
+def in_process(store: Store, period_word: str, runs: int) -> list[float]:
+    period = parse_period(period_word, TODAY)
+
+    def once() -> None:
+        report = load_report(store, period, now=NOW, configured=CONFIGURED, budget_usd=None)
+        render_text(report, NOW)
+
+    return timed(once, runs)
+
+
+@contextmanager
+def slack_bot(store: Store) -> Iterator[tuple[str, object]]:
+    """The bot's HTTP server on a free loopback port, its Web API pointed at a fake Slack: (events URL, fake)."""
+    from bot.slack.app import Pools, create_app
+    from bot.slack.client import build_client
+    from bot.slack.server import HttpServer
+    from tests.fake_slack import FakeSlack
+
+    with FakeSlack() as fake:
+        pools = Pools()
+        app = create_app(
+            client=build_client("xoxb-bench-token", fake.api_url),
+            store=store,
+            settings=bench_settings(),
+            signing_secret=SECRET,
+            now=lambda: NOW,
+            pools=pools,
+        )
+        server = HttpServer(app, "127.0.0.1", 0).start()
+        try:
+            yield server.url, fake
+        finally:
+            server.stop()
+            pools.shutdown()
+
+
+class SlashClient:
+    """Signs and POSTs `/aispend` commands over one keep-alive connection, then waits for the answer."""
+
+    def __init__(self, url: str, fake: object) -> None:
+        parsed = urlparse(url)
+        self.path = parsed.path
+        self.conn = http.client.HTTPConnection(parsed.hostname or "127.0.0.1", parsed.port, timeout=30)
+        self.fake = fake
+        self.sent = 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def command(self, text: str) -> float:
+        """Milliseconds from sending the request to the answer arriving at the response_url."""
+        from slack_sdk.signature import SignatureVerifier
+
+        self.sent += 1
+        name = f"bench-{self.sent}"
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": "T1",
+                "channel_id": "C1",
+                "user_id": "U1",
+                "command": "/aispend",
+                "text": text,
+                "api_app_id": "A1",
+                "response_url": self.fake.response_url(name),  # type: ignore[attr-defined]
+                "trigger_id": "1.2.3",
+            }
+        )
+        stamp = str(int(time.time()))
+        headers = {
+            "content-type": "application/x-www-form-urlencoded",
+            "x-slack-request-timestamp": stamp,
+            "x-slack-signature": SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body),
+        }
+        started = time.perf_counter()
+        self.conn.request("POST", self.path, body=body.encode(), headers=headers)
+        response = self.conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise RuntimeError(f"the bot answered HTTP {response.status} to /aispend {text}")
+        self.fake.wait_for(f"/commands/{name}", timeout=30)  # type: ignore[attr-defined]
+        return (time.perf_counter() - started) * 1000
+
+
+def slack_path(store: Store, period_word: str, runs: int) -> list[float]:
+    with slack_bot(store) as (url, fake):
+        client = SlashClient(url, fake)
+        try:
+            for _ in range(2):  # warm-up: first connection, first report
+                client.command(period_word)
+            return [client.command(period_word) for _ in range(runs)]
+        finally:
+            client.close()
+
+
+def run(sizes: tuple[int, ...] = SIZES, runs: int = RUNS, directory: Path | None = None) -> list[Figure]:
+    figures: list[Figure] = []
+    medians: dict[tuple[str, str], dict[int, float]] = {}
+    for days in sizes:
+        with Store(ensure_db(days, directory=directory)) as store:
+            for path_name, measure in (("report", in_process), ("slack", slack_path)):
+                for word in PERIODS:
+                    samples = measure(store, word, runs)
+                    p50, p99 = median(samples), percentile(samples, 99)
+                    medians.setdefault((path_name, word), {})[days] = p50
+                    where = "load_report + render_text in-process" if path_name == "report" else (
+                        "signed POST to the HTTP server → answer at the response_url"
+                    )
+                    note = f"{runs} runs, {days}-day history; {where}"
+                    figures.append(info(f"{path_name}.{word}.{days}d.p50", p50, "ms", note))
+                    figures.append(below(f"{path_name}.{word}.{days}d.p99", p99, "ms", P99_TARGET_MS, note=note))
+    if len(sizes) > 1:
+        small, large = min(sizes), max(sizes)
+        for (path_name, word), by_size in medians.items():
+            ratio = by_size[large] / by_size[small]
+            figures.append(
+                Figure(
+                    f"{path_name}.{word}.flatness",
+                    round(ratio, 2),
+                    "x",
+                    f"≤ {FLAT_TARGET:g} x",
+                    ratio <= FLAT_TARGET,
+                    f"median at {large} days of history / median at {small} days",
+                )
+            )
+    return figures

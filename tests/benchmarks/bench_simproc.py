@@ -1,0 +1,119 @@
+"""The provider simulator in its own process, for the sync and memory benchmarks.
+
+A real provider is another machine: its CPU must not compete with the client's for one GIL, so the simulator
+(scale mode) runs in a child process. The parent talks to it over stdin/stdout, one command per line:
+`latency SECONDS`, `clear` (forget recorded requests), `requests` (prints the recorded requests as JSON lines:
+provider, path and query without the cursor), `quit`.
+
+Run directly: `python -m tests.benchmarks.bench_simproc TODAY N_WORKSPACES N_MODELS`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import IO, Any
+
+from tests.benchmarks.bench_support import PYTHON, REPO, child_env
+
+CURSOR_PARAMS = ("page", "after", "after_id")
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    provider: str
+    path: str
+    query: tuple[tuple[str, str], ...]  # every parameter but the cursor, sorted: one chunk or listing
+    cursor: bool  # the request carried a cursor (a follow-up page)
+
+
+class SimProcess:
+    def __init__(self, proc: subprocess.Popen[str], urls: dict[str, str]) -> None:
+        self.proc = proc
+        self.anthropic_url = urls["anthropic"]
+        self.openai_url = urls["openai"]
+
+    def _say(self, line: str) -> str:
+        stdin, stdout = self._pipes()
+        stdin.write(line + "\n")
+        stdin.flush()
+        return stdout.readline()
+
+    def _pipes(self) -> tuple[IO[str], IO[str]]:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        return self.proc.stdin, self.proc.stdout
+
+    def set_latency(self, seconds: float) -> None:
+        self._say(f"latency {seconds}")
+
+    def clear(self) -> None:
+        self._say("clear")
+
+    def requests(self) -> list[Seen]:
+        answer = json.loads(self._say("requests"))
+        return [Seen(r["provider"], r["path"], tuple(tuple(p) for p in r["query"]), r["cursor"]) for r in answer]
+
+
+@contextmanager
+def simulator_process(today: date, n_workspaces: int, n_models: int) -> Iterator[SimProcess]:
+    cmd = [PYTHON, "-m", "tests.benchmarks.bench_simproc", today.isoformat(), str(n_workspaces), str(n_models)]
+    proc = subprocess.Popen(
+        cmd, cwd=REPO, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        if not first:
+            raise RuntimeError("the simulator process did not start; run the command by hand to see why: " + " ".join(cmd))
+        yield SimProcess(proc, json.loads(first))
+    finally:
+        if proc.poll() is None:
+            assert proc.stdin is not None
+            try:
+                proc.stdin.write("quit\n")
+                proc.stdin.flush()
+            except BrokenPipeError:
+                pass
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _serve(today: date, n_workspaces: int, n_models: int) -> None:
+    from bot.simulator import Simulator
+
+    sim = Simulator(today, n_workspaces=n_workspaces, n_models=n_models)
+    sim.start()
+    print(json.dumps({"anthropic": sim.anthropic_url, "openai": sim.openai_url}), flush=True)
+    try:
+        for line in sys.stdin:
+            command, _, arg = line.strip().partition(" ")
+            if command == "latency":
+                sim.latency = float(arg)
+                print("ok", flush=True)
+            elif command == "clear":
+                sim.clear_requests()
+                print("ok", flush=True)
+            elif command == "requests":
+                print(json.dumps([_seen(r) for r in sim.requests]), flush=True)
+            elif command == "quit":
+                break
+    finally:
+        sim.stop()
+
+
+def _seen(request: Any) -> dict[str, Any]:
+    query = sorted((k, v) for k, values in request.query.items() if k not in CURSOR_PARAMS for v in values)
+    cursor = any(k in CURSOR_PARAMS for k in request.query)
+    return {"provider": request.provider, "path": request.path, "query": query, "cursor": cursor}
+
+
+if __name__ == "__main__":
+    _serve(date.fromisoformat(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))

@@ -1,0 +1,291 @@
+"""Issue 6 §2-3: what a sync costs the providers' rate limits, and how long it takes.
+
+Against the simulator (scale mode, N_WORKSPACES workspaces/projects × N_MODELS models, in its own process) with
+LATENCY seconds slept before every answer, through the real provider clients and bot.sync.sync_providers:
+
+- Backfill of BACKFILL_DAYS days of both providers into an empty database:
+  * requests, against the minimum the documented `limit` caps allow (MIN_REQUESTS below);
+  * wall time, against the critical-path lower bound. Requests inside one chunk must be sequential (each
+    needs the previous page's cursor), and so must the pages of a label listing; chunks run concurrently.
+    So the bound is (longest cursor chain) × latency. At this size a sync also parses and stores ~440k rows,
+    which no schedule of requests can hide, so the target compares the wall with
+    `compute floor + chain × latency`, where the compute floor is the same backfill with zero latency;
+  * the naive client of the cookbook (one day per request, sequentially, per endpoint): timed on a sample of
+    NAIVE_SAMPLE_DAYS days per endpoint and extrapolated to the whole backfill (running it all would take
+    ~1600 requests × latency).
+- Incremental: after backfills of several history lengths, the next scheduled sync (an hour later); its
+  requests per provider must stay constant as history grows (target ≤ 6).
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from bot.config import Secret, Settings
+from bot.providers import build_providers
+from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Org
+from bot.store import Store
+from bot.sync import SyncResult, sync_providers
+from tests.benchmarks.bench_simproc import SimProcess, simulator_process
+from tests.benchmarks.bench_support import Figure, info, median
+
+TODAY = date(2026, 11, 22)
+NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
+N_WORKSPACES = 40
+N_MODELS = 25
+LATENCY = 0.05
+BACKFILL_DAYS = 400
+NAIVE_SAMPLE_DAYS = 10
+INCREMENTAL_HISTORIES = (30, 120, BACKFILL_DAYS)
+INCREMENTAL_TARGET = 6
+WALL_TARGET = 1.3
+
+# Documented caps (shared/reference/*-admin-api.md): buckets per page for daily reports, items per label page.
+CAPS = {
+    "anthropic": {"/v1/organizations/cost_report": 31, "/v1/organizations/usage_report/messages": 31},
+    "openai": {"/v1/organization/costs": 180, "/v1/organization/usage/completions": 31},
+}
+LABEL_PAGE = {"anthropic": ("/v1/organizations/workspaces", 1000), "openai": ("/v1/organization/projects", 100)}
+
+
+def min_requests(provider: str, days: int, labels: int) -> int:
+    """One page per `cap` days on each report, plus the pages of the label listing (at least one)."""
+    reports = sum(math.ceil(days / cap) for cap in CAPS[provider].values())
+    return reports + max(1, math.ceil(labels / LABEL_PAGE[provider][1]))
+
+
+def settings_for(sim: SimProcess, db: Path) -> Settings:
+    return Settings(
+        anthropic_admin_key=Secret(ANTHROPIC_KEY),
+        openai_admin_key=Secret(OPENAI_KEY),
+        anthropic_base_url=sim.anthropic_url,
+        openai_base_url=sim.openai_url,
+        db_path=str(db),
+        backfill_days=BACKFILL_DAYS,
+    )
+
+
+def sync_once(sim: SimProcess, db: Path, now: datetime, backfill_days: int) -> tuple[float, list[SyncResult]]:
+    """One `aispend sync` (build_providers + sync_providers), timed from the first request to the last write."""
+    settings = settings_for(sim, db)
+    providers = build_providers(settings)
+    try:
+        with Store(db) as store:
+            started = time.perf_counter()
+            results = sync_providers(store, providers, now=now, backfill_days=backfill_days)
+            wall = time.perf_counter() - started
+    finally:
+        for provider in providers:
+            provider.close()
+    failed = [r for r in results if not r.ok]
+    if failed:
+        raise RuntimeError(f"the benchmark sync failed: {failed[0].provider}: {failed[0].error}")
+    return wall, results
+
+
+def longest_chain(sim: SimProcess) -> int:
+    """Requests that had to follow each other: the most requests sharing one query (pages of one chunk/listing)."""
+    chains = Counter((seen.provider, seen.path, seen.query) for seen in sim.requests())
+    return max(chains.values(), default=0)
+
+
+def naive_sample(sim: SimProcess, days: int) -> tuple[float, int]:
+    """The cookbook's client: one day per request, one request after another, each report endpoint of both
+    providers, following `has_more` pages; returns (seconds, requests) for `days` days per endpoint."""
+    requests = 0
+    anthropic_headers = {"x-api-key": ANTHROPIC_KEY, "anthropic-version": "2023-06-01"}
+    openai_headers = {"authorization": f"Bearer {OPENAI_KEY}"}
+    started = time.perf_counter()
+    with httpx.Client(timeout=60) as client:
+        for offset in range(days):
+            day = TODAY - timedelta(days=offset + 1)
+            nxt = day + timedelta(days=1)
+            iso = (f"{day.isoformat()}T00:00:00Z", f"{nxt.isoformat()}T00:00:00Z")
+            unix = (str(_unix(day)), str(_unix(nxt)))
+            calls = [
+                (
+                    sim.anthropic_url + "/v1/organizations/cost_report",
+                    anthropic_headers,
+                    [("starting_at", iso[0]), ("ending_at", iso[1]), ("group_by[]", "workspace_id"),
+                     ("group_by[]", "description")],
+                ),
+                (
+                    sim.anthropic_url + "/v1/organizations/usage_report/messages",
+                    anthropic_headers,
+                    [("starting_at", iso[0]), ("ending_at", iso[1]), ("bucket_width", "1d"),
+                     ("group_by[]", "model"), ("group_by[]", "workspace_id"), ("group_by[]", "service_tier")],
+                ),
+                (
+                    sim.openai_url + "/organization/costs",
+                    openai_headers,
+                    [("start_time", unix[0]), ("end_time", unix[1]), ("group_by", "line_item"),
+                     ("group_by", "project_id")],
+                ),
+                (
+                    sim.openai_url + "/organization/usage/completions",
+                    openai_headers,
+                    [("start_time", unix[0]), ("end_time", unix[1]), ("bucket_width", "1d"),
+                     ("group_by", "model"), ("group_by", "project_id")],
+                ),
+            ]
+            for url, headers, params in calls:
+                page: str | None = None
+                while True:
+                    query = params + ([("page", page)] if page else [])
+                    body = client.get(url, params=query, headers=headers).raise_for_status().json()
+                    requests += 1
+                    if not body.get("has_more"):
+                        break
+                    page = body["next_page"]
+    return time.perf_counter() - started, requests
+
+
+def _unix(day: date) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+
+
+def run(
+    *,
+    n_workspaces: int = N_WORKSPACES,
+    n_models: int = N_MODELS,
+    backfill_days: int = BACKFILL_DAYS,
+    latency: float = LATENCY,
+    runs: int = 1,
+    naive_days: int = NAIVE_SAMPLE_DAYS,
+    histories: tuple[int, ...] = INCREMENTAL_HISTORIES,
+    directory: Path | None = None,
+) -> list[Figure]:
+    figures: list[Figure] = []
+    org = Org(TODAY, n_workspaces=n_workspaces, n_models=n_models)
+    labels = {"anthropic": len(org.listed_workspaces()), "openai": len(org.listed_projects())}
+    with tempfile.TemporaryDirectory(prefix="aispend-bench-sync-", dir=directory) as tmp, simulator_process(
+        TODAY, n_workspaces, n_models
+    ) as sim:
+        work = Path(tmp)
+        # --- the backfill at LATENCY: requests, chain, wall ----------------------------------------------------
+        walls, floors = [], []
+        results: list[SyncResult] = []
+        chain = 0
+        # the simulator computes each day once and caches it: warm it so no measured run pays for that
+        sim.set_latency(0)
+        sync_once(sim, work / "warm-up.db", NOW, backfill_days)
+        for attempt in range(runs):
+            sim.set_latency(0)
+            floors.append(sync_once(sim, work / f"floor-{attempt}.db", NOW, backfill_days)[0])
+            sim.set_latency(latency)
+            sim.clear()
+            db = work / f"backfill-{attempt}.db"
+            wall, results = sync_once(sim, db, NOW, backfill_days)
+            walls.append(wall)
+            chain = max(chain, longest_chain(sim))
+        by_provider = {r.provider: r for r in results}
+        total, minimum = 0, 0
+        for provider in ("anthropic", "openai"):
+            made = by_provider[provider].requests
+            least = min_requests(provider, backfill_days, labels[provider])
+            total, minimum = total + made, minimum + least
+            figures.append(
+                Figure(
+                    f"sync.backfill.{provider}.requests",
+                    made,
+                    "requests",
+                    f"= {least} (minimum)",
+                    made == least,
+                    f"{backfill_days}-day backfill; minimum = Σ ceil(days / limit cap) over the reports "
+                    f"+ label pages ({labels[provider]} labels)",
+                )
+            )
+        figures.append(Figure("sync.backfill.requests", total, "requests", f"= {minimum} (minimum)", total == minimum))
+        wall, floor = median(walls), median(floors)
+        critical = chain * latency
+        bound = floor + critical
+        rows = sum(r.rows for r in results)
+        figures.append(info("sync.backfill.wall", wall, "s", f"{backfill_days} days, {rows} rows, {latency * 1000:g} ms latency"))
+        figures.append(
+            info(
+                "sync.backfill.critical_path",
+                critical,
+                "s",
+                f"longest cursor chain ({chain} request(s): pages of one chunk or label listing) × latency",
+            )
+        )
+        figures.append(info("sync.backfill.compute_floor", floor, "s", "the same backfill with zero latency"))
+        figures.append(
+            Figure(
+                "sync.backfill.wall_vs_bound",
+                round(wall / bound, 3),
+                "x",
+                f"≤ {WALL_TARGET:g} x",
+                wall / bound <= WALL_TARGET,
+                f"wall / (compute floor + chain × latency) = {wall:.2f} / ({floor:.2f} + {critical:.3f})",
+            )
+        )
+        # --- the naive client ------------------------------------------------------------------------------------
+        sim.set_latency(latency)
+        sample_wall, sample_requests = naive_sample(sim, naive_days)
+        naive_requests = 4 * backfill_days + 2  # 4 report endpoints × days, + one label listing each
+        naive_wall = sample_wall / sample_requests * naive_requests
+        figures.append(
+            info(
+                "sync.naive.requests",
+                naive_requests,
+                "requests",
+                "one day per request on each of the 4 report endpoints, + 2 label listings",
+            )
+        )
+        figures.append(
+            info(
+                "sync.naive.wall",
+                naive_wall,
+                "s",
+                f"extrapolated from a timed sample of {sample_requests} sequential requests "
+                f"({naive_days} days × 4 endpoints, {sample_wall:.2f} s); fetch and decode only, nothing stored",
+            )
+        )
+        figures.append(info("sync.naive.requests_ratio", naive_requests / total, "x", "naive requests / ours"))
+        figures.append(info("sync.naive.wall_ratio", naive_wall / wall, "x", "naive wall / our backfill wall"))
+        # --- incremental runs after growing histories --------------------------------------------------------
+        later = NOW + timedelta(hours=1)
+        counts: dict[str, list[int]] = {"anthropic": [], "openai": []}
+        for history in histories:
+            if history == backfill_days:
+                db = work / "backfill-0.db"
+            else:
+                sim.set_latency(0)
+                db = work / f"history-{history}.db"
+                sync_once(sim, db, NOW, history)
+            sim.set_latency(latency)
+            _, incremental = sync_once(sim, db, later, history)
+            for result in incremental:
+                counts[result.provider].append(result.requests)
+                figures.append(
+                    Figure(
+                        f"sync.incremental.{history}d.{result.provider}.requests",
+                        result.requests,
+                        "requests",
+                        f"≤ {INCREMENTAL_TARGET}",
+                        result.requests <= INCREMENTAL_TARGET,
+                        f"the scheduled sync an hour after a {history}-day backfill "
+                        f"(window {result.start}..{result.end - timedelta(days=1)})",
+                    )
+                )
+        for provider, seen in counts.items():
+            spread = max(seen) - min(seen)
+            figures.append(
+                Figure(
+                    f"sync.incremental.{provider}.spread",
+                    spread,
+                    "requests",
+                    "= 0 (constant)",
+                    spread == 0,
+                    f"max - min requests per scheduled run over histories of {', '.join(map(str, histories))} days",
+                )
+            )
+    return figures

@@ -1,0 +1,173 @@
+"""Crash safety: `aispend sync` killed with SIGKILL at random moments never leaves a half-written database.
+
+Each round, the simulator revises the days of the window (so the killed sync would write new numbers), a
+real `python -m bot sync` starts in a subprocess and is killed after a seeded random delay. Then the database
+must pass integrity_check, its rollups must equal the sums of cost_daily, each provider's window must be
+entirely old or entirely new, and a sync the kill interrupted must stay "running" (never "ok"). At the end a
+full sync completes and every day equals the simulator's exact total.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.simulator import Simulator
+from tests.env_support import environment
+
+REPO = Path(__file__).resolve().parent.parent
+DAYS = 300
+SEED = 20261122
+ROUNDS = 8
+ONE = timedelta(days=1)
+ROLLUPS = {
+    "spend_provider_daily": ("provider",),
+    "spend_model_daily": ("provider", "model"),
+    "spend_workspace_daily": ("provider", "workspace_id"),
+    "spend_scope_daily": ("provider", "workspace_id", "model"),
+}
+PROVIDERS = ("anthropic", "openai")
+
+
+@pytest.fixture
+def sim() -> Iterator[Simulator]:
+    with Simulator(today=datetime.now(UTC).date()) as running:  # the CLI reads the clock
+        running.latency = 0.01
+        yield running
+
+
+def start_sync(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "sync", "--days", str(DAYS)],
+        env={**env, "PYTHONPATH": str(REPO), "PATH": os.environ.get("PATH", "")},
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def query(db: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(db)
+    try:
+        return [tuple(row) for row in conn.execute(sql).fetchall()]
+    finally:
+        conn.close()
+
+
+def cost_by_day(db: Path, provider: str) -> dict[str, int]:
+    rows = query(db, f"SELECT day, SUM(amount_nano) FROM cost_daily WHERE provider = '{provider}' GROUP BY day")
+    return {str(day): int(str(total)) for day, total in rows}
+
+
+def usage_rows(db: Path, provider: str) -> list[tuple[object, ...]]:
+    return query(db, f"SELECT * FROM usage_daily WHERE provider = '{provider}' ORDER BY 1, 2, 3, 4, 5")
+
+
+def expected_by_day(sim: Simulator, provider: str, start: date, end: date) -> dict[str, int]:
+    out = {}
+    day = start
+    while day < end:
+        amount = sim.org.expected_cost_nano(provider, day, day + ONE)
+        if amount:
+            out[day.isoformat()] = amount
+        day += ONE
+    return out
+
+
+def assert_consistent(db: Path) -> None:
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    for table, columns in ROLLUPS.items():
+        group = ", ".join(("day", *columns))
+        summed = f"SELECT {group}, SUM(amount_nano) FROM cost_daily GROUP BY {group}"
+        stored = f"SELECT {group}, amount_nano FROM {table}"
+        assert query(db, f"{stored} EXCEPT {summed}") == [], table
+        assert query(db, f"{summed} EXCEPT {stored}") == [], table
+
+
+def test_sigkill_at_random_points_leaves_a_consistent_database(
+    sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "aispend.db"
+    env = environment(sim, None, db)
+    today = sim.today
+    start, end = today - (DAYS - 1) * ONE, today + ONE
+
+    began = time.monotonic()
+    first = start_sync(env, tmp_path)
+    assert first.wait(timeout=60) == 0, first.stderr.read() if first.stderr else ""
+    full_run = time.monotonic() - began
+    rng = random.Random(SEED)
+    outcomes = []
+
+    for round_no in range(1, ROUNDS + 1):
+        old = {p: cost_by_day(db, p) for p in PROVIDERS}
+        old_usage = {p: usage_rows(db, p) for p in PROVIDERS}
+        [(last_id,)] = query(db, "SELECT COALESCE(MAX(id), 0) FROM sync_log")
+        # every round revises every day, so the killed sync's numbers differ from the stored ones everywhere
+        for provider in PROVIDERS:
+            day = start
+            while day < end:
+                sim.revise(provider, day, Decimal(1) + Decimal(round_no) / 10)
+                day += ONE
+        new = {p: expected_by_day(sim, p, start, end) for p in PROVIDERS}
+
+        process = start_sync(env, tmp_path)
+        time.sleep(rng.uniform(0.05, full_run))
+        process.send_signal(signal.SIGKILL)
+        code = process.wait(timeout=30)
+
+        assert_consistent(db)
+        logged = {
+            str(provider): str(status)
+            for provider, status in query(db, f"SELECT provider, status FROM sync_log WHERE id > {last_id}")
+        }
+        for provider in PROVIDERS:
+            now_stored = cost_by_day(db, provider)
+            state = "new" if now_stored == new[provider] else "old" if now_stored == old[provider] else "mixed"
+            assert state != "mixed", (round_no, provider)
+            if state == "old":
+                assert usage_rows(db, provider) == old_usage[provider]  # usage belongs to the same transaction
+                # the sync that did not write this provider's days never says it succeeded
+                assert logged.get(provider) in (None, "running"), (round_no, provider, logged)
+            outcomes.append((code, logged.get(provider), state))
+        if "running" in logged.values():
+            assert_report_is_honest(capsys, env, logged)
+
+    # the seeded delays must have interrupted syncs, not only let them finish
+    assert any(code == -signal.SIGKILL and logged == "running" for code, logged, _ in outcomes), outcomes
+
+    last = start_sync(env, tmp_path)
+    assert last.wait(timeout=60) == 0, last.stderr.read() if last.stderr else ""
+    assert_consistent(db)
+    for provider in PROVIDERS:
+        assert cost_by_day(db, provider) == expected_by_day(sim, provider, start, end)
+        total = query(db, f"SELECT SUM(amount_nano) FROM spend_provider_daily WHERE provider = '{provider}'")
+        assert total == [(sim.org.expected_cost_nano(provider, start, end),)]
+    [(running,)] = query(db, "SELECT COUNT(*) FROM sync_log WHERE status = 'running'")
+    assert running == sum(1 for _, logged, _ in outcomes if logged == "running")  # left as they were
+
+
+def assert_report_is_honest(capsys: pytest.CaptureFixture[str], env: dict[str, str], logged: dict[str, str]) -> None:
+    """A sync the kill left "running" is not shown as a success: the report says it has not finished."""
+    capsys.readouterr()
+    assert main(["report", "--json"], env) == 0
+    report = json.loads(capsys.readouterr().out)
+    notes = " ".join(report["notes"])
+    for provider, status in logged.items():
+        if status == "running":
+            display = {"anthropic": "Anthropic", "openai": "OpenAI"}[provider]
+            assert f"{display}: a sync started at " in notes, notes
