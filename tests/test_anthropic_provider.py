@@ -382,7 +382,7 @@ def test_recorded_cost_rows_normalize(sleeps: list[float]) -> None:
         "next_page": "page_opaque+/=",
     }
     page2 = {
-        "data": [bucket("2026-11-21", []), bucket("2026-11-21", [cost_row(100)])],
+        "data": [bucket("2026-11-21", [cost_row(100)])],
         "has_more": False,
         "next_page": None,
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot.config import Settings
+from bot.config import Secret, Settings
 from bot.providers.anthropic import AnthropicProvider
 from bot.providers.base import OrgIdentity, Provider
 from bot.providers.openai import OpenAIProvider
@@ -18,6 +18,13 @@ PROVIDER_CLASSES: dict[str, type[AnthropicProvider] | type[OpenAIProvider]] = {
 __all__ = ["PROVIDER_CLASSES", "AnthropicProvider", "OpenAIProvider", "OrgIdentity", "Provider", "build_providers"]
 
 
+# provider name -> (the Settings field holding its key, the Settings field holding its base URL)
+SETTINGS_FIELDS: dict[str, tuple[str, str]] = {
+    "anthropic": ("anthropic_admin_key", "anthropic_base_url"),
+    "openai": ("openai_admin_key", "openai_base_url"),
+}
+
+
 def build_providers(
     settings: Settings,
     *,
@@ -27,24 +34,9 @@ def build_providers(
 ) -> list[Provider]:
     """One provider per configured key, in PROVIDER_CLASSES order; none when no key is set."""
     built: list[Provider] = []
-    if settings.anthropic_admin_key is not None:
-        built.append(
-            AnthropicProvider(
-                settings.anthropic_admin_key,
-                settings.anthropic_base_url,
-                timeout=timeout,
-                sleep=sleep,
-                max_workers=max_workers,
-            )
-        )
-    if settings.openai_admin_key is not None:
-        built.append(
-            OpenAIProvider(
-                settings.openai_admin_key,
-                settings.openai_base_url,
-                timeout=timeout,
-                sleep=sleep,
-                max_workers=max_workers,
-            )
-        )
+    for name, cls in PROVIDER_CLASSES.items():
+        key_field, url_field = SETTINGS_FIELDS[name]
+        key: Secret | None = getattr(settings, key_field)
+        if key is not None:
+            built.append(cls(key, getattr(settings, url_field), timeout=timeout, sleep=sleep, max_workers=max_workers))
     return built

@@ -15,10 +15,10 @@ from datetime import date
 from functools import partial
 
 from bot.config import ANTHROPIC_KEY_PAGE, Secret
-from bot.errors import ProviderDataError
 from bot.money import AmountError, cents_to_nano, parse_decimal, row_nano
 from bot.providers.base import OrgIdentity
-from bot.providers.collect import Collected, Tokens, count, opt_text
+from bot.providers.collect import Collected, Tokens
+from bot.providers.fields import RowFields
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
 from bot.providers.paging import fetch_all, last_id_cursor
 from bot.providers.windows import bucket_rows, day_chunks, rfc3339, run_all
@@ -61,7 +61,8 @@ STYLE = ProviderStyle(
 )
 
 
-class AnthropicProvider:
+class AnthropicProvider(RowFields):
+    usage_path = USAGE_PATH
     name = "anthropic"
     key_variable = "ANTHROPIC_ADMIN_KEY"
 
@@ -172,24 +173,6 @@ class AnthropicProvider:
             label_name = name if isinstance(name, str) and name else item["id"]
             out.add_label(Label(self.name, item["id"], label_name, archived=item.get("archived_at") is not None))
         return out
-
-    def _text(self, path: str, day: date, row: JsonObject, field: str) -> str:
-        value = opt_text(row.get(field))
-        if value is None:
-            raise self._bad(path, day, field, row.get(field), "a string or null")
-        return value
-
-    def _count(self, day: date, row: JsonObject, field: str, *, required: bool = False) -> int:
-        """A count; optional ones default to 0, but a missing required one is an error, never a zero."""
-        if required and field not in row:
-            raise self.client.data_error(USAGE_PATH, f"a usage row for {day} has no `{field}`")
-        value = count(row.get(field))
-        if value is None:
-            raise self._bad(USAGE_PATH, day, field, row.get(field), "a whole number of tokens")
-        return value
-
-    def _bad(self, path: str, day: date, field: str, value: object, expected: str) -> ProviderDataError:
-        return self.client.data_error(path, f"`{field}` for {day} is {value!r}, not {expected}")
 
 
 def _item(row: JsonObject) -> str:

@@ -18,12 +18,13 @@ from datetime import UTC, date, datetime, timedelta
 from functools import partial
 
 from bot.config import OPENAI_KEY_PAGE, Secret
-from bot.errors import ProviderAuthError, ProviderDataError
+from bot.errors import ProviderAuthError
 from bot.money import AmountError, parse_decimal, row_nano, usd_to_nano
 from bot.providers import line_items
 from bot.providers.base import OrgIdentity
-from bot.providers.collect import Collected, Tokens, count, opt_text
-from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
+from bot.providers.collect import Collected, Tokens
+from bot.providers.fields import RowFields
+from bot.providers.http import ApiError, FetchSession, JsonClient, KeyAuth, ProviderStyle
 from bot.providers.paging import fetch_all, last_id_cursor
 from bot.providers.windows import bucket_rows, day_chunks, run_all, unix_seconds
 from bot.records import Label, ProviderData
@@ -60,7 +61,8 @@ def _utc_today() -> date:
     return datetime.now(UTC).date()
 
 
-class OpenAIProvider:
+class OpenAIProvider(RowFields):
+    usage_path = USAGE_PATH
     name = "openai"
     key_variable = "OPENAI_ADMIN_KEY"
 
@@ -177,24 +179,6 @@ class OpenAIProvider:
             label_name = name if isinstance(name, str) and name else item["id"]
             out.add_label(Label(self.name, item["id"], label_name, archived=archived))
         return out
-
-    def _text(self, path: str, day: date, row: JsonObject, field: str) -> str:
-        value = opt_text(row.get(field))
-        if value is None:
-            raise self._bad(path, day, field, row.get(field), "a string or null")
-        return value
-
-    def _count(self, day: date, row: JsonObject, field: str, *, required: bool = False) -> int:
-        """A count; optional ones default to 0, but a missing required one is an error, never a zero."""
-        if required and field not in row:
-            raise self.client.data_error(USAGE_PATH, f"a usage row for {day} has no `{field}`")
-        value = count(row.get(field))
-        if value is None:
-            raise self._bad(USAGE_PATH, day, field, row.get(field), "a whole number")
-        return value
-
-    def _bad(self, path: str, day: date, field: str, value: object, expected: str) -> ProviderDataError:
-        return self.client.data_error(path, f"`{field}` for {day} is {value!r}, not {expected}")
 
 
 def _window(lo: date, hi: date, limit: int) -> list[tuple[str, str]]:
