@@ -61,9 +61,7 @@ def parse_period(word: str | None, today: date) -> Period:
         if 1 <= n <= MAX_DAYS:
             return _trailing(f"{n}d", n, today)
         raise UsageError(f"'{name}' is out of range: use between 1d and {MAX_DAYS}d.")
-    raise UsageError(
-        f"'{word}' is not a period: use today, yesterday, week, month or Nd (1d to {MAX_DAYS}d)."
-    )
+    raise UsageError(f"'{word}' is not a period: use today, yesterday, week, month or Nd (1d to {MAX_DAYS}d).")
 
 
 def _trailing(name: str, n: int, today: date) -> Period:

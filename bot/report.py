@@ -41,6 +41,8 @@ DEFAULT_WORKSPACE_NAMES = {"anthropic": "Default", "openai": "Organization (no p
 NON_MODEL_LABEL = "other (web search, tools, storage)"
 # Anthropic bills Priority Tier as a capacity commitment, outside the cost report (reference §3.3).
 UNBILLED_TIERS = ("priority", "priority_on_demand")
+# A sync logged as running for longer than this was interrupted (a real one takes minutes at most).
+STUCK_SYNC = timedelta(minutes=30)
 
 DayProvider = Mapping[tuple[date, str], int]
 _PCT = Decimal("0.01")
@@ -190,14 +192,14 @@ def build_report(inputs: ReportInputs, period: Period, *, now: datetime, budget:
     total_nano = sum(inputs.daily.values())
     previous_nano = sum(inputs.previous_daily.values())
     total, previous = nano_to_usd(total_nano), nano_to_usd(previous_nano)
-    providers = _provider_lines(inputs)
+    providers = _provider_lines(inputs, now)
     listed = [p.provider for p in providers if p.status != "not_configured"]
     today = report_today(period)
     projection, projection_note = _projection(inputs.month_daily, today)
     tokens = inputs.tokens
     ratio = None if tokens.input == 0 else (Decimal(tokens.cache_read) / tokens.input).quantize(_RATIO, ROUND_HALF_EVEN)
 
-    notes = _notes(inputs, period, providers, today)
+    notes = _notes(inputs, period, providers, today, now)
     if projection_note and (period.name == "month" or (budget is not None and budget > 0)):
         notes.append(projection_note)
     parts = {"models": inputs.models.values(), "workspaces": inputs.workspaces.values()}
@@ -245,7 +247,18 @@ def _has_data(provider: str, inputs: ReportInputs) -> bool:
     return inputs.data_ranges.get(provider) is not None or any(p == provider for _, p in inputs.daily)
 
 
-def _provider_lines(inputs: ReportInputs) -> list[ProviderLine]:
+def _stuck(state: SyncState, now: datetime) -> bool:
+    """A sync logged as running for longer than any real one takes: its process died (killed, host restarted)."""
+    try:
+        started = datetime.fromisoformat(state.started_at)
+    except ValueError:
+        return True
+    if started.tzinfo is None or now.tzinfo is None:  # the log is UTC; compare like with like
+        started, now = started.replace(tzinfo=None), now.replace(tzinfo=None)
+    return now - started > STUCK_SYNC
+
+
+def _provider_lines(inputs: ReportInputs, now: datetime) -> list[ProviderLine]:
     totals: dict[str, int] = defaultdict(int)
     for (_, provider), nano in inputs.daily.items():
         totals[provider] += nano
@@ -263,6 +276,8 @@ def _provider_lines(inputs: ReportInputs) -> list[ProviderLine]:
         elif synced is None and not _has_data(provider, inputs):
             running = state is not None and state.status == "running"
             reason = "the first sync is still running" if running else "never synced; run `aispend sync`"
+            if state is not None and running and _stuck(state, now):
+                reason = f"the first sync, started at {state.started_at}, never finished; run `aispend sync`"
             lines.append(ProviderLine(provider, total, "error", None, reason))
         else:
             lines.append(ProviderLine(provider, total, "ok", synced))
@@ -299,7 +314,9 @@ def _daily(daily: DayProvider, period: Period, providers: Sequence[str]) -> list
     return lines
 
 
-def _notes(inputs: ReportInputs, period: Period, providers: list[ProviderLine], today: date) -> list[str]:
+def _notes(
+    inputs: ReportInputs, period: Period, providers: list[ProviderLine], today: date, now: datetime
+) -> list[str]:
     notes = []
     if period.includes_partial_today:
         notes.append(f"Today ({today.isoformat()}) is partial: it shows the spend reported so far.")
@@ -312,7 +329,24 @@ def _notes(inputs: ReportInputs, period: Period, providers: list[ProviderLine], 
             else:
                 notes.append(f"{name}: the last sync failed ({line.error}); nothing has been synced yet.")
         elif line.status == "error" and state is not None and state.status == "running":
-            notes.append(f"{name}: the first sync is still running, so its spend is not shown yet.")
+            if _stuck(state, now):
+                notes.append(
+                    f"{name}: the first sync, started at {state.started_at}, never finished (the bot was probably "
+                    "stopped during it), so its spend is not shown; run `aispend sync`."
+                )
+            else:
+                notes.append(f"{name}: the first sync is still running, so its spend is not shown yet.")
+        elif state is not None and state.status == "running":
+            # never let an unfinished sync pass for a finished one: the figures are those of an earlier sync
+            if _stuck(state, now):
+                notes.append(
+                    f"{name}: a sync started at {state.started_at} never finished (the bot was probably stopped "
+                    "during it), so the figures may be out of date; run `aispend sync`."
+                )
+            else:
+                notes.append(
+                    f"{name}: a sync started at {state.started_at} is still running; the figures are from before it."
+                )
         elif line.status == "error":
             notes.append(f"{name} has never been synced, so its spend is not shown; run `aispend sync`.")
         if line.status != "not_configured" and line.provider not in inputs.configured:

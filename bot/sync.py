@@ -104,8 +104,10 @@ def sync_providers(
     with ThreadPoolExecutor(max_workers=len(plans), thread_name_prefix="aispend-sync") as pool:
         futures = {pool.submit(plan.provider.fetch, plan.start, plan.end): plan for plan in plans}
         for future in as_completed(futures):
-            plan = futures[future]
+            plan = futures.pop(future)
             results[plan.provider.name] = _complete(store, plan, future, now, report)
+            # the future holds the fetched data: let it go once stored, not when the slowest provider is done
+            del future
     return [results[name] for name in names]
 
 

@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -59,6 +60,22 @@ def start_sync(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
     )
 
 
+def wait_for_line(process: subprocess.Popen[bytes], text: str, timeout: float) -> bool:
+    """Read the child's stderr until a line holds `text` (True) or it ends or `timeout` passes (False)."""
+    assert process.stderr is not None
+    found = threading.Event()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for raw in process.stderr:
+            if text in raw.decode("utf-8", "replace"):
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    return found.wait(timeout)
+
+
 def query(db: Path, sql: str) -> list[tuple[object, ...]]:
     conn = sqlite3.connect(db)
     try:
@@ -97,6 +114,7 @@ def assert_consistent(db: Path) -> None:
         assert query(db, f"{summed} EXCEPT {stored}") == [], table
 
 
+@pytest.mark.slow
 def test_sigkill_at_random_points_leaves_a_consistent_database(
     sim: Simulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -126,7 +144,12 @@ def test_sigkill_at_random_points_leaves_a_consistent_database(
         new = {p: expected_by_day(sim, p, start, end) for p in PROVIDERS}
 
         process = start_sync(env, tmp_path)
-        time.sleep(rng.uniform(0.05, full_run))
+        if round_no % 2:
+            time.sleep(rng.uniform(0.05, full_run))
+        else:
+            # aim at the writes: a provider's rows are written right after its "fetched" progress line
+            assert wait_for_line(process, " fetched ", timeout=30)
+            time.sleep(rng.uniform(0.0, 0.08))
         process.send_signal(signal.SIGKILL)
         code = process.wait(timeout=30)
 
@@ -171,3 +194,58 @@ def assert_report_is_honest(capsys: pytest.CaptureFixture[str], env: dict[str, s
         if status == "running":
             display = {"anthropic": "Anthropic", "openai": "OpenAI"}[provider]
             assert f"{display}: a sync started at " in notes, notes
+
+
+# ---- what the report says about a sync left "running" -------------------------------------------------------
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+WINDOW = (date(2026, 11, 20), date(2026, 11, 23))
+
+
+def report_after(tmp_path: Path, *, ok_before: bool, started: datetime) -> tuple[dict[str, object], list[str]]:
+    """The JSON report's Anthropic line and notes, with a sync begun at `started` that never finished."""
+    from bot.periods import parse_period
+    from bot.records import CostRecord, ProviderData
+    from bot.report import load_report, report_to_json
+    from bot.store import Store
+
+    with Store(tmp_path / "aispend.db") as store:
+        if ok_before:
+            data = ProviderData("anthropic", *WINDOW, [CostRecord("anthropic", WINDOW[0], "", "m", "i", "", 5)])
+            sync_id = store.begin_sync("anthropic", NOW - timedelta(hours=5), WINDOW)
+            rows = store.replace_provider_data(data, NOW - timedelta(hours=5))
+            store.finish_sync(sync_id, NOW - timedelta(hours=5), "ok", None, rows)
+        store.begin_sync("anthropic", started, WINDOW)  # the process died here
+        report = load_report(
+            store, parse_period("week", NOW.date()), now=NOW, configured=["anthropic"], budget_usd=None
+        )
+    out = report_to_json(report)
+    [line] = [p for p in out["providers"] if p["provider"] == "anthropic"]
+    return line, [n for n in out["notes"] if n.startswith("Anthropic")]
+
+
+def test_an_interrupted_sync_is_reported_as_never_finished(tmp_path: Path) -> None:
+    line, notes = report_after(tmp_path, ok_before=True, started=NOW - timedelta(hours=2))
+    assert (line["status"], line["last_synced_at"]) == ("ok", "2026-11-22T07:00:00Z")
+    assert notes == [
+        "Anthropic: a sync started at 2026-11-22T10:00:00Z never finished (the bot was probably stopped during it), "
+        "so the figures may be out of date; run `aispend sync`."
+    ]
+
+
+def test_a_sync_in_progress_is_reported_as_running(tmp_path: Path) -> None:
+    line, notes = report_after(tmp_path, ok_before=True, started=NOW - timedelta(minutes=1))
+    assert (line["status"], line["last_synced_at"]) == ("ok", "2026-11-22T07:00:00Z")
+    assert notes == [
+        "Anthropic: a sync started at 2026-11-22T11:59:00Z is still running; the figures are from before it."
+    ]
+
+
+def test_an_interrupted_first_sync_is_an_error_not_a_wait(tmp_path: Path) -> None:
+    line, notes = report_after(tmp_path, ok_before=False, started=NOW - timedelta(hours=2))
+    reason = "the first sync, started at 2026-11-22T10:00:00Z, never finished; run `aispend sync`"
+    assert line == {"provider": "anthropic", "total_usd": 0, "status": "error", "last_synced_at": None, "error": reason}
+    assert notes == [
+        "Anthropic: the first sync, started at 2026-11-22T10:00:00Z, never finished (the bot was probably stopped "
+        "during it), so its spend is not shown; run `aispend sync`."
+    ]

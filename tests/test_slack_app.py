@@ -40,19 +40,6 @@ from tests.slack_support import (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_slack_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Bolt reads SLACK_* variables itself (and turns on OAuth with SLACK_CLIENT_ID/SECRET); the App must not
-    for name in (
-        "SLACK_BOT_TOKEN",
-        "SLACK_SIGNING_SECRET",
-        "SLACK_APP_TOKEN",
-        "SLACK_CLIENT_ID",
-        "SLACK_CLIENT_SECRET",
-    ):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack() as server:

@@ -103,11 +103,14 @@ def store(db_path: Path) -> Iterator[Store]:
 
 def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
     with Store(db_path) as first:
-        assert first.applied_migrations() == ["001_spend_tables"]
+        assert first.applied_migrations() == ["001_spend_tables", "002_report_rollups"]
         assert first.pending_migrations() == []
     with Store(db_path) as second:
-        assert second.applied_migrations() == ["001_spend_tables"]
-    assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [("aispend", "001_spend_tables")]
+        assert second.applied_migrations() == ["001_spend_tables", "002_report_rollups"]
+    assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
+        ("aispend", "001_spend_tables"),
+        ("aispend", "002_report_rollups"),
+    ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {
         "_sqlite_migrations",
@@ -117,6 +120,9 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         "spend_model_daily",
         "spend_workspace_daily",
         "spend_scope_daily",
+        "usage_tier_daily",
+        "spend_model_monthly",
+        "spend_workspace_monthly",
         "labels",
         "sync_log",
         "settings",

@@ -21,7 +21,7 @@ from bot.providers.collect import Collected, Tokens
 from bot.providers.fields import RowFields
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
 from bot.providers.paging import fetch_all, last_id_cursor
-from bot.providers.windows import bucket_rows, day_chunks, rfc3339, run_all
+from bot.providers.windows import day_chunks, report_rows, rfc3339, run_all
 from bot.records import NO_WORKSPACE, Label, ProviderData
 
 API_VERSION = "2023-06-01"
@@ -108,7 +108,17 @@ class AnthropicProvider(RowFields):
     def close(self) -> None:
         self.client.close()
 
-    def _report(self, path: str, lo: date, hi: date, group_by: list[str], session: FetchSession) -> list[object]:
+    def _report(
+        self,
+        path: str,
+        lo: date,
+        hi: date,
+        group_by: list[str],
+        session: FetchSession,
+        on_row: Callable[[date, JsonObject], None],
+        out: Collected,
+    ) -> None:
+        """Every row of the report for [lo, hi) to on_row, bucket by bucket as the pages stream in."""
         params = [
             ("starting_at", rfc3339(lo)),
             ("ending_at", rfc3339(hi)),
@@ -116,12 +126,13 @@ class AnthropicProvider(RowFields):
             ("limit", str(DAYS_PER_REQUEST)),
             *(("group_by[]", g) for g in group_by),
         ]
-        return fetch_all(self.client, path, params, session, context=f"days {lo}..{hi} exclusive")
+        # a bucket is a whole day: its sums become records as soon as it ends (issue 6)
+        report_rows(self.client, path, params, session, "starting_at", lo, hi, on_row, lambda: out.seal(self.name))
 
     def _costs(self, lo: date, hi: date, session: FetchSession) -> Collected:
         out = Collected()
-        buckets = self._report(COST_PATH, lo, hi, ["workspace_id", "description"], session)
-        for day, row in bucket_rows(self.client, COST_PATH, buckets, "starting_at", lo, hi):
+
+        def add(day: date, row: JsonObject) -> None:
             amount = row.get("amount")
             try:
                 nano = row_nano(cents_to_nano(parse_decimal(amount)))
@@ -134,12 +145,14 @@ class AnthropicProvider(RowFields):
                 self._text(COST_PATH, day, row, f) for f in ("workspace_id", "model", "service_tier")
             )
             out.add_cost((day, workspace, model, _item(row), tier), nano)
+
+        self._report(COST_PATH, lo, hi, ["workspace_id", "description"], session, add, out)
         return out
 
     def _usage(self, lo: date, hi: date, session: FetchSession) -> Collected:
         out = Collected()
-        buckets = self._report(USAGE_PATH, lo, hi, ["model", "workspace_id", "service_tier"], session)
-        for day, row in bucket_rows(self.client, USAGE_PATH, buckets, "starting_at", lo, hi):
+
+        def add(day: date, row: JsonObject) -> None:
             creation = row.get("cache_creation") or {}
             if not isinstance(creation, dict):
                 raise self._bad(USAGE_PATH, day, "cache_creation", creation, "an object")
@@ -157,6 +170,8 @@ class AnthropicProvider(RowFields):
                 self._text(USAGE_PATH, day, row, f) for f in ("workspace_id", "model", "service_tier")
             )
             out.add_usage((day, workspace, model, tier), tokens)
+
+        self._report(USAGE_PATH, lo, hi, ["model", "workspace_id", "service_tier"], session, add, out)
         return out
 
     def _workspaces(self, session: FetchSession) -> Collected:

@@ -6,6 +6,7 @@ a day that arrives on two pages); records are unique per key, which is what the 
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -34,40 +35,67 @@ class Tokens:
 
 @dataclass(slots=True)
 class Collected:
+    """Sums per grain key while a day's rows are read; `seal` turns them into records once the day is complete.
+
+    A 400-day fetch of a large organization has ~250k keys per provider: sealing each day as its bucket ends,
+    and merging records rather than sums, keeps one compact copy of the data instead of sums, keys and records
+    at once (issue 6). Sealed parts must cover disjoint days, oldest first, as day_chunks and the APIs' buckets
+    give them; records then come out in key order, as they did when everything was sorted at the end.
+    """
+
     costs: dict[CostKey, int] = field(default_factory=dict)
     usage: dict[UsageKey, Tokens] = field(default_factory=dict)
     labels: dict[str, Label] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    cost_records: list[CostRecord] = field(default_factory=list)
+    usage_records: list[UsageRecord] = field(default_factory=list)
 
     def add_cost(self, key: CostKey, amount_nano: int) -> None:
+        day, workspace, model, item, tier = key
+        # the same few ids and names repeat on every row: one shared string each, not one per row (issue 6)
+        key = (day, _intern(workspace), _intern(model), _intern(item), _intern(tier))
         self.costs[key] = self.costs.get(key, 0) + amount_nano
 
     def add_usage(self, key: UsageKey, tokens: Tokens) -> None:
+        day, workspace, model, tier = key
+        key = (day, _intern(workspace), _intern(model), _intern(tier))
         self.usage.setdefault(key, Tokens()).add(tokens)
 
     def add_label(self, label: Label) -> None:
         self.labels[label.id] = label
 
-    def merge(self, other: Collected) -> None:
-        for cost_key, amount in other.costs.items():
-            self.add_cost(cost_key, amount)
-        for usage_key, tokens in other.usage.items():
-            self.add_usage(usage_key, tokens)
-        self.labels.update(other.labels)
-        self.warnings.extend(other.warnings)
-
-    def to_data(self, provider: str, start: date, end: date, requests: int) -> ProviderData:
-        costs = [
+    def seal(self, provider: str) -> Collected:
+        """Move the sums into records, in key order, and drop the sums."""
+        self.cost_records += [
             CostRecord(provider, day, workspace, model, item, tier, amount)
             for (day, workspace, model, item, tier), amount in sorted(self.costs.items())
         ]
-        usage = [
+        self.usage_records += [
             UsageRecord(
                 provider, day, workspace, model, tier, t.input, t.output, t.cache_read, t.cache_write, t.requests
             )
             for (day, workspace, model, tier), t in sorted(self.usage.items(), key=lambda kv: kv[0])
         ]
+        self.costs, self.usage = {}, {}
+        return self
+
+    def merge(self, other: Collected) -> None:
+        """Add `other` into this one, emptying it (its entries move rather than being copied)."""
+        for cost_key, amount in other.costs.items():
+            self.costs[cost_key] = self.costs.get(cost_key, 0) + amount
+        for usage_key, tokens in other.usage.items():
+            self.usage.setdefault(usage_key, Tokens()).add(tokens)
+        self.cost_records += other.cost_records
+        self.usage_records += other.usage_records
+        other.costs, other.usage, other.cost_records, other.usage_records = {}, {}, [], []
+        self.labels.update(other.labels)
+        self.warnings.extend(other.warnings)
+
+    def to_data(self, provider: str, start: date, end: date, requests: int) -> ProviderData:
+        self.seal(provider)
         labels = [self.labels[key] for key in sorted(self.labels)]
+        costs, usage = self.cost_records, self.usage_records
+        self.cost_records, self.usage_records = [], []
         return ProviderData(provider, start, end, costs, usage, labels, requests, list(self.warnings))
 
 
@@ -86,3 +114,6 @@ def count(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < MAX_COUNT:
         return value
     return None
+
+
+_intern = sys.intern

@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 
 from bot.errors import ProviderAuthError, ProviderDataError, ProviderHTTPError, ProviderNetworkError
+from bot.providers.jsonstream import NotAnObject, PageError, decode_page
 
 Params = Sequence[tuple[str, str]]  # ordered pairs, so array params repeat their key
 JsonObject = dict[str, Any]
@@ -133,19 +134,41 @@ class JsonClient:
     def close(self) -> None:
         self._client.close()
 
-    def get_json(self, path: str, params: Params, session: FetchSession) -> JsonObject:
-        """The decoded JSON object at `path`, after retries; raises a ProviderError otherwise."""
+    def get_json(
+        self, path: str, params: Params, session: FetchSession, on_item: Callable[[Any], None] | None = None
+    ) -> JsonObject:
+        """The decoded JSON object at `path`, after retries; raises a ProviderError otherwise.
+
+        With `on_item`, a successful body is decoded as it streams in: each item of its `data` list goes to
+        on_item as soon as it is complete, and the object returned has an empty `data` list. A big report page
+        then never sits in memory whole (issue 6). A connection that breaks after items were handed over is
+        not retried (they would be handed over twice): it fails the fetch.
+        """
         retried_unauthorized = False
         attempt = 0
+        delivered = 0
+
+        def deliver(item: Any) -> None:
+            nonlocal delivered
+            delivered += 1
+            assert on_item is not None
+            on_item(item)
+
         while True:
             attempt += 1
             if session.cancelled.is_set():
                 raise FetchCancelled
             session.count()
             try:
-                response = self._client.get(path, params=list(params))
+                if on_item is None:
+                    response = self._client.get(path, params=list(params))
+                else:
+                    with self._client.stream("GET", path, params=list(params)) as response:
+                        if response.is_success:
+                            return self._decode_stream(path, response, deliver)
+                        response.read()
             except httpx.TransportError as exc:
-                if attempt >= self._max_attempts:
+                if delivered or attempt >= self._max_attempts:
                     raise self._network_error(exc, attempt) from None
                 self._sleep(self._backoff(attempt))
                 continue
@@ -193,6 +216,22 @@ class JsonClient:
         if "error" in body and "data" not in body:
             error = _error_fields(body, response)
             raise self.data_error(path, f"HTTP {response.status_code} carried an error: {error.message}")
+        return body
+
+    def _decode_stream(self, path: str, response: httpx.Response, on_item: Callable[[Any], None]) -> JsonObject:
+        try:
+            page = decode_page(response.iter_text(), on_item)
+        except NotAnObject as err:
+            raise self.data_error(path, str(err)) from None
+        except PageError:
+            kind = response.headers.get("content-type", "no content type").split(";")[0]
+            raise self.data_error(path, f"the HTTP {response.status_code} body is not valid JSON ({kind})") from None
+        body = page.fields
+        if "error" in body and page.items is None and "data" not in body:
+            error = _error_fields(body, response)
+            raise self.data_error(path, f"HTTP {response.status_code} carried an error: {error.message}")
+        if page.items is not None:
+            body["data"] = []  # its items went to on_item
         return body
 
     def _parse_error(self, response: httpx.Response) -> ApiError:

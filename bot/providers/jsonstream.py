@@ -6,7 +6,7 @@ to a callback as soon as it is complete, so only a read buffer and one bucket ar
 
 The same json module decodes every value (`raw_decode`), so numbers, strings and the NaN/Infinity literals
 come out exactly as `json.loads` would give them. Anything malformed raises PageError; so does a page with
-two `data` lists, where `json.loads` would silently keep the last one.
+two `data` members, where `json.loads` would silently keep the last one.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 READ_AHEAD = 1 << 20  # characters read at a time: many buckets decode per read, one partial one is retried
 _WS = re.compile(r"[ \t\n\r]*")
+_NUMBER_CHARS = re.compile(r"[0-9eE+\-.]*")
 _DECODER = json.JSONDecoder()
 
 
@@ -55,9 +56,9 @@ def decode_page(chunks: Iterable[str], on_item: Callable[[Any], None], *, read_a
             if not isinstance(key, str):
                 raise PageError("an object key is not a string")
             reader.expect(":")
+            if key == "data" and (page.items is not None or "data" in page.fields):
+                raise PageError("the page has two `data` members")
             if key == "data" and reader.peek() == "[":
-                if page.items is not None:
-                    raise PageError("the page has two `data` lists")
                 reader.pos += 1
                 page.items = _stream_list(reader, on_item)
             else:
@@ -108,7 +109,7 @@ class _Reader:
     def peek(self) -> str:
         """The next non-blank character, "" at the end of the body."""
         while True:
-            self.pos = _WS.match(self.text, self.pos).end()  # type: ignore[union-attr]
+            self.pos = _skip(_WS, self.text, self.pos)
             if self.pos < len(self.text) or not self._more(self._read_ahead):
                 return self.text[self.pos] if self.pos < len(self.text) else ""
 
@@ -138,8 +139,15 @@ class _Reader:
                 if self._more(len(self.text) - self.pos + self._read_ahead):
                     continue
                 raise PageError(f"invalid JSON: {err.msg}") from None
-            # a number that ends the buffer may go on in the next chunk ("12" then "34")
-            if end == len(self.text) and self._more(len(self.text) - self.pos + 1):
+            # a number that ends the buffer may go on in the next chunk ("12" then "34", "0" then ".5")
+            at_end = type(value) in (int, float) and _skip(_NUMBER_CHARS, self.text, end) == len(self.text)
+            if at_end and self._more(len(self.text) - self.pos + self._read_ahead):
                 continue
             self.pos = end
             return value
+
+
+def _skip(chars: re.Pattern[str], text: str, pos: int) -> int:
+    """The position after the run of `chars` starting at pos."""
+    match = chars.match(text, pos)
+    return pos if match is None else match.end()

@@ -12,6 +12,7 @@ against the live API.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -24,9 +25,9 @@ from bot.providers import line_items
 from bot.providers.base import OrgIdentity
 from bot.providers.collect import Collected, Tokens
 from bot.providers.fields import RowFields
-from bot.providers.http import ApiError, FetchSession, JsonClient, KeyAuth, ProviderStyle
+from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
 from bot.providers.paging import fetch_all, last_id_cursor
-from bot.providers.windows import bucket_rows, day_chunks, run_all, unix_seconds
+from bot.providers.windows import day_chunks, report_rows, run_all, unix_seconds
 from bot.records import Label, ProviderData
 
 COST_DAYS_PER_REQUEST = 180  # costs: limit 1..180 buckets
@@ -35,6 +36,8 @@ PROJECTS_PER_PAGE = 100
 COSTS_PATH = "/organization/costs"
 USAGE_PATH = "/organization/usage/completions"
 PROJECTS_PATH = "/organization/projects"
+# labels repeat on every day and project: parse each once, and share its model string between records
+_parse_line_item = functools.lru_cache(maxsize=4096)(line_items.parse)
 UNLABELED = "OpenAI project names could not be read"
 
 
@@ -121,8 +124,8 @@ class OpenAIProvider(RowFields):
     def _costs(self, lo: date, hi: date, session: FetchSession) -> Collected:
         out = Collected()
         params = [*_window(lo, hi, COST_DAYS_PER_REQUEST), ("group_by", "line_item"), ("group_by", "project_id")]
-        buckets = fetch_all(self.client, COSTS_PATH, params, session, context=f"days {lo}..{hi} exclusive")
-        for day, row in bucket_rows(self.client, COSTS_PATH, buckets, "start_time", lo, hi):
+
+        def add(day: date, row: JsonObject) -> None:
             amount = row.get("amount")
             if not isinstance(amount, dict):
                 raise self._bad(COSTS_PATH, day, "amount", amount, "an object with value and currency")
@@ -136,15 +139,17 @@ class OpenAIProvider(RowFields):
                 raise self._bad(COSTS_PATH, day, "amount.currency", currency, "usd")
             project = self._text(COSTS_PATH, day, row, "project_id")
             label = self._text(COSTS_PATH, day, row, "line_item")
-            item = line_items.parse(label)
+            item = _parse_line_item(label)
             out.add_cost((day, project, item.model, label, item.service_tier), nano)
+
+        self._rows(COSTS_PATH, lo, hi, params, session, add, out)
         return out
 
     def _usage(self, lo: date, hi: date, session: FetchSession) -> Collected:
         out = Collected()
         params = [*_window(lo, hi, USAGE_DAYS_PER_REQUEST), ("group_by", "model"), ("group_by", "project_id")]
-        buckets = fetch_all(self.client, USAGE_PATH, params, session, context=f"days {lo}..{hi} exclusive")
-        for day, row in bucket_rows(self.client, USAGE_PATH, buckets, "start_time", lo, hi):
+
+        def add(day: date, row: JsonObject) -> None:
             tokens = Tokens(
                 input=self._count(day, row, "input_tokens", required=True),
                 output=self._count(day, row, "output_tokens", required=True),
@@ -155,7 +160,23 @@ class OpenAIProvider(RowFields):
             project = self._text(USAGE_PATH, day, row, "project_id")
             model = self._text(USAGE_PATH, day, row, "model")
             out.add_usage((day, project, model, ""), tokens)
+
+        self._rows(USAGE_PATH, lo, hi, params, session, add, out)
         return out
+
+    def _rows(
+        self,
+        path: str,
+        lo: date,
+        hi: date,
+        params: list[tuple[str, str]],
+        session: FetchSession,
+        on_row: Callable[[date, JsonObject], None],
+        out: Collected,
+    ) -> None:
+        """Every row of the report for [lo, hi) to on_row, bucket by bucket as the pages stream in."""
+        # a bucket is a whole day: its sums become records as soon as it ends (issue 6)
+        report_rows(self.client, path, params, session, "start_time", lo, hi, on_row, lambda: out.seal(self.name))
 
     def _projects(self, session: FetchSession) -> Collected:
         out = Collected()

@@ -39,15 +39,17 @@ def fetch_all(
     cursor_of: Callable[[JsonObject], object] = next_page_cursor,
     max_pages: int = MAX_PAGES,
     context: str = "",
+    on_item: Callable[[Any], None] | None = None,
 ) -> list[Any]:
-    """Every item of every page's `data`, in order."""
+    """Every item of every page's `data`, in order; with `on_item`, each goes there as it is decoded instead
+    (and the list returned is empty), so a long listing is never in memory whole."""
     items: list[Any] = []
     cursor: str | None = None
     seen: set[str] = set()
     where = f" ({context})" if context else ""
     for page in range(1, max_pages + 1):
         query = [*params, (cursor_param, cursor)] if cursor is not None else list(params)
-        body = client.get_json(path, query, session)
+        body = client.get_json(path, query, session, on_item)
         data = body.get("data")
         has_more = body.get("has_more")
         if not isinstance(data, list):

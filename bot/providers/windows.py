@@ -9,7 +9,9 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
-from bot.providers.http import FetchCancelled, FetchSession, JsonClient, JsonObject
+from bot.errors import ProviderDataError
+from bot.providers.http import FetchCancelled, FetchSession, JsonClient, JsonObject, Params
+from bot.providers.paging import fetch_all
 
 T = TypeVar("T")
 
@@ -66,10 +68,19 @@ def day_of_timestamp(value: object, lo: date, hi: date) -> date | str:
 
 
 def bucket_rows(
-    client: JsonClient, path: str, buckets: list[object], start_field: str, lo: date, hi: date
+    client: JsonClient,
+    path: str,
+    buckets: list[object],
+    start_field: str,
+    lo: date,
+    hi: date,
+    seen: set[date] | None = None,
 ) -> Iterator[tuple[date, JsonObject]]:
-    """(day, row) for every result row of every bucket, checking each bucket's shape and day."""
-    seen: set[date] = set()
+    """(day, row) for every result row of every bucket, checking each bucket's shape and day.
+
+    `seen` carries the days already read across calls, for buckets that arrive one at a time.
+    """
+    seen = set() if seen is None else seen
     for bucket in buckets:
         if not isinstance(bucket, dict):
             raise client.data_error(path, f"a bucket is a {type(bucket).__name__}, not an object")
@@ -87,6 +98,42 @@ def bucket_rows(
             if not isinstance(row, dict):
                 raise client.data_error(path, f"a result row for {day} is not an object")
             yield day, row
+
+
+def report_rows(
+    client: JsonClient,
+    path: str,
+    params: Params,
+    session: FetchSession,
+    start_field: str,
+    lo: date,
+    hi: date,
+    on_row: Callable[[date, JsonObject], None],
+    after_bucket: Callable[[], object] | None = None,
+) -> None:
+    """Every (day, row) of a daily report over [lo, hi), handed to on_row bucket by bucket as the pages stream;
+    `after_bucket` is called when a bucket's rows are all handed over (its day is complete).
+
+    Only one bucket is decoded at a time (issue 6). Errors keep the order a whole-page decode gives them: a
+    page's paging is checked when it ends, so a bad bucket or row met while it streams is raised after that.
+    """
+    seen: set[date] = set()
+    failures: list[ProviderDataError] = []
+
+    def on_bucket(bucket: object) -> None:
+        if failures:
+            return
+        try:
+            for day, row in bucket_rows(client, path, [bucket], start_field, lo, hi, seen):
+                on_row(day, row)
+            if after_bucket is not None:
+                after_bucket()
+        except ProviderDataError as err:
+            failures.append(err)
+
+    fetch_all(client, path, params, session, context=f"days {lo}..{hi} exclusive", on_item=on_bucket)
+    if failures:
+        raise failures[0]
 
 
 def run_all(jobs: list[Callable[[FetchSession], T]], session: FetchSession, max_workers: int) -> list[T]:

@@ -26,8 +26,8 @@ from bot.slack.listener import AlertsView, CommandListener, SpendStore
 
 Registrar = Callable[[App], None]
 COMMANDS = (COMMAND,)  # every slash command the app registers; manifest.yml must declare exactly these
-LISTENER_WORKERS = 32
-WORK_WORKERS = 16
+LISTENER_WORKERS = 16
+WORK_WORKERS = 2
 bolt_log = logging.getLogger("bot.slack.bolt")
 
 

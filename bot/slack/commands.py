@@ -30,6 +30,8 @@ _VIEW_WORDS: dict[str, View] = {
     "project": "workspaces",
 }
 # dollars with optional $, thousands commas and cents: 500, 1200.50, $1,200 (no exponents, no negatives)
+# larger amounts are typos, and past ~26 digits exact Decimal formatting of them fails
+MAX_BUDGET = Decimal(1_000_000_000)
 _AMOUNT = re.compile(r"^\$?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
 # any fixed day: a PERIOD word's validity does not depend on the date, only its range does
 _ANY_DAY = date(2000, 1, 1)
@@ -135,6 +137,8 @@ def _budget(rest: list[str], public: bool) -> Command:
         return Help(f"{quoted(rest[1])} is not an amount: write US dollars such as 500, 1200.50 or $1,200.")
     if amount <= 0:
         return Help("The budget must be above $0: to remove it, use `budget clear`.")
+    if amount > MAX_BUDGET:
+        return Help("The budget must be at most $1,000,000,000 a month.")
     return _nothing_after(f"budget set {rest[1]}", rest[2:]) or Budget("set", amount, public)
 
 

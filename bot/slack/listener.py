@@ -24,6 +24,7 @@ from bot.periods import parse_period
 from bot.report import Report, ReportStore, load_report
 from bot.slack.access import Policy, admin_refusal, read_refusal
 from bot.slack.blocks import Message, budget_message, fit_blocks, report_message, section
+from bot.slack.cache import AnswerCache
 from bot.slack.commands import (
     COMMAND,
     Alerts,
@@ -52,6 +53,7 @@ class SpendStore(ReportStore, Protocol):
     """What the listener needs from bot.store.Store: the report's reads plus the settings table."""
 
     def get_setting(self, key: str) -> str | None: ...
+    def change_stamp(self) -> str: ...
     def set_setting(self, key: str, value: str | None) -> None: ...
 
 
@@ -99,6 +101,7 @@ class CommandListener:
         self.sync_now = sync_now
         self.work = work
         self.alerts = alerts
+        self.cache: AnswerCache[Message] = AnswerCache()
         self._sync_lock = threading.Lock()
 
     # Bolt passes arguments by name, so the parameter names below are part of the interface.
@@ -161,7 +164,11 @@ class CommandListener:
     def answer(self, parsed: Command, user: str) -> Message | str:
         """The reply to a parsed, permitted command (runs in the work pool; reads SQLite only, except `sync`)."""
         if isinstance(parsed, ReportCommand):
-            message = report_message(self._report(parsed.period), self.now(), parsed.view)
+            now = self.now()
+            key = (parsed.view, parsed.period, now.replace(second=0, microsecond=0), self.store.change_stamp())
+            message = self.cache.get_or_compute(
+                key, lambda: report_message(self._report(parsed.period, now), now, parsed.view)
+            )
             return self._with_delivery_problems(message, user)
         if isinstance(parsed, Alerts):
             if self.alerts is None:
@@ -184,8 +191,8 @@ class CommandListener:
             return message
         return Message(f"{message.text} {_plain(problems)}", fit_blocks([*message.blocks, section(problems)]))
 
-    def _report(self, period_word: str) -> Report:
-        now = self.now()
+    def _report(self, period_word: str, now: datetime | None = None) -> Report:
+        now = now or self.now()
         period = parse_period(period_word, now.date())
         budget, _ = current_budget(self.store, self.settings)
         return load_report(

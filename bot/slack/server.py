@@ -40,8 +40,9 @@ log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+_INVALID = '{"error": "invalid request"}'
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are a few KB; refuse anything absurd before reading it all
-DISPATCH_WORKERS = 64  # each dispatch blocks only until ack (< 3 s), so this bounds concurrent acks, not work
+DISPATCH_WORKERS = 16  # each dispatch blocks only until ack (< 3 s), so this bounds concurrent acks, not work
 SOCKET_WORKERS = 32
 APP_TOKEN_FIX = (
     "create an app-level token with the connections:write scope (Slack app settings › Basic Information › "
@@ -76,7 +77,16 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):  # type: ignore[misc]
         body = await _read_body(request.receive, MAX_BODY_BYTES)
         if body is None:
             return BoltResponse(status=413, body="request body too large")
-        bolt_request = BoltRequest(body=body, query=request.query_string, headers=request.get_headers())
+        headers = request.get_headers()
+        # Bolt raises (a 500 and a traceback in the log) on a payload that is not JSON or a timestamp that is not a
+        # number, before or while checking the signature; such requests are not from Slack, so refuse them here
+        timestamp = headers.get("x-slack-request-timestamp") or ""
+        if not (timestamp if isinstance(timestamp, str) else "".join(timestamp[:1])).isdigit():
+            return BoltResponse(status=401, body=_INVALID)
+        try:
+            bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
+        except ValueError:
+            return BoltResponse(status=400, body=_INVALID)
         loop = asyncio.get_running_loop()
         response: BoltResponse = await loop.run_in_executor(self._executor, self.app.dispatch, bolt_request)
         return response

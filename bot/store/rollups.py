@@ -102,17 +102,20 @@ def grouped(db: Database, table: str, start: date, end: date) -> list[Any]:
     months_to = _next_month(end) - timedelta(days=1)  # the last day of end's month
     if months_to != end:
         months_to = end.replace(day=1) - timedelta(days=1)
-    if months_from > months_to:  # no whole month inside: all daily
-        head, months, tail = (start, end), None, None
+    days: list[tuple[date, date]] = []  # the ragged ends, read from the daily rollup
+    months: tuple[str, str] | None = None
+    if months_from > months_to:  # no whole month inside
+        days.append((start, end))
     else:
-        head = (start, months_from - timedelta(days=1)) if start < months_from else None
         months = (_month(months_from), _month(months_to))
-        tail = (months_to + timedelta(days=1), end) if months_to < end else None
+        if start < months_from:
+            days.append((start, months_from - timedelta(days=1)))
+        if months_to < end:
+            days.append((months_to + timedelta(days=1), end))
     parts, params = [], []
-    for days in (head, tail):
-        if days is not None:
-            parts.append(f"SELECT {group}, amount_nano FROM {daily} WHERE day BETWEEN ? AND ?")
-            params += [days[0].isoformat(), days[1].isoformat()]
+    for first, last in days:
+        parts.append(f"SELECT {group}, amount_nano FROM {daily} WHERE day BETWEEN ? AND ?")
+        params += [first.isoformat(), last.isoformat()]
     if months is not None:
         parts.append(f"SELECT {group}, amount_nano FROM {table} WHERE month BETWEEN ? AND ?")
         params += list(months)

@@ -6,6 +6,7 @@ Date ranges passed to reads are inclusive [start, end]; ProviderData windows are
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -31,13 +32,22 @@ ROLLUPS = {
     "spend_workspace_daily": ("provider", "workspace_id"),
     "spend_scope_daily": ("provider", "workspace_id", "model"),
 }
+# Records that share a grain key are summed by the insert itself, so rows stream from the records into SQLite
+# without a second copy of a 400-day fetch in memory (issue 6).
 _INSERT_COST = (
     "INSERT INTO cost_daily (day, provider, workspace_id, model, item, service_tier, amount_nano) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+    "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (day, provider, workspace_id, model, item, service_tier) "
+    "DO UPDATE SET amount_nano = cost_daily.amount_nano + excluded.amount_nano"
 )
 _INSERT_USAGE = (
     "INSERT INTO usage_daily (day, provider, workspace_id, model, service_tier, input_tokens, output_tokens, "
-    "cache_read_tokens, cache_write_tokens, requests) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "cache_read_tokens, cache_write_tokens, requests) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (day, provider, workspace_id, model, service_tier) DO UPDATE SET "
+    "input_tokens = usage_daily.input_tokens + excluded.input_tokens, "
+    "output_tokens = usage_daily.output_tokens + excluded.output_tokens, "
+    "cache_read_tokens = usage_daily.cache_read_tokens + excluded.cache_read_tokens, "
+    "cache_write_tokens = usage_daily.cache_write_tokens + excluded.cache_write_tokens, "
+    "requests = usage_daily.requests + excluded.requests"
 )
 # A label list that omits a workspace leaves its row alone, so archived names survive forever; a blank name
 # never overwrites a known one.
@@ -57,18 +67,17 @@ def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> 
     """Replace data.provider's rows for [data.start, data.end) with data; returns cost + usage rows written.
 
     Must run inside one write transaction: the deletes come first (so the transaction takes the write lock at
-    once), and a failure at any step leaves the previous rows as they were.
+    once), and a failure at any step (a record that fails its checks included) leaves the previous rows as
+    they were.
     """
-    costs = _cost_rows(data)
-    usage = _usage_rows(data)
     labels = _label_rows(data, updated_at)
     if not db.conn.in_transaction:
         raise RuntimeError("replace_provider_data must run inside a write transaction (Store.writing())")
     params = (data.start.isoformat(), data.end.isoformat(), data.provider)
     for table in SPEND_TABLES:
         db.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ? AND provider = ?", params)
-    db.conn.executemany(_INSERT_COST, costs)
-    db.conn.executemany(_INSERT_USAGE, usage)
+    db.conn.executemany(_INSERT_COST, _cost_rows(data))
+    db.conn.executemany(_INSERT_USAGE, _usage_rows(data))
     for table, columns in ROLLUPS.items():
         group = ", ".join(("day", *columns))
         db.execute(
@@ -78,40 +87,37 @@ def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> 
         )
     rollups.rebuild(db, data.provider, data.start, data.end)
     db.conn.executemany(_UPSERT_LABEL, labels)
-    return len(costs) + len(usage)
+    # one row per grain key: records that shared a key were summed into one
+    return sum(
+        db.execute(f"SELECT COUNT(*) FROM {table} WHERE day >= ? AND day < ? AND provider = ?", params).fetchone()[0]
+        for table in ("cost_daily", "usage_daily")
+    )
 
 
-def _cost_rows(data: ProviderData) -> list[CostRow]:
-    """One row per grain key; records that share a key (e.g. two line items normalized alike) are summed."""
+def _cost_rows(data: ProviderData) -> Iterator[CostRow]:
+    """The rows to insert, checked as they stream: a bad record aborts the write transaction."""
     days = _DayChecker(data, "cost")
-    totals: dict[tuple[str, str, str, str, str, str], int] = {}
     for r in data.costs:
         if type(r.amount_nano) is not int:
             raise _bug(data, f"an amount that is not integer nano-dollars ({r.amount_nano!r})")
-        key = (days.check(r.provider, r.day), r.provider, r.workspace_id, r.model, r.item, r.service_tier)
-        totals[key] = totals.get(key, 0) + r.amount_nano
-    return [(*key, amount) for key, amount in totals.items()]
+        yield (
+            days.check(r.provider, r.day),
+            r.provider,
+            r.workspace_id,
+            r.model,
+            r.item,
+            r.service_tier,
+            r.amount_nano,
+        )
 
 
-def _usage_rows(data: ProviderData) -> list[UsageRow]:
+def _usage_rows(data: ProviderData) -> Iterator[UsageRow]:
     days = _DayChecker(data, "usage")
-    totals: dict[tuple[str, str, str, str, str], tuple[int, int, int, int, int]] = {}
     for r in data.usage:
         counts = (r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.requests)
         if set(map(type, counts)) != _INT_ONLY:  # bool and float are refused too
             raise _bug(data, f"a token count that is not an integer ({counts!r})")
-        key = (days.check(r.provider, r.day), r.provider, r.workspace_id, r.model, r.service_tier)
-        seen = totals.get(key)
-        if seen is not None:
-            counts = (
-                seen[0] + counts[0],
-                seen[1] + counts[1],
-                seen[2] + counts[2],
-                seen[3] + counts[3],
-                seen[4] + counts[4],
-            )
-        totals[key] = counts
-    return [(*key, *counts) for key, counts in totals.items()]
+        yield (days.check(r.provider, r.day), r.provider, r.workspace_id, r.model, r.service_tier, *counts)
 
 
 def _label_rows(data: ProviderData, updated_at: str) -> list[tuple[str, str, str, int, str]]:

@@ -127,6 +127,11 @@ class Store:
         with self.reading() as db:
             return syncs.sync_states(db)
 
+    def change_stamp(self) -> str:
+        """Changes whenever a sync finishes or a setting changes, in this process or another."""
+        with self.reading() as db:
+            return syncs.change_stamp(db)
+
     def data_range(self, provider: str) -> tuple[date, date] | None:
         """First and last day (inclusive) of the provider's successful sync windows; None if never synced."""
         with self.reading() as db:

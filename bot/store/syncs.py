@@ -83,3 +83,13 @@ def set_setting(db: Database, key: str, value: str | None) -> None:
 def get_setting(db: Database, key: str) -> str | None:
     row = db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
     return None if row is None else str(row[0])
+
+
+def change_stamp(db: Database) -> str:
+    """A value that changes whenever a sync finishes (in any process) or a setting changes: a cache key."""
+    row = db.execute(
+        """SELECT (SELECT COUNT(*) || ':' || COALESCE(MAX(id), 0) || ':' || COALESCE(MAX(finished_at), '')
+                     FROM sync_log),
+                  (SELECT COALESCE(group_concat(key || '=' || COALESCE(value, ''), ';'), '') FROM settings)"""
+    ).fetchone()
+    return f"{row[0]}|{row[1]}"

@@ -90,9 +90,10 @@ def run(
     directory: Path | None = None,
 ) -> list[Figure]:
     figures: list[Figure] = []
-    with tempfile.TemporaryDirectory(prefix="aispend-bench-mem-", dir=directory) as tmp, simulator_process(
-        TODAY, n_workspaces, n_models
-    ) as sim:
+    with (
+        tempfile.TemporaryDirectory(prefix="aispend-bench-mem-", dir=directory) as tmp,
+        simulator_process(TODAY, n_workspaces, n_models) as sim,
+    ):
         work = Path(tmp)
         urls = (sim.anthropic_url, sim.openai_url)
         peak, wall = backfill_peak(work, urls, backfill_days)

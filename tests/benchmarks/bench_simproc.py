@@ -62,14 +62,14 @@ class SimProcess:
 @contextmanager
 def simulator_process(today: date, n_workspaces: int, n_models: int) -> Iterator[SimProcess]:
     cmd = [PYTHON, "-m", "tests.benchmarks.bench_simproc", today.isoformat(), str(n_workspaces), str(n_models)]
-    proc = subprocess.Popen(
-        cmd, cwd=REPO, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
+    proc = subprocess.Popen(cmd, cwd=REPO, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
         if not first:
-            raise RuntimeError("the simulator process did not start; run the command by hand to see why: " + " ".join(cmd))
+            raise RuntimeError(
+                "the simulator process did not start; run the command by hand to see why: " + " ".join(cmd)
+            )
         yield SimProcess(proc, json.loads(first))
     finally:
         if proc.poll() is None:

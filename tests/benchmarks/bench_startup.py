@@ -21,16 +21,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
 
 from tests.benchmarks.bench_dbs import TODAY, ensure_db
 from tests.benchmarks.bench_simproc import simulator_process
-from tests.benchmarks.bench_support import PYTHON, REPO, Figure, below, child_env, free_port, median
+from tests.benchmarks.bench_support import (
+    PYTHON,
+    REPO,
+    SIGNING_SECRET,
+    Figure,
+    below,
+    child_env,
+    free_port,
+    median,
+    slash_request,
+)
 
 RUNS = 5
 REPORT_TARGET_S = 1.0
 READY_TARGET_S = 2.0
-SECRET = "bench-signing-secret"
 DB_DAYS = 730
 N_WORKSPACES, N_MODELS = 40, 25  # the simulated providers the bot syncs from at start
 
@@ -60,39 +68,17 @@ class Bot:
     ready_s: float  # spawn → /healthz answered
     db: Path
 
-    def post(self, path: str, body: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    def slash(self, text: str, response_url: str) -> int:
+        """POST a signed `/aispend text`; the HTTP status of the ack."""
+        body, headers = slash_request(text, response_url)
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            conn.request("POST", path, body=body.encode(), headers=headers)
+            conn.request("POST", "/slack/events", body=body, headers=headers)
             response = conn.getresponse()
-            return response.status, response.read()
+            response.read()
+            return response.status
         finally:
             conn.close()
-
-    def slash(self, text: str, response_url: str) -> int:
-        from slack_sdk.signature import SignatureVerifier
-
-        body = urlencode(
-            {
-                "token": "legacy",
-                "team_id": "T1",
-                "channel_id": "C1",
-                "user_id": "U1",
-                "command": "/aispend",
-                "text": text,
-                "api_app_id": "A1",
-                "response_url": response_url,
-                "trigger_id": "1.2.3",
-            }
-        )
-        stamp = str(int(time.time()))
-        headers = {
-            "content-type": "application/x-www-form-urlencoded",
-            "x-slack-request-timestamp": stamp,
-            "x-slack-signature": SignatureVerifier(SECRET).generate_signature(timestamp=stamp, body=body),
-        }
-        status, _ = self.post("/slack/events", body, headers)
-        return status
 
 
 def _healthy(port: int) -> bool:
@@ -123,7 +109,7 @@ def spawn_bot(
         "PORT": str(port),
         "AISPEND_HOST": "127.0.0.1",
         "SLACK_BOT_TOKEN": "xoxb-bench-token",
-        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack_api_url,
         "AISPEND_BACKFILL_DAYS": "400",
     }
@@ -201,8 +187,12 @@ def run(runs: int = RUNS, directory: Path | None = None, db_days: int = DB_DAYS)
                 fake.wait_for(f"/commands/startup-{attempt}", timeout=30)
             os.remove(workdir / "bot.db")
     note = f"`python -m bot run` (HTTP mode, fake Slack), median of {runs} spawns"
-    figures.append(below("startup.run_ready", median(ready), "s", READY_TARGET_S, note=f"spawn → /healthz answers; {note}"))
     figures.append(
-        below("startup.run_first_ack", median(acked), "s", READY_TARGET_S, note=f"spawn → a signed /aispend acked; {note}")
+        below("startup.run_ready", median(ready), "s", READY_TARGET_S, note=f"spawn → /healthz answers; {note}")
+    )
+    figures.append(
+        below(
+            "startup.run_first_ack", median(acked), "s", READY_TARGET_S, note=f"spawn → a signed /aispend acked; {note}"
+        )
     )
     return figures

@@ -1,0 +1,153 @@
+"""The benchmarks' code paths at a tiny size: every figure is produced, with the JSON shape run.py promises.
+
+No timing is asserted (the numbers of a smoke run mean nothing); what is deterministic is checked exactly:
+the figure names, the request counts against the documented minimum, and the formatting helpers.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.benchmarks import bench_sync
+from tests.benchmarks.bench_report import baseline
+from tests.benchmarks.bench_support import Figure, below, percentile
+from tests.benchmarks.run import as_markdown, as_table
+
+REPO = Path(__file__).resolve().parents[1]
+KEYS = {"name", "value", "unit", "target", "ok"}
+
+
+@pytest.fixture(scope="module")
+def smoke_figures() -> list[dict[str, object]]:
+    done = subprocess.run(
+        [sys.executable, "tests/benchmarks/run.py", "--smoke", "--json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return [json.loads(line) for line in done.stdout.splitlines()]
+
+
+def expected_names() -> set[str]:
+    names = {
+        "startup.report_cli",
+        "startup.run_ready",
+        "startup.run_first_ack",
+        "memory.backfill_peak_rss",
+        "memory.idle_bot_rss",
+        "memory.idle_bot_peak_rss",
+        "sync.backfill.anthropic.requests",
+        "sync.backfill.openai.requests",
+        "sync.backfill.requests",
+        "sync.backfill.wall",
+        "sync.backfill.critical_path",
+        "sync.backfill.compute_floor",
+        "sync.backfill.wall_vs_bound",
+        "sync.naive.requests",
+        "sync.naive.wall",
+        "sync.naive.requests_ratio",
+        "sync.naive.wall_ratio",
+        "sync.incremental.anthropic.spread",
+        "sync.incremental.openai.spread",
+    }
+    for path in ("report", "slack"):
+        for period in ("week", "month", "400d"):
+            names.add(f"{path}.{period}.flatness")
+            for days in (3, 6):
+                names |= {f"{path}.{period}.{days}d.p50", f"{path}.{period}.{days}d.p99"}
+    for history in (10, 40):
+        for provider in ("anthropic", "openai"):
+            names.add(f"sync.incremental.{history}d.{provider}.requests")
+    return names
+
+
+def test_every_figure_is_produced_once(smoke_figures: list[dict[str, object]]) -> None:
+    names = [figure["name"] for figure in smoke_figures]
+    assert len(names) == len(set(names))
+    assert set(names) == expected_names()
+
+
+def test_each_figure_has_the_promised_json_shape(smoke_figures: list[dict[str, object]]) -> None:
+    for figure in smoke_figures:
+        assert set(figure) >= KEYS, figure
+        assert set(figure) <= KEYS | {"note"}, figure
+        assert isinstance(figure["name"], str)
+        assert isinstance(figure["value"], int | float) and not isinstance(figure["value"], bool), figure
+        assert isinstance(figure["unit"], str) and figure["unit"], figure
+        assert isinstance(figure["target"], str)
+        # a figure with a target says whether it was met; an informational one has neither
+        if figure["target"]:
+            assert isinstance(figure["ok"], bool), figure
+        else:
+            assert figure["ok"] is None, figure
+
+
+def test_request_counts_are_the_documented_minimum(smoke_figures: list[dict[str, object]]) -> None:
+    by_name = {figure["name"]: figure for figure in smoke_figures}
+    # 40 days: Anthropic 2 cost + 2 usage pages + 1 workspace page; OpenAI 1 cost + 2 usage + 1 project page
+    assert {k: by_name[k]["value"] for k in ("sync.backfill.anthropic.requests", "sync.backfill.openai.requests")} == {
+        "sync.backfill.anthropic.requests": 5,
+        "sync.backfill.openai.requests": 4,
+    }
+    assert by_name["sync.backfill.requests"] == {
+        "name": "sync.backfill.requests",
+        "value": 9,
+        "unit": "requests",
+        "target": "= 9 (minimum)",
+        "ok": True,
+    }
+    incremental = {k: v["value"] for k, v in by_name.items() if str(k).startswith("sync.incremental.")}
+    assert incremental == {
+        "sync.incremental.10d.anthropic.requests": 3,
+        "sync.incremental.10d.openai.requests": 3,
+        "sync.incremental.40d.anthropic.requests": 3,
+        "sync.incremental.40d.openai.requests": 3,
+        "sync.incremental.anthropic.spread": 0,
+        "sync.incremental.openai.spread": 0,
+    }
+
+
+def test_minimum_requests_follow_the_limit_caps() -> None:
+    # 400 days: ceil(400/31) = 13 pages per 31-day report, ceil(400/180) = 3 OpenAI cost pages
+    assert bench_sync.min_requests("anthropic", 400, 40) == 13 + 13 + 1
+    assert bench_sync.min_requests("openai", 400, 40) == 3 + 13 + 1
+    assert bench_sync.min_requests("openai", 400, 250) == 3 + 13 + 3
+
+
+def test_flatness_compares_histories_that_hold_the_period() -> None:
+    sizes = (30, 365, 730)
+    assert [baseline(sizes, days) for days in (7, 22, 400)] == [30, 30, 365]
+
+
+def test_percentile_is_nearest_rank() -> None:
+    samples = [float(n) for n in range(50, 0, -1)]
+    assert (percentile(samples, 50), percentile(samples, 99), percentile(samples, 100)) == (25.0, 50.0, 50.0)
+
+
+def test_table_and_markdown_show_value_target_and_verdict() -> None:
+    figures = [
+        below("report.week.730d.p99", 12.3456, "ms", 50, note="50 runs"),
+        Figure("sync.backfill.requests", 45, "requests", "= 44 (minimum)", False),
+    ]
+    assert as_table(figures).splitlines() == [
+        "figure                  value        target",
+        "report.week.730d.p99    12.3 ms      < 50 ms         ok",
+        "sync.backfill.requests  45 requests  = 44 (minimum)  MISSED",
+        "",
+        "How the figures were measured:",
+        "  report.week.730d.p99: 50 runs",
+    ]
+    where = {"nproc": "2", "cpu": "CPU X", "memory": "1 MiB", "python": "3.11.7", "sqlite": "3.40.1", "platform": "P"}
+    assert as_markdown(figures, where).splitlines()[2:] == [
+        "| What | Result | Target | Met |",
+        "|---|---|---|---|",
+        "| `report.week.730d.p99` | 12.3 ms | < 50 ms | yes |",
+        "| `sync.backfill.requests` | 45 requests | = 44 (minimum) | **no** |",
+    ]
