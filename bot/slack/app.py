@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.slack.commands import COMMAND
+from bot.slack.gate import AckGate
 from bot.slack.listener import AlertsView, CommandListener, SpendStore
 
 Registrar = Callable[[App], None]
@@ -37,6 +38,7 @@ class Pools:
     def __init__(self, listeners: int = LISTENER_WORKERS, work: int = WORK_WORKERS) -> None:
         self.listeners = ThreadPoolExecutor(max_workers=listeners, thread_name_prefix="aispend-listener")
         self.work = ThreadPoolExecutor(max_workers=work, thread_name_prefix="aispend-work")
+        self.gate = AckGate()
 
     def shutdown(self) -> None:
         """Let the answers in progress finish; drop what has not started."""
@@ -89,7 +91,7 @@ def create_app(
         raise_error_for_unhandled_request=False,
     )
     listener = CommandListener(
-        store=store, settings=settings, now=now, sync_now=sync_now, work=pools.work, alerts=alerts
+        store=store, settings=settings, now=now, sync_now=sync_now, work=pools.work, alerts=alerts, gate=pools.gate
     )
     for name in COMMANDS:
         app.command(name)(listener.on_command)

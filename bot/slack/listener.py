@@ -37,6 +37,7 @@ from bot.slack.commands import (
     parse_command,
 )
 from bot.slack.commands import Report as ReportCommand
+from bot.slack.gate import AckGate
 from bot.slack.mrkdwn import escape
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,8 @@ APOLOGY = (
     ":x: Sorry, something went wrong while answering `{command}`. The details are in the bot's log: "
     "ask whoever runs aispend to look there."
 )
+# how long an answer may wait for a burst of acks to clear (the response_url stays valid for 30 minutes)
+ANSWER_DEFER_MAX = 2.0
 BUSY = ":hourglass: aispend is restarting: try again in a minute."
 
 
@@ -93,6 +96,7 @@ class CommandListener:
         sync_now: Callable[[], str] | None,
         work: Executor,
         alerts: AlertsView | None = None,
+        gate: AckGate | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -101,6 +105,7 @@ class CommandListener:
         self.sync_now = sync_now
         self.work = work
         self.alerts = alerts
+        self.gate = gate
         self.cache: AnswerCache[Message] = AnswerCache()
         self._sync_lock = threading.Lock()
 
@@ -145,6 +150,8 @@ class CommandListener:
         return parsed
 
     def _answer(self, parsed: Command, text: str, user: str, respond: Respond) -> None:
+        if self.gate is not None:
+            self.gate.wait_idle(ANSWER_DEFER_MAX)
         public = getattr(parsed, "public", False)
         try:
             message = self.answer(parsed, user)

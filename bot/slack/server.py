@@ -34,6 +34,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack.app import Pools, create_app
 from bot.slack.client import BOT_TOKEN_FIX, make_client
+from bot.slack.gate import AckGate
 from bot.slack.listener import AlertsView, SpendStore
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,12 @@ class Running(Protocol):
 class ThreadedSlackRequestHandler(SlackRequestHandler):  # type: ignore[misc]
     """Bolt's ASGI adapter with `app.dispatch` moved off the event loop, plus a health check."""
 
-    def __init__(self, app: App, executor: ThreadPoolExecutor, path: str = EVENTS_PATH) -> None:
+    def __init__(
+        self, app: App, executor: ThreadPoolExecutor, path: str = EVENTS_PATH, gate: AckGate | None = None
+    ) -> None:
         super().__init__(app, path)
         self._executor = executor
+        self._gate = gate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == HEALTH_PATH:
@@ -88,7 +92,14 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):  # type: ignore[misc]
         except ValueError:
             return BoltResponse(status=400, body=_INVALID)
         loop = asyncio.get_running_loop()
-        response: BoltResponse = await loop.run_in_executor(self._executor, self.app.dispatch, bolt_request)
+        if self._gate is None:
+            response: BoltResponse = await loop.run_in_executor(self._executor, self.app.dispatch, bolt_request)
+            return response
+        self._gate.enter()
+        try:
+            response = await loop.run_in_executor(self._executor, self.app.dispatch, bolt_request)
+        finally:
+            self._gate.leave()
         return response
 
 
@@ -116,13 +127,15 @@ class HttpServer:
 
     mode = "http"
 
-    def __init__(self, app: App, host: str, port: int, *, workers: int = DISPATCH_WORKERS) -> None:
+    def __init__(
+        self, app: App, host: str, port: int, *, workers: int = DISPATCH_WORKERS, gate: AckGate | None = None
+    ) -> None:
         self._sock = _bind(host, port)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aispend-http")
         config = uvicorn.Config(
-            ThreadedSlackRequestHandler(app, self._pool),
+            ThreadedSlackRequestHandler(app, self._pool, gate=gate),
             lifespan="off",
             log_config=None,  # logging is configured by the CLI, not by uvicorn
             access_log=False,
@@ -197,11 +210,11 @@ class SocketModeServer:
         self.handler.close()  # type: ignore[no-untyped-call]
 
 
-def serve(app: App, settings: Settings, *, port: int | None = None) -> Running:
+def serve(app: App, settings: Settings, *, port: int | None = None, gate: AckGate | None = None) -> Running:
     """Start the transport `settings` ask for (Socket Mode when SLACK_APP_TOKEN is set) and return its handle."""
     if settings.slack_app_token is not None:
         return SocketModeServer(app, settings.slack_app_token.reveal()).start()
-    return HttpServer(app, settings.host, settings.port if port is None else port).start()
+    return HttpServer(app, settings.host, settings.port if port is None else port, gate=gate).start()
 
 
 def run_bot(
@@ -239,7 +252,7 @@ def run_bot(
     signals = _SignalWatch()
     running: Running | None = None
     try:
-        running = serve(app, settings)
+        running = serve(app, settings, gate=pools.gate)
         if on_ready is not None:
             on_ready()
         # sleep-polling rather than Event.wait: a signal handler must not take the lock a waiting thread holds
