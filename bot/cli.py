@@ -58,11 +58,17 @@ def _days(text: str) -> int:
     return int(text)
 
 
+AS_OF_RANGE = (date(2000, 1, 1), date(2999, 12, 31))  # periods reach 800 days back; date.min/max would overflow
+
+
 def _as_of(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError("must be a date written YYYY-MM-DD") from None
+    if not AS_OF_RANGE[0] <= day <= AS_OF_RANGE[1]:
+        raise argparse.ArgumentTypeError(f"must be a date from {AS_OF_RANGE[0]} to {AS_OF_RANGE[1]}")
+    return day
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -190,9 +196,9 @@ def cmd_report(settings: Settings, period_word: str, as_json: bool, as_of: date 
 
 
 def budget_from(store: Store, settings: Settings) -> Decimal | None:
-    """The run-time budget set from Slack wins over AISPEND_MONTHLY_BUDGET_USD."""
-    value = store.get_setting("budget_usd")
-    return Decimal(value) if value else settings.monthly_budget_usd
+    from bot.budget import current_budget
+
+    return current_budget(store, settings)[0]
 
 
 def cmd_alerts(settings: Settings, dry_run: bool, as_of: date | None, out: TextIO) -> int:
@@ -200,6 +206,11 @@ def cmd_alerts(settings: Settings, dry_run: bool, as_of: date | None, out: TextI
 
     now = datetime.now(UTC)
     today = as_of or now.date()
+    if not Path(settings.db_path).exists():
+        # opening it would create an empty database and report "No new alerts" for a mistyped AISPEND_DB
+        raise ConfigError(
+            f"No database at {settings.db_path}: run `aispend sync` first (or set AISPEND_DB to the bot's database)."
+        )
     client = None
     if not dry_run:
         if settings.slack_bot_token is None or settings.alert_channel is None:

@@ -124,7 +124,7 @@ def load_settings(environ: Mapping[str, str], cwd: Path | None = None) -> Settin
         host=reader.text("AISPEND_HOST") or "0.0.0.0",
         db_path=reader.text("AISPEND_DB") or "./aispend.db",
         alert_channel=reader.channel("AISPEND_ALERT_CHANNEL"),
-        spike_pct=reader.decimal("AISPEND_SPIKE_PCT", Decimal(25)) or Decimal(25),
+        spike_pct=reader.decimal("AISPEND_SPIKE_PCT", Decimal(25)) or Decimal(0),
         spike_min_usd=reader.decimal("AISPEND_SPIKE_MIN_USD", Decimal(10)) or Decimal(0),
         monthly_budget_usd=reader.decimal("AISPEND_MONTHLY_BUDGET_USD", None, positive=True),
         sync_interval_minutes=reader.integer("AISPEND_SYNC_INTERVAL_MINUTES", 60, 1, 24 * 60),
@@ -182,10 +182,19 @@ class _Reader:
                 if not value:
                     self.problems.append(f"{var}_FILE names {path}, which is empty: put the secret in it.")
                     return None
-                return Secret(value)
+                return self._one_word(var, value)
             if direct:
-                return Secret(direct)
+                return self._one_word(var, direct)
         return None
+
+    def _one_word(self, var: str, value: str) -> Secret | None:
+        # a line break inside a header value makes httpx raise an error that quotes the whole key
+        if any(c.isspace() or not c.isprintable() for c in value):
+            self.problems.append(
+                f"{var} contains a space, line break or control character: set it to the secret alone, on one line."
+            )
+            return None
+        return Secret(value)
 
     def url(self, name: str, default: str) -> str:
         value = self.text(name) or default

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from bot.alerts.rules import (
     share_pct,
     week_for,
 )
+from bot.cli import main
 from bot.records import Label
 from bot.report import MonthProjection
 from tests.alert_support import SPIKE_TEXT, usd
@@ -462,4 +464,41 @@ def test_the_cli_text_says_what_was_found_posted_left_pending_and_refused() -> N
     skipped = AlertRun(date(2026, 11, 22), False, skipped="another aispend process is evaluating alerts")
     assert format_alerts_text(skipped) == (
         "Alerts as of 2026-11-22\nSkipped: another aispend process is evaluating alerts"
+    )
+
+
+@pytest.mark.parametrize("argv", [["alerts", "--dry-run"], ["alerts"]])
+def test_alerts_against_a_missing_database_is_an_error_not_no_new_alerts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    # a mistyped AISPEND_DB used to create an empty database and print "No new alerts." (exit 0)
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "typo.db"
+    env = {"AISPEND_DB": str(db), "SLACK_BOT_TOKEN": "xoxb-not-used", "AISPEND_ALERT_CHANNEL": "C0123456789"}
+    assert main(argv, env) == 2
+    assert capsys.readouterr() == (
+        "",
+        f"aispend: No database at {db}: run `aispend sync` first (or set AISPEND_DB to the bot's database).\n",
+    )
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["report", "today", "--as-of", "0001-01-01"],
+        ["report", "week", "--as-of", "9999-12-31"],
+        ["alerts", "--dry-run", "--as-of", "0001-01-03"],
+    ],
+)
+def test_an_as_of_date_at_the_edge_of_the_calendar_is_a_usage_error_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    # `date - timedelta` past date.min/date.max raised OverflowError out of the command
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as caught:
+        main(argv, {"AISPEND_DB": str(tmp_path / "a.db")})
+    assert caught.value.code == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        f"aispend {argv[0]}: error: argument --as-of: must be a date from 2000-01-01 to 2999-12-31"
     )

@@ -127,3 +127,21 @@ def test_both_value_and_file_is_an_error(tmp_path: Path) -> None:
     key_file.write_text("sk-admin-b")
     with pytest.raises(ConfigError, match="keep only one of them"):
         load_settings({"OPENAI_ADMIN_KEY": "sk-admin-a", "OPENAI_ADMIN_KEY_FILE": str(key_file)}, tmp_path)
+
+
+@pytest.mark.parametrize("variable", ["OPENAI_ADMIN_KEY", "OPENAI_ADMIN_KEY_FILE"])
+def test_a_secret_broken_across_lines_is_refused_without_echoing_it(tmp_path: Path, variable: str) -> None:
+    # sent as a header, the line break made httpx raise "Illegal header value b'Bearer sk-admin-…'", key and all
+    key_file = tmp_path / "key"
+    key_file.write_text("sk-admin-first-half\nsecond-half\n")
+    value = str(key_file) if variable.endswith("_FILE") else "sk-admin-first-half\nsecond-half"
+    with pytest.raises(ConfigError) as caught:
+        load_settings({variable: value}, tmp_path)
+    assert caught.value.problems == [
+        "OPENAI_ADMIN_KEY contains a space, line break or control character: set it to the secret alone, on one line."
+    ]
+
+
+def test_a_zero_spike_percent_is_kept(tmp_path: Path) -> None:
+    settings = load_settings({"AISPEND_SPIKE_PCT": "0", "AISPEND_SPIKE_MIN_USD": "0"}, tmp_path)
+    assert (settings.spike_pct, settings.spike_min_usd) == (Decimal(0), Decimal(0))

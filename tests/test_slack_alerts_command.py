@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +17,13 @@ from tests.test_slack_app import command, reply
 
 
 @pytest.fixture
-def fake() -> FakeSlack:
+def fake() -> Iterator[FakeSlack]:
     with FakeSlack() as server:
         yield server
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> Iterator[Store]:
     with store_at(tmp_path / "aispend.db") as opened:
         yield opened
 

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from slack_sdk import WebClient
 
@@ -35,6 +35,7 @@ from bot.alerts.model import AlertRun, FoundAlert
 from bot.alerts.overview import alerts_overview_text, delivery_problems_text, format_alerts_text
 from bot.alerts.render import DIGEST, digest_payload, render_record
 from bot.alerts.rules import BUDGET, SPIKE, BudgetReport, SpikeReport, evaluate_budget, evaluate_spikes, week_for
+from bot.budget import current_budget
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.periods import parse_period
@@ -58,14 +59,8 @@ BUDGET_LABEL = "budget warnings"
 
 
 def budget_usd(store: Store, settings: Settings) -> Decimal | None:
-    """`/aispend budget set` (store setting "budget_usd") wins over AISPEND_MONTHLY_BUDGET_USD."""
-    value = store.get_setting("budget_usd")
-    if value:
-        try:
-            return Decimal(value)
-        except InvalidOperation:
-            logger.warning("stored budget %r is not a number; using AISPEND_MONTHLY_BUDGET_USD", value)
-    return settings.monthly_budget_usd
+    """The budget in force (bot.budget): `/aispend budget set` wins over AISPEND_MONTHLY_BUDGET_USD."""
+    return current_budget(store, settings)[0]
 
 
 def spike_report(store: Store, settings: Settings, today: date) -> SpikeReport:

@@ -12,13 +12,13 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 
 from slack_bolt import Ack, Respond
 
+from bot.budget import BUDGET_KEY, current_budget
 from bot.config import Settings
-from bot.errors import AispendError, StoreError
+from bot.errors import AispendError
 from bot.money import fmt_usd
 from bot.periods import parse_period
 from bot.report import Report, ReportStore, load_report
@@ -42,7 +42,6 @@ from bot.slack.mrkdwn import escape
 
 log = logging.getLogger(__name__)
 
-BUDGET_KEY = "budget_usd"
 APOLOGY = (
     ":x: Sorry, something went wrong while answering `{command}`. The details are in the bot's log: "
     "ask whoever runs aispend to look there."
@@ -58,25 +57,6 @@ class SpendStore(ReportStore, Protocol):
     def get_setting(self, key: str) -> str | None: ...
     def change_stamp(self) -> str: ...
     def set_setting(self, key: str, value: str | None) -> None: ...
-
-
-def current_budget(store: SpendStore, settings: Settings) -> tuple[Decimal | None, str | None]:
-    """The monthly budget and where it comes from; the one set from Slack wins over AISPEND_MONTHLY_BUDGET_USD."""
-    stored = store.get_setting(BUDGET_KEY)
-    if stored is not None:
-        try:
-            value = Decimal(stored)
-        except InvalidOperation:
-            value = Decimal(0)
-        if not value.is_finite() or value <= 0:
-            raise StoreError(
-                f"The budget stored in the database ({stored!r}) is not a positive amount: "
-                "set it again with `/aispend budget set <usd>`, or remove it with `/aispend budget clear`."
-            )
-        return value, "Set from Slack with `/aispend budget set`."
-    if settings.monthly_budget_usd is not None:
-        return settings.monthly_budget_usd, "From AISPEND_MONTHLY_BUDGET_USD."
-    return None, None
 
 
 class AlertsView(Protocol):
