@@ -83,7 +83,9 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     )
     env = os.environ if environ is None else environ
     try:
-        return _dispatch(args, env, sys.stdout, sys.stderr)
+        code = _dispatch(args, env, sys.stdout, sys.stderr)
+        sys.stdout.flush()  # inside the try, so a reader that left shows up here and not at interpreter exit
+        return code
     except ConfigError as err:
         for problem in err.problems:
             print(f"aispend: {problem}", file=sys.stderr)
@@ -96,6 +98,11 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # the reader went away (`aispend report | head`): stop quietly, as the Python docs recommend
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILED
 
 
 def _dispatch(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
