@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,8 +55,11 @@ def run(settings: Settings) -> None:
             f"{r.provider}: synced {r.rows} rows" if r.ok else f"{r.provider}: failed ({r.error})" for r in results
         )
 
+    # button handlers ack, then do their Slack calls here, so the ack never waits on them
+    alert_work = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aispend-alert-work")
+
     def register(app: Any) -> None:
-        register_alert_actions(app, alert_store, settings)
+        register_alert_actions(app, alert_store, settings, work=alert_work)
 
     try:
         run_bot(
@@ -68,4 +72,5 @@ def run(settings: Settings) -> None:
             alerts=LedgerView(store),
         )
     finally:
+        alert_work.shutdown(wait=True, cancel_futures=True)
         store.close()

@@ -347,8 +347,9 @@ def test_the_same_requests_from_an_admin_do_change_things(bot: Bot) -> None:
     assert bot.store.get_setting("budget_usd") == "42"
     bot.store.set_setting("budget_usd", None)
     syncs = len(bot.syncs)
-    bot.reply("sync", ADMIN)
-    assert len(bot.syncs) == syncs + 1
+    kind, _ = bot.reply("sync", ADMIN)
+    assert kind == "ack"  # "Syncing from the providers now…"; the sync itself runs after the ack
+    bot.fake.wait_until(lambda: len(bot.syncs) == syncs + 1, 15, "the admin's sync to run")
 
 
 # ---- a busy database is waited for, never reported as "locked" -----------------------------------------------

@@ -43,7 +43,7 @@ EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 _INVALID = '{"error": "invalid request"}'
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are a few KB; refuse anything absurd before reading it all
-DISPATCH_WORKERS = 16  # each dispatch blocks only until ack (< 3 s), so this bounds concurrent acks, not work
+DISPATCH_WORKERS = 16  # each dispatch runs a listener that acks and hands its work off: this bounds acks, not work
 SOCKET_WORKERS = 32
 APP_TOKEN_FIX = (
     "create an app-level token with the connections:write scope (Slack app settings › Basic Information › "
