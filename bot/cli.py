@@ -182,7 +182,8 @@ def cmd_sync(settings: Settings, days: int | None, only: str | None, err: TextIO
 def cmd_report(settings: Settings, period_word: str, as_json: bool, as_of: date | None, out: TextIO) -> int:
     from bot.periods import parse_period
     from bot.render_text import render_text
-    from bot.report import dumps_report, load_report
+    from bot.report import load_report
+    from bot.report_json import dumps_report
 
     now = datetime.now(UTC)
     today = as_of or now.date()

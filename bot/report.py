@@ -1,4 +1,4 @@
-"""The spend report: its model, the pure builder, the thin store loader and the contract §4 JSON.
+"""The spend report: its model, the pure builder and the thin store loader (the §4 JSON is in report_json.py).
 
 Data flows store → `ReportInputs` → `build_report` (pure) → `Report` → `report_to_json` / `render_text` / Block
 Kit. Amounts stay integer nano-dollars until the Report, which holds exact Decimal dollars; nothing is rounded
@@ -22,13 +22,12 @@ Choices a reader of the numbers should know:
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from bot.money import fmt_usd, nano_to_usd, pct_change
 from bot.periods import Period, month_days
@@ -426,111 +425,3 @@ def _budget(budget: Decimal | None, projection: MonthProjection) -> BudgetStatus
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal:
     return (part * 100 / whole).quantize(_PCT, ROUND_HALF_EVEN)
-
-
-# --- contract §4 JSON -------------------------------------------------------------------------------------------
-
-
-def report_to_json(report: Report) -> dict[str, Any]:
-    """The contract §4 object; money and ratios stay Decimal (write it with `dumps_report`)."""
-    p = report.period
-    out: dict[str, Any] = {
-        "period": {
-            "name": p.name,
-            "start": p.start.isoformat(),
-            "end": p.end.isoformat(),
-            "includes_partial_today": p.includes_partial_today,
-        },
-        "previous": {
-            "start": p.prev_start.isoformat(),
-            "end": p.prev_end.isoformat(),
-            "total_usd": report.previous_total,
-        },
-        "total_usd": report.total,
-        "change_pct": _tidy(report.change_pct),
-        "providers": [_provider_json(line) for line in report.providers],
-        "models": [{"provider": m.provider, "model": m.name, "total_usd": m.total} for m in report.models],
-        "workspaces": [
-            {"provider": w.provider, "id": w.id, "name": w.name, "total_usd": w.total} for w in report.workspaces
-        ],
-        "daily": [
-            {"date": d.date.isoformat(), "total_usd": d.total, "by_provider": dict(d.by_provider)} for d in report.daily
-        ],
-        "tokens": {
-            "input": report.tokens.input,
-            "output": report.tokens.output,
-            "cache_read": report.tokens.cache_read,
-            "cache_write": report.tokens.cache_write,
-        },
-        "cache_hit_ratio": _tidy(report.cache_hit_ratio),
-        "notes": list(report.notes),
-    }
-    if report.month is not None:
-        m = report.month
-        out["month"] = {
-            "month_to_date_usd": m.month_to_date,
-            "projected_usd": m.projected_total,
-            "burn_rate_per_day_usd": m.burn_rate_per_day,
-            "days_in_month": m.days_in_month,
-            "basis_days": m.basis_days,
-        }
-    if report.budget is not None:
-        b = report.budget
-        out["budget"] = {
-            "monthly_budget_usd": b.monthly_budget,
-            "month_to_date_usd": b.month_to_date,
-            "pct_used": _tidy(b.pct_used),
-            "projected_usd": b.projected_total,
-            "projected_pct": _tidy(b.projected_pct),
-        }
-    return out
-
-
-def _tidy(value: Decimal | None) -> Decimal | None:
-    """34.50 -> 34.5 and 0.8100 -> 0.81, as the contract shows them (the same numbers)."""
-    return None if value is None else value.normalize() if value else Decimal(0)
-
-
-def _provider_json(line: ProviderLine) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "provider": line.provider,
-        "total_usd": line.total,
-        "status": line.status,
-        "last_synced_at": line.last_synced_at,
-    }
-    if line.status == "error":
-        out["error"] = line.error
-    return out
-
-
-def dumps_report(report: Report, indent: int | None = 2) -> str:
-    return dumps_json(report_to_json(report), indent)
-
-
-def dumps_json(value: Any, indent: int | None = 2) -> str:
-    """JSON text in which Decimals are written as exact numbers (json.dumps would need floats).
-
-    Read it back exactly with `json.loads(text, parse_float=Decimal)`.
-    """
-
-    def encode(item: Any, level: int) -> str:
-        if isinstance(item, Decimal):
-            if not item.is_finite():
-                raise ValueError(f"not a finite amount: {item}")
-            return format(item, "f")
-        if isinstance(item, dict):
-            pairs = [f"{json.dumps(str(k))}: {encode(v, level + 1)}" for k, v in item.items()]
-            return _join(pairs, "{", "}", level)
-        if isinstance(item, list | tuple):
-            return _join([encode(v, level + 1) for v in item], "[", "]", level)
-        return json.dumps(item)
-
-    def _join(parts: list[str], start: str, end: str, level: int) -> str:
-        if not parts:
-            return start + end
-        if indent is None:
-            return start + ", ".join(parts) + end
-        pad, inner = " " * (indent * level), " " * (indent * (level + 1))
-        return start + "\n" + ",\n".join(inner + part for part in parts) + "\n" + pad + end
-
-    return encode(value, 0)

@@ -206,7 +206,8 @@ def report_after(tmp_path: Path, *, ok_before: bool, started: datetime) -> tuple
     """The JSON report's Anthropic line and notes, with a sync begun at `started` that never finished."""
     from bot.periods import parse_period
     from bot.records import CostRecord, ProviderData
-    from bot.report import load_report, report_to_json
+    from bot.report import load_report
+    from bot.report_json import report_to_json
     from bot.store import Store
 
     with Store(tmp_path / "aispend.db") as store:

@@ -21,11 +21,9 @@ from bot.report import (
     ReportInputs,
     WorkspaceLine,
     build_report,
-    dumps_json,
-    dumps_report,
     load_report,
-    report_to_json,
 )
+from bot.report_json import dumps_json, dumps_report, report_to_json
 from bot.store import Store
 
 D = date

@@ -19,7 +19,8 @@ import pytest
 from bot.config import Secret
 from bot.errors import ConfigError
 from bot.periods import parse_period
-from bot.report import load_report, report_to_json
+from bot.report import load_report
+from bot.report_json import report_to_json
 from bot.slack.app import Pools, create_app
 from bot.slack.client import build_client
 from bot.slack.server import HttpServer, SocketModeServer, run_bot
