@@ -12,7 +12,6 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
@@ -180,6 +179,7 @@ def cmd_sync(settings: Settings, days: int | None, only: str | None, err: TextIO
 
 
 def cmd_report(settings: Settings, period_word: str, as_json: bool, as_of: date | None, out: TextIO) -> int:
+    from bot.budget import current_budget
     from bot.periods import parse_period
     from bot.render_text import render_text
     from bot.report import load_report
@@ -195,18 +195,16 @@ def cmd_report(settings: Settings, period_word: str, as_json: bool, as_of: date 
     store = open_store(settings)
     try:
         report = load_report(
-            store, period, now=now, configured=settings.configured_providers, budget_usd=budget_from(store, settings)
+            store,
+            period,
+            now=now,
+            configured=settings.configured_providers,
+            budget_usd=current_budget(store, settings)[0],
         )
     finally:
         store.close()
     out.write(dumps_report(report) + "\n" if as_json else render_text(report, now) + "\n")
     return EXIT_OK
-
-
-def budget_from(store: Store, settings: Settings) -> Decimal | None:
-    from bot.budget import current_budget
-
-    return current_budget(store, settings)[0]
 
 
 def cmd_alerts(settings: Settings, dry_run: bool, as_of: date | None, out: TextIO) -> int:

@@ -7,7 +7,6 @@ This is where the long-lived pieces are built and joined: the store, the Slack W
 from __future__ import annotations
 
 import logging
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -37,18 +36,17 @@ def run(settings: Settings) -> None:
     scheduler = build_scheduler(
         store=store, client=alerts_client, settings=settings, providers_factory=lambda: build_providers(settings)
     )
-    # an admin's `/aispend sync` and the scheduled sync may meet; one at a time keeps their logs readable
-    sync_lock = threading.Lock()
 
     def sync_now() -> str:
-        # the same job the scheduler runs, so an admin's sync also evaluates alerts on the fresh numbers
-        with sync_lock:
-            providers = build_providers(settings)
-            try:
-                results = sync_and_alert(store, providers, alerts_client, settings, now=datetime.now(UTC)).results
-            finally:
-                for provider in providers:
-                    provider.close()
+        # the same job the scheduler runs, so an admin's sync also evaluates alerts on the fresh numbers. The
+        # listener runs one admin sync at a time; one meeting the scheduled sync is safe (each provider's write is
+        # one transaction, and the alert lease keeps the posts single)
+        providers = build_providers(settings)
+        try:
+            results = sync_and_alert(store, providers, alerts_client, settings, now=datetime.now(UTC)).results
+        finally:
+            for provider in providers:
+                provider.close()
         if not results:
             return "No provider key is configured: set ANTHROPIC_ADMIN_KEY and/or OPENAI_ADMIN_KEY."
         return "; ".join(

@@ -23,7 +23,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 
 from slack_sdk import WebClient
 
@@ -58,11 +57,6 @@ logger = logging.getLogger("aispend.alerts")
 BUDGET_LABEL = "budget warnings"
 
 
-def budget_usd(store: Store, settings: Settings) -> Decimal | None:
-    """The budget in force (bot.budget): `/aispend budget set` wins over AISPEND_MONTHLY_BUDGET_USD."""
-    return current_budget(store, settings)[0]
-
-
 def spike_report(store: Store, settings: Settings, today: date) -> SpikeReport:
     week = week_for(today)
     current = store.scope_totals(week.start, week.end)
@@ -85,7 +79,7 @@ def spike_report(store: Store, settings: Settings, today: date) -> SpikeReport:
 
 
 def budget_report(store: Store, settings: Settings, today: date, now: datetime) -> BudgetReport | None:
-    budget = budget_usd(store, settings)
+    budget, _ = current_budget(store, settings)
     if budget is None:
         return None
     month = load_report(
@@ -287,7 +281,7 @@ def post_digest(
     alert_store = alert_store or AlertStore(store)
     today = today or now.date()
     week = week_for(today)
-    budget = budget_usd(store, settings)
+    budget, _ = current_budget(store, settings)
     report = load_report(
         store, parse_period("week", today), now=now, configured=settings.configured_providers, budget_usd=budget
     )

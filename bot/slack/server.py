@@ -69,7 +69,7 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):  # type: ignore[misc]
     ) -> None:
         super().__init__(app, path)
         self._executor = executor
-        self._gate = gate
+        self._gate = gate or AckGate()  # counted even when nobody waits on it: one path for every request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == HEALTH_PATH:
@@ -92,12 +92,9 @@ class ThreadedSlackRequestHandler(SlackRequestHandler):  # type: ignore[misc]
         except ValueError:
             return BoltResponse(status=400, body=_INVALID)
         loop = asyncio.get_running_loop()
-        if self._gate is None:
-            response: BoltResponse = await loop.run_in_executor(self._executor, self.app.dispatch, bolt_request)
-            return response
         self._gate.enter()
         try:
-            response = await loop.run_in_executor(self._executor, self.app.dispatch, bolt_request)
+            response: BoltResponse = await loop.run_in_executor(self._executor, self.app.dispatch, bolt_request)
         finally:
             self._gate.leave()
         return response
