@@ -179,8 +179,10 @@ def running_app(
     registrars: tuple[Callable[[App], None], ...] = (),
     now: Callable[[], datetime] = lambda: NOW,
     alerts: AlertsView | None = None,
+    pools: Pools | None = None,
 ) -> Iterator[App]:
-    pools = Pools(listeners=16, work=8)
+    """The App as `aispend run` builds it; pass `pools` to share its ack gate with an HttpServer (shut down here)."""
+    pools = pools or Pools(work=8)
     app = create_app(
         client=build_client("xoxb-test-token", fake.api_url),
         store=store,

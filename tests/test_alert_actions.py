@@ -70,7 +70,7 @@ def store(tmp_path: Path, fake: FakeSlack) -> Iterator[Store]:
 
 def make_app(fake: FakeSlack, store: Store, work: ThreadPoolExecutor | None = None) -> tuple[App, Pools]:
     conf = alert_settings()
-    pools = Pools(listeners=8, work=4)
+    pools = Pools(work=4)
     alert_store = AlertStore(store)
 
     def register(app: App) -> None:

@@ -151,3 +151,35 @@ def test_table_and_markdown_show_value_target_and_verdict() -> None:
         "| `report.week.730d.p99` | 12.3 ms | < 50 ms | yes |",
         "| `sync.backfill.requests` | 45 requests | = 44 (minimum) | **no** |",
     ]
+
+
+def test_the_load_script_runs_a_small_burst_end_to_end() -> None:
+    """20 signed commands through the real server while a sync writes: every one acked and answered, none locked."""
+    done = subprocess.run(
+        [sys.executable, "tests/benchmarks/load_slash.py", "--requests", "20", "--json"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = json.loads(done.stdout)
+    (burst,) = figures["runs"]
+    assert burst["statuses"] == {"200": 20} and burst["client_errors"] == {}
+    assert burst["answers_expected"] == 18  # every command but the two `help`s (answered in the ack)
+    assert burst["answers_received"] == 18
+    assert (burst["answers_locked_or_apologising"], burst["locked_in_server_log"], burst["errors_in_server_log"]) == (
+        0,
+        0,
+        0,
+    )
+    assert burst["syncs_failed"] == 0
+    assert set(figures["summary"]) == {
+        "runs",
+        "all_acked_within_3s",
+        "median_ack_p50_ms",
+        "median_ack_p99_ms",
+        "worst_ack_p99_ms",
+        "runs_with_p99_under_250_ms",
+        "locked_or_apologising",
+    }

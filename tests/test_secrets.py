@@ -333,7 +333,7 @@ def test_slack_replies_and_logs_show_no_secret(
                 provider.close()
         return "; ".join(f"{r.provider}: failed ({r.error})" for r in results)
 
-    pools = Pools(listeners=4, work=4)
+    pools = Pools(work=4)
     app = create_app(
         client=build_client(BOT_TOKEN, fake.api_url),
         store=store,

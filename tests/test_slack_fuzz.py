@@ -31,6 +31,7 @@ from bot.alerts.messages import ACK_ACTION, DETAILS_ACTION, SNOOZE_ACTION
 from bot.slack.alert_actions import register_alert_actions
 from bot.slack.app import Pools, create_app
 from bot.slack.client import build_client
+from bot.slack.gate import AckGate
 from bot.slack.server import HttpServer
 from bot.store import Store
 from bot.store.alerts import AlertStore
@@ -59,6 +60,7 @@ class Bot:
     app: App
     fake: FakeSlack
     store: Store
+    gate: AckGate
     syncs: list[str] = field(default_factory=list)
     counter: Iterator[int] = field(default_factory=itertools.count)
 
@@ -88,9 +90,9 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         allowed_users=frozenset({READER}),
         allowed_channels=frozenset({CHANNEL}),
     )
-    pools = Pools(listeners=8, work=8)
+    pools = Pools(work=8)
     with FakeSlack() as fake:
-        bot = Bot(app=None, fake=fake, store=store)  # type: ignore[arg-type]
+        bot = Bot(app=None, fake=fake, store=store, gate=pools.gate)  # type: ignore[arg-type]
 
         def sync_now() -> str:
             bot.syncs.append("sync")
@@ -99,7 +101,7 @@ def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bot]:
         alert_store = AlertStore(store)
 
         def register(app: App) -> None:
-            register_alert_actions(app, alert_store, conf, now=lambda: NOW)
+            register_alert_actions(app, alert_store, conf, now=lambda: NOW, work=pools.work)
 
         bot.app = create_app(
             client=build_client("xoxb-test-token", fake.api_url),
@@ -307,7 +309,7 @@ def test_alert_buttons_with_garbage_values_answer_politely(bot: Bot, action_id: 
 
 
 def test_the_http_server_refuses_forgeries_and_oversized_bodies(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
-    server = HttpServer(bot.app, "127.0.0.1", 0).start()
+    server = HttpServer(bot.app, "127.0.0.1", 0, gate=bot.gate).start()
     try:
         with httpx.Client(timeout=10) as client:
             assert client.get(server.url.replace("/slack/events", "/healthz")).text == "ok"
@@ -365,7 +367,7 @@ def test_a_writer_holding_the_database_never_shows_users_database_is_locked(bot:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT INTO settings (key, value) VALUES ('other_process', 'x')")
             locked.set()
-            release.wait(10)
+            release.wait(60)  # longer than busy_timeout: an ack that touched the database would fail, not wait
             conn.execute("ROLLBACK")
         finally:
             conn.close()
@@ -374,7 +376,12 @@ def test_a_writer_holding_the_database_never_shows_users_database_is_locked(bot:
     holder.start()
     try:
         assert locked.wait(10)
-        names = [bot.command(text, ADMIN)[1] for text in ("budget set 55", "week", "budget", "models month")]
+        sent = [bot.command(text, ADMIN) for text in ("budget set 55", "week", "budget", "models month")]
+        # HTTP mode dispatches on its event loop, so an ack must never touch SQLite: all four are acked, empty,
+        # while the other process still holds the write lock
+        assert holder.is_alive() and not release.is_set()
+        assert [(response.status, response.body) for response, _ in sent] == [(200, "")] * 4
+        names = [name for _, name in sent]
         time.sleep(0.5)  # the readers answer (WAL); the budget write waits for the lock
         release.set()
         texts = [str(bot.fake.wait_for(f"/commands/{name}", timeout=20)[0].body.get("text")) for name in names]

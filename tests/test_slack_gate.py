@@ -1,10 +1,10 @@
-"""AckGate: answers wait while acks are in flight, and never longer than their bound."""
+"""AckGate: answers wait while acks are in flight, then for a quiet spell, never past their bound."""
 
 from __future__ import annotations
 
 import threading
 
-from bot.slack.gate import AckGate
+from bot.slack.gate import QUIET_SECONDS, AckGate
 
 
 def _waiter(gate: AckGate, max_wait: float) -> threading.Thread:
@@ -13,15 +13,45 @@ def _waiter(gate: AckGate, max_wait: float) -> threading.Thread:
     return thread
 
 
+class Clock:
+    def __init__(self, at: float) -> None:
+        self.at = at
+
+    def __call__(self) -> float:
+        return self.at
+
+
 def test_idle_gate_does_not_wait() -> None:
     gate = AckGate()
+    assert gate.hold(0.0) == 0.0
     waiter = _waiter(gate, 60.0)
     waiter.join(10)
     assert not waiter.is_alive()
 
 
+def test_hold_lasts_while_in_flight_then_for_the_quiet_spell() -> None:
+    clock = Clock(100.0)
+    gate = AckGate(quiet=0.5, clock=clock)
+    gate.enter()  # arrives at 100.0
+    clock.at = 100.2
+    gate.enter()  # arrives at 100.2: the spell counts from the latest arrival
+    gate.leave()
+    assert gate.hold(100.3) is None and gate.pending == 1
+    gate.leave()
+    assert gate.pending == 0
+    hold = gate.hold(100.3)
+    assert hold is not None and abs(hold - 0.4) < 1e-9  # 0.5 s after the arrival at 100.2
+    assert gate.hold(100.7) == 0.0
+    assert gate.hold(105.0) == 0.0
+
+
+def test_the_default_quiet_spell_is_short() -> None:
+    # answers to a lone command must not visibly lag: the spell is a few hundredths of a second
+    assert 0.0 < QUIET_SECONDS <= 0.1
+
+
 def test_answers_wait_until_the_last_ack_leaves() -> None:
-    gate = AckGate()
+    gate = AckGate(quiet=0.0)
     gate.enter()
     gate.enter()
     waiter = _waiter(gate, 60.0)
@@ -31,6 +61,15 @@ def test_answers_wait_until_the_last_ack_leaves() -> None:
     gate.leave()
     waiter.join(10)
     assert not waiter.is_alive() and gate.pending == 0
+
+
+def test_a_waiter_goes_once_the_quiet_spell_has_passed() -> None:
+    gate = AckGate(quiet=0.2)
+    gate.enter()
+    gate.leave()
+    waiter = _waiter(gate, 60.0)  # nothing will notify it: it must wake by itself when the spell ends
+    waiter.join(10)
+    assert not waiter.is_alive()
 
 
 def test_the_wait_is_bounded() -> None:

@@ -23,6 +23,7 @@ from bot.report import load_report
 from bot.report_json import report_to_json
 from bot.slack.app import Pools, create_app
 from bot.slack.client import build_client
+from bot.slack.gate import AckGate
 from bot.slack.server import HttpServer, SocketModeServer, run_bot
 from bot.store import Store
 from tests.fake_slack import FakeSlack
@@ -80,8 +81,9 @@ def get(url: str) -> tuple[int, str]:
 
 @pytest.fixture
 def http(fake: FakeSlack, store: Store) -> Iterator[HttpServer]:
-    with running_app(fake, store, settings()) as app:
-        server = HttpServer(app, "127.0.0.1", 0).start()
+    pools = Pools(work=8)
+    with running_app(fake, store, settings(), pools=pools) as app:
+        server = HttpServer(app, "127.0.0.1", 0, gate=pools.gate).start()
         try:
             yield server
         finally:
@@ -132,12 +134,39 @@ def test_health_other_paths_and_oversized_bodies(http: HttpServer) -> None:
     assert post(http.url, "x" * 1_000_001, {"content-type": "application/x-www-form-urlencoded"})[0] == 413
 
 
-def test_binding_a_busy_port_says_what_to_do(fake: FakeSlack, store: Store) -> None:
+def test_a_request_holds_the_gate_from_arrival_until_its_ack_is_sent(fake: FakeSlack, store: Store) -> None:
+    # the answers wait on this gate: a request half-received (its ack not yet possible) must already count
+    gate = AckGate(quiet=0.0)
     with running_app(fake, store, settings()) as app:
-        first = HttpServer(app, "127.0.0.1", 0).start()
+        server = HttpServer(app, "127.0.0.1", 0, gate=gate).start()
+        try:
+            body = form_body(slash_form("help", response_url=fake.response_url())).encode()
+            head = "".join(f"{k}: {v}\r\n" for k, v in signed(body.decode()).items())
+            request = f"POST /slack/events HTTP/1.1\r\nhost: x\r\n{head}content-length: {len(body)}\r\n\r\n"
+            with socket.create_connection(("127.0.0.1", server.port), timeout=10) as conn:
+                conn.sendall(request.encode() + body[:10])
+                deadline = time.monotonic() + 10
+                while gate.pending == 0 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert gate.pending == 1 and gate.hold(time.monotonic()) is None
+                conn.sendall(body[10:])
+                reply = conn.recv(65536).decode()
+            assert reply.startswith("HTTP/1.1 200")
+            deadline = time.monotonic() + 10
+            while gate.pending and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert gate.pending == 0 and gate.hold(time.monotonic()) == 0.0
+        finally:
+            server.stop()
+
+
+def test_binding_a_busy_port_says_what_to_do(fake: FakeSlack, store: Store) -> None:
+    pools = Pools(work=2)
+    with running_app(fake, store, settings(), pools=pools) as app:
+        first = HttpServer(app, "127.0.0.1", 0, gate=pools.gate).start()
         try:
             with pytest.raises(ConfigError, match=r"Cannot listen on 127\.0\.0\.1:\d+ .*: set PORT to a free port"):
-                HttpServer(app, "127.0.0.1", first.port)
+                HttpServer(app, "127.0.0.1", first.port, gate=pools.gate)
         finally:
             first.stop()
 
@@ -151,8 +180,9 @@ def test_week_from_a_simulator_synced_database_matches_the_report(tmp_path: Path
                 store, parse_period("week", NOW.date()), now=NOW, configured=["anthropic", "openai"], budget_usd=None
             )
         )
-        with running_app(fake, store, conf) as app:
-            server = HttpServer(app, "127.0.0.1", 0).start()
+        pools = Pools(work=8)
+        with running_app(fake, store, conf, pools=pools) as app:
+            server = HttpServer(app, "127.0.0.1", 0, gate=pools.gate).start()
             try:
                 body = form_body(slash_form("week", response_url=fake.response_url()))
                 assert post(server.url, body, signed(body)) == (200, "")
@@ -245,7 +275,7 @@ def test_run_bot_configuration_errors(store: Store, overrides: dict[str, Any], m
 
 def test_socket_mode_start_reports_a_refused_app_token(fake: FakeSlack, store: Store) -> None:
     fake.responses["/api/apps.connections.open"] = (200, {}, {"ok": False, "error": "invalid_auth"})
-    pools = Pools(listeners=2, work=2)
+    pools = Pools(work=2)
     app = create_app(
         client=build_client("xoxb-test-token", fake.api_url),
         store=store,
@@ -265,7 +295,7 @@ def test_socket_mode_start_reports_a_refused_app_token(fake: FakeSlack, store: S
 
 def test_signing_secret_is_the_only_one_accepted(fake: FakeSlack, store: Store) -> None:
     # an App built for Socket Mode (no secret) must refuse any HTTP request rather than accept unsigned ones
-    pools = Pools(listeners=2, work=2)
+    pools = Pools(work=2)
     app = create_app(
         client=build_client("xoxb-test-token", fake.api_url),
         store=store,
@@ -274,7 +304,7 @@ def test_signing_secret_is_the_only_one_accepted(fake: FakeSlack, store: Store) 
         now=lambda: NOW,
         pools=pools,
     )
-    server = HttpServer(app, "127.0.0.1", 0).start()
+    server = HttpServer(app, "127.0.0.1", 0, gate=pools.gate).start()
     try:
         body = form_body(slash_form("week", response_url=fake.response_url()))
         assert post(server.url, body, signed(body, secret=SECRET))[0] == 401

@@ -1,12 +1,13 @@
 """The buttons on alert messages: Acknowledge, Snooze 7 days, Details.
 
-Each handler acks first (Slack wants it within 3 s), then does its work, in the `work` pool when one is given
-(the App's answer pool) so Bolt's listener threads stay free to ack other clicks.
+Each handler acks first (Slack wants it within 3 s), then does its work in the `work` pool: a listener must never
+block, because HTTP mode dispatches on its event loop (see bot.slack.server).
 - Acknowledge records who clicked (the first click wins) and edits the message to say so.
 - Snooze 7 days mutes every scope of that alert (all budget warnings, for a budget alert); admins only
   (AISPEND_ADMIN_USERS), others get a polite ephemeral refusal.
 - Details posts the full breakdown as a thread reply.
-Wire it with `create_app(..., registrars=[lambda app: register_alert_actions(app, alert_store, settings)])`.
+Wire it with
+`create_app(..., registrars=[lambda app: register_alert_actions(app, alert_store, settings, work=pool)])`.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _utc_now() -> datetime:
 
 class AlertActions:
     def __init__(
-        self, alert_store: AlertStore, settings: Settings, now: Callable[[], datetime], work: Executor | None
+        self, alert_store: AlertStore, settings: Settings, now: Callable[[], datetime], work: Executor
     ) -> None:
         self.alert_store = alert_store
         self.policy = Policy.from_settings(settings)
@@ -59,10 +60,7 @@ class AlertActions:
             except Exception:  # after the ack nobody else would see it
                 logger.exception("alert button handler failed")
 
-        if self.work is None:
-            run()
-        else:
-            self.work.submit(run)
+        self.work.submit(run)
 
     # Bolt injects listener arguments by parameter name.
     def on_ack(self, ack: Ack, body: Body, client: WebClient, respond: Respond) -> None:
@@ -179,8 +177,8 @@ def register_alert_actions(
     alert_store: AlertStore,
     settings: Settings,
     *,
+    work: Executor,
     now: Callable[[], datetime] = _utc_now,
-    work: Executor | None = None,
 ) -> AlertActions:
     """Register the three button handlers on `app`; returns the handler object (tests call its methods)."""
     handlers = AlertActions(alert_store, settings, now, work)

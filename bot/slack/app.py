@@ -2,8 +2,8 @@
 
 Nothing here touches the network: the App authorizes every request with the bot token it was given (an
 `AuthorizeResult`), so building it makes no `auth.test` call and works offline. Two thread pools keep acks
-fast: Bolt's listener pool only parses, checks access and acks; the answer is computed in the work pool, so a
-slow request (a `sync`, a big report) never holds a thread that another command needs to ack within 3 s.
+fast: every listener only parses, checks access and acks, in the request's own dispatch; the answer is computed
+in the work pool, so a slow request (a `sync`, a big report) never holds up another command's ack.
 """
 
 from __future__ import annotations
@@ -27,22 +27,19 @@ from bot.slack.listener import AlertsView, CommandListener, SpendStore
 
 Registrar = Callable[[App], None]
 COMMANDS = (COMMAND,)  # every slash command the app registers; manifest.yml must declare exactly these
-LISTENER_WORKERS = 16
 WORK_WORKERS = 2
 bolt_log = logging.getLogger("bot.slack.bolt")
 
 
 class Pools:
-    """Bolt's listener pool (ack only) and the pool that computes and sends answers."""
+    """The pool that computes and sends answers, and the gate that holds them back while acks are due."""
 
-    def __init__(self, listeners: int = LISTENER_WORKERS, work: int = WORK_WORKERS) -> None:
-        self.listeners = ThreadPoolExecutor(max_workers=listeners, thread_name_prefix="aispend-listener")
+    def __init__(self, work: int = WORK_WORKERS) -> None:
         self.work = ThreadPoolExecutor(max_workers=work, thread_name_prefix="aispend-work")
         self.gate = AckGate()
 
     def shutdown(self) -> None:
         """Let the answers in progress finish; drop what has not started."""
-        self.listeners.shutdown(wait=True, cancel_futures=True)
         self.work.shutdown(wait=True, cancel_futures=True)
 
 
@@ -87,10 +84,11 @@ def create_app(
         client=client,
         signing_secret=signing_secret or secrets.token_hex(32),
         authorize=_authorize_with(token),
-        listener_executor=pools.listeners,
+        listener_executor=pools.work,  # Bolt uses it only for lazy listeners, and this app registers none
         raise_error_for_unhandled_request=False,
-        # every listener acks and hands its work to a pool of ours, so running it in the request's own thread
-        # costs nothing, and spares Bolt's 10 ms ack polling and a second thread hand-off per request
+        # Every listener acks and hands its work to a pool of ours, so running it in the request's own dispatch
+        # costs nothing, spares Bolt's 10 ms ack polling, and lets HTTP mode dispatch on its event loop. A
+        # listener registered here must never block (no SQLite, no network before it returns).
         process_before_response=True,
         # the app subscribes to no events and uses no functions or assistant threads: these middlewares would
         # only cost time on every command's ack path

@@ -1,41 +1,57 @@
-"""Acks before answers: a count of Slack requests not yet answered by the HTTP layer.
+"""Acks before answers: the HTTP layer counts Slack requests in flight, and answers wait for a quiet moment.
 
 Slack waits at most 3 s for an ack, but a response_url stays valid for 30 minutes. Under a burst, the answer
 work (report, blocks, the POST to the response_url) competes with the acks for the one interpreter lock, so the
-work pool waits, briefly and boundedly, while acks are still in flight.
+work pool waits, briefly and boundedly, until no request is in flight and none has arrived for `quiet` seconds.
+The quiet spell matters because the event loop acks one request at a time: between two of them nothing is in
+flight, yet the next is already waiting in its socket.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
+
+QUIET_SECONDS = 0.03  # one burst's requests arrive closer together than this; a person never notices it
 
 
 class AckGate:
-    def __init__(self) -> None:
+    def __init__(self, quiet: float = QUIET_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self._pending = 0
-        self._idle = threading.Condition()
+        self._last_arrival = float("-inf")
+        self._quiet = quiet
+        self._clock = clock
+        self._changed = threading.Condition()
 
     def enter(self) -> None:
-        with self._idle:
+        with self._changed:
             self._pending += 1
+            self._last_arrival = self._clock()
 
     def leave(self) -> None:
-        with self._idle:
+        with self._changed:
             self._pending -= 1
             if self._pending <= 0:
-                self._idle.notify_all()
+                self._changed.notify_all()
 
     @property
     def pending(self) -> int:
         return self._pending
 
+    def hold(self, now: float) -> float | None:
+        """How much longer answers should wait at `now`: None while a request is in flight, 0.0 once it is quiet."""
+        if self._pending > 0:
+            return None
+        return max(0.0, self._last_arrival + self._quiet - now)
+
     def wait_idle(self, max_wait: float) -> None:
-        """Return when no request awaits its ack, or after `max_wait` seconds, whichever comes first."""
-        deadline = time.monotonic() + max_wait
-        with self._idle:
-            while self._pending > 0:
-                left = deadline - time.monotonic()
-                if left <= 0:
+        """Return once nothing is in flight and the quiet spell has passed, or after `max_wait` seconds."""
+        deadline = self._clock() + max_wait
+        with self._changed:
+            while True:
+                now = self._clock()
+                hold = self.hold(now)
+                if hold == 0.0 or now >= deadline:
                     return
-                self._idle.wait(left)
+                self._changed.wait(deadline - now if hold is None else min(hold, deadline - now))

@@ -23,6 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from bot.slack.app import WORK_WORKERS, Pools  # noqa: E402
 from bot.slack.server import HttpServer  # noqa: E402
 from tests.fake_slack import FakeSlack  # noqa: E402
 from tests.slack_support import NOW, form_body, running_app, settings, signed, simulator_store, slash_form  # noqa: E402
@@ -58,8 +59,9 @@ def main() -> int:
         began = time.monotonic()
         store = simulator_store(Path(tmp) / "sim.db", NOW, backfill_days=90)
         print(f"synced 90 days from the simulator in {time.monotonic() - began:.2f} s")
-        with store, running_app(fake, store, settings()) as app:
-            server = HttpServer(app, "127.0.0.1", 0).start()
+        pools = Pools(work=WORK_WORKERS)  # the bot's answer pool and ack gate, as `aispend run` wires them
+        with store, running_app(fake, store, settings(), pools=pools) as app:
+            server = HttpServer(app, "127.0.0.1", 0, gate=pools.gate).start()
             try:
                 one_request(server.url, fake, "warm-up")
                 for concurrency in (1, args.concurrency):

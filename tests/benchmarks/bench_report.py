@@ -82,7 +82,7 @@ def slack_bot(store: Store) -> Iterator[tuple[str, FakeSlack]]:
             now=lambda: NOW,
             pools=pools,
         )
-        server = HttpServer(app, "127.0.0.1", 0).start()
+        server = HttpServer(app, "127.0.0.1", 0, gate=pools.gate).start()
         try:
             yield server.url, fake
         finally:
