@@ -20,7 +20,9 @@ import pytest
 from slack_bolt import Ack, App, BoltRequest, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+from bot.slack.app import Pools
 from bot.slack.commands import help_text
+from bot.slack.listener import BUSY
 from bot.store import Store
 from tests.fake_slack import FakeSlack
 from tests.slack_support import (
@@ -293,6 +295,15 @@ def test_slow_work_never_delays_other_acks(fake: FakeSlack, store: Store) -> Non
         fake.wait_until(lambda: sum(r.path != "/commands/sync" for r in fake.requests) == 24, 20, "24 replies")
         release.set()
         assert reply(fake, "sync")["text"] == ":white_check_mark: Sync finished: done"
+
+
+def test_a_command_while_stopping_is_acked_and_told_to_retry(fake: FakeSlack, store: Store) -> None:
+    pools = Pools(work=2)
+    with running_app(fake, store, settings(), pools=pools) as app:
+        pools.work.shutdown()  # as run_bot does on the way out, while a last request may still be dispatched
+        response = command(app, fake, "week")
+        assert (response.status, response.body) == (200, "")
+        assert reply(fake) == {"text": BUSY, "response_type": "ephemeral"}
 
 
 def test_building_the_app_makes_no_network_call(fake: FakeSlack, store: Store) -> None:

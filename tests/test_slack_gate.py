@@ -45,6 +45,23 @@ def test_hold_lasts_while_in_flight_then_for_the_quiet_spell() -> None:
     assert gate.hold(105.0) == 0.0
 
 
+def test_a_lone_request_is_not_a_burst() -> None:
+    clock = Clock(100.0)
+    gate = AckGate(quiet=0.5, clock=clock)
+    gate.enter()
+    gate.leave()
+    assert gate.hold(100.01) == 0.0  # its answer goes as soon as its ack is out
+    clock.at = 101.0
+    gate.enter()  # a second request, but 1 s after the first: still no burst
+    gate.leave()
+    assert gate.hold(101.01) == 0.0
+    clock.at = 101.1
+    gate.enter()  # 0.1 s after the one before: a burst, so answers wait out the spell
+    gate.leave()
+    hold = gate.hold(101.2)
+    assert hold is not None and abs(hold - 0.4) < 1e-9
+
+
 def test_the_default_quiet_spell_is_short() -> None:
     # answers to a lone command must not visibly lag: the spell is a few hundredths of a second
     assert 0.0 < QUIET_SECONDS <= 0.1
@@ -65,8 +82,9 @@ def test_answers_wait_until_the_last_ack_leaves() -> None:
 
 def test_a_waiter_goes_once_the_quiet_spell_has_passed() -> None:
     gate = AckGate(quiet=0.2)
-    gate.enter()
-    gate.leave()
+    for _ in range(3):  # a burst
+        gate.enter()
+        gate.leave()
     waiter = _waiter(gate, 60.0)  # nothing will notify it: it must wake by itself when the spell ends
     waiter.join(10)
     assert not waiter.is_alive()

@@ -1,6 +1,6 @@
 """The Slack WebClient the whole process shares: base URL from SLACK_API_URL, retries on 429 and resets.
 
-`WebClient` is a stateless urllib caller and safe to share between the listener pool and the scheduler.
+`WebClient` is a stateless urllib caller and safe to share between the answer pool and the scheduler.
 The SDK's default only retries connection errors once; Slack answers bursts with 429 + Retry-After, so the
 rate-limit handler is added here, once, instead of around every call.
 """

@@ -104,7 +104,8 @@ class CommandListener:
             self.work.submit(self._answer, parsed, text, str(command.get("user_id") or ""), respond)
         except RuntimeError as err:  # the work pool is shut down: the process is stopping
             log.warning("could not start an answer: %s", err)
-            _send(respond, BUSY, None, public=False)
+            # a thread of its own: this listener runs on HTTP mode's event loop, where a POST must not wait
+            threading.Thread(target=_send, args=(respond, BUSY, None, False), name="aispend-busy").start()
 
     def _ack(self, ack: Ack, command: dict[str, Any], text: str) -> Command | None:
         """Ack within Slack's 3 s; returns the command still to answer, or None when the ack said it all."""

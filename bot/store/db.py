@@ -1,6 +1,6 @@
 """SQLite connections: one per thread, WAL pragmas, serialized writes, and sqlite errors turned into StoreError.
 
-The Slack listener pool, the scheduler and the sync threads share one Store. sqlite3 connections must not be
+The Slack answer pool, the scheduler and the sync threads share one Store. sqlite3 connections must not be
 used by two threads at once, so each thread gets its own (threading.local). Readers never block in WAL mode;
 writers take an in-process lock and rely on busy_timeout to wait for other processes, so nobody sees
 "database is locked".

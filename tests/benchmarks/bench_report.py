@@ -119,12 +119,20 @@ class SlashClient:
 
 
 def slack_path(store: Store, period_word: str, runs: int) -> list[float]:
+    """Each command arrives alone, as one person's does: back-to-back commands are a burst to the ack gate,
+    which holds their answers until the burst has been quiet for QUIET_SECONDS (load_slash.py measures bursts)."""
+    from bot.slack.gate import QUIET_SECONDS
+
+    def alone() -> float:
+        time.sleep(2 * QUIET_SECONDS)
+        return client.command(period_word)
+
     with slack_bot(store) as (url, fake):
         client = SlashClient(url, fake)
         try:
             for _ in range(2):  # warm-up: first connection, first report
-                client.command(period_word)
-            return [client.command(period_word) for _ in range(runs)]
+                alone()
+            return [alone() for _ in range(runs)]
         finally:
             client.close()
 
@@ -142,7 +150,7 @@ def run(sizes: tuple[int, ...] = SIZES, runs: int = RUNS, directory: Path | None
                     where = (
                         "load_report + render_text in-process"
                         if path_name == "report"
-                        else ("signed POST to the HTTP server → answer at the response_url")
+                        else "signed POST to the HTTP server → answer at the response_url, each command alone"
                     )
                     note = f"{runs} runs after warm-up; {where}"
                     figures.append(info(f"{path_name}.{word}.{days}d.p50", p50, "ms", note))
