@@ -33,10 +33,18 @@ class FakeSlack:
         self.responses: dict[str, Override | list[Override]] = {}
         self._lock = threading.RLock()
         self._arrived = threading.Condition(self._lock)
+        self._in_flight = 0  # requests being handled: received() waits for them, so a caller holding a reply sees it
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                fake._begin()
+                try:
+                    self._handle()
+                finally:
+                    fake._end()
+
+            def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
                 raw = self.rfile.read(length).decode("utf-8")
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -75,6 +83,15 @@ class FakeSlack:
     def response_url(self, name: str = "1") -> str:
         return f"{self.url}/commands/{name}"
 
+    def _begin(self) -> None:
+        with self._arrived:
+            self._in_flight += 1
+
+    def _end(self) -> None:
+        with self._arrived:
+            self._in_flight -= 1
+            self._arrived.notify_all()
+
     def _record(self, recorded: Recorded) -> None:
         with self._arrived:
             self.requests.append(recorded)
@@ -95,12 +112,18 @@ class FakeSlack:
         return 200, {}, {"ok": True}
 
     def received(self, path: str) -> list[Recorded]:
-        with self._lock:
-            return [r for r in self.requests if r.path == path]
+        """The requests to `path` so far. A request is recorded just after its reply is written, so this first
+        waits (at most 10 s) for the ones being handled: whoever already holds a reply finds its request here."""
+        with self._arrived:
+            self._arrived.wait_for(lambda: self._in_flight == 0, timeout=10.0)
+            return self._to(path)
+
+    def _to(self, path: str) -> list[Recorded]:
+        return [r for r in self.requests if r.path == path]
 
     def wait_for(self, path: str, count: int = 1, timeout: float = 10.0) -> list[Recorded]:
         """The first `count` requests to `path`, waiting for listener work that continues after the ack."""
-        return self.wait_until(lambda: len(self.received(path)) >= count, timeout, path)[:count]
+        return self.wait_until(lambda: len(self._to(path)) >= count, timeout, path)[:count]
 
     def wait_until(self, predicate: Callable[[], bool], timeout: float, what: str) -> list[Recorded]:
         deadline = time.monotonic() + timeout

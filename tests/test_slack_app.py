@@ -280,7 +280,7 @@ def test_registrars_listeners_win_over_the_catch_all(fake: FakeSlack, store: Sto
 
 
 def test_slow_work_never_delays_other_acks(fake: FakeSlack, store: Store) -> None:
-    """A sync that hangs holds a work thread; 24 concurrent commands are still acked (Bolt answers 404 past 3 s)."""
+    """A sync that hangs holds a work thread; 24 concurrent commands are still acked, and answered."""
     release = threading.Event()
 
     def slow_sync() -> str:

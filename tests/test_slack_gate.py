@@ -62,6 +62,20 @@ def test_a_lone_request_is_not_a_burst() -> None:
     assert hold is not None and abs(hold - 0.4) < 1e-9
 
 
+def test_when_acks_are_slow_the_spell_counts_from_the_last_ack() -> None:
+    clock = Clock(100.0)
+    gate = AckGate(quiet=0.5, clock=clock)
+    gate.enter()
+    clock.at = 100.1
+    gate.enter()  # a burst
+    clock.at = 100.3
+    gate.leave()
+    clock.at = 100.9
+    gate.leave()  # the loop took 0.8 s to ack it: the burst may still be waiting in the sockets
+    hold = gate.hold(101.0)
+    assert hold is not None and abs(hold - 0.4) < 1e-9  # 0.5 s after the last ack, not after the last arrival
+
+
 def test_the_default_quiet_spell_is_short() -> None:
     # answers to a lone command must not visibly lag: the spell is a few hundredths of a second
     assert 0.0 < QUIET_SECONDS <= 0.1
@@ -80,12 +94,14 @@ def test_answers_wait_until_the_last_ack_leaves() -> None:
     assert not waiter.is_alive() and gate.pending == 0
 
 
-def test_a_waiter_goes_once_the_quiet_spell_has_passed() -> None:
-    gate = AckGate(quiet=0.2)
+def test_a_waiter_waits_out_the_quiet_spell_then_goes() -> None:
+    gate = AckGate(quiet=0.5)
     for _ in range(3):  # a burst
         gate.enter()
         gate.leave()
     waiter = _waiter(gate, 60.0)  # nothing will notify it: it must wake by itself when the spell ends
+    waiter.join(0.05)
+    assert waiter.is_alive()  # the spell lasts 0.5 s from the last ack
     waiter.join(10)
     assert not waiter.is_alive()
 

@@ -1,9 +1,9 @@
 """The Bolt `App` factory: wiring, token handling and the pools. The `/aispend` listener lives in listener.py.
 
 Nothing here touches the network: the App authorizes every request with the bot token it was given (an
-`AuthorizeResult`), so building it makes no `auth.test` call and works offline. Two thread pools keep acks
-fast: every listener only parses, checks access and acks, in the request's own dispatch; the answer is computed
-in the work pool, so a slow request (a `sync`, a big report) never holds up another command's ack.
+`AuthorizeResult`), so building it makes no `auth.test` call and works offline. Acks stay fast because every
+listener only parses, checks access and acks, in the request's own dispatch; the answer is computed in the work
+pool, so a slow request (a `sync`, a big report) never holds up another command's ack.
 """
 
 from __future__ import annotations

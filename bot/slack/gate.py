@@ -2,10 +2,10 @@
 
 Slack waits at most 3 s for an ack, but a response_url stays valid for 30 minutes. Under a burst, the answer
 work (report, blocks, the POST to the response_url) competes with the acks for the one interpreter lock, so the
-work pool waits, briefly and boundedly, until no request is in flight and, after a burst, none has arrived for
-`quiet` seconds. The quiet spell matters because the event loop acks one request at a time: between two of them
-nothing is in flight, yet the next is already waiting in its socket. A lone request (none arrived within `quiet`
-before it) is not a burst, so its answer goes as soon as its ack is sent.
+work pool waits, briefly and boundedly, until no request is in flight and, after a burst, none has arrived or
+been acked for `quiet` seconds. The quiet spell matters because the event loop acks one request at a time:
+between two of them nothing is in flight, yet the next is already waiting in its socket. A lone request (no
+traffic within `quiet` before it) is not a burst, so its answer goes as soon as its ack is sent.
 """
 
 from __future__ import annotations
@@ -20,8 +20,10 @@ QUIET_SECONDS = 0.02  # a burst's requests reach the loop closer together than t
 class AckGate:
     def __init__(self, quiet: float = QUIET_SECONDS, clock: Callable[[], float] = time.monotonic) -> None:
         self._pending = 0
-        self._last_arrival = float("-inf")
-        self._run = 0  # arrivals in the current burst: each within `quiet` of the one before
+        # the latest arrival or ack sent: when the loop is slow to ack, the spell must count from the ack, or
+        # answers would start while the burst is still being read
+        self._last_seen = float("-inf")
+        self._run = 0  # arrivals in the current burst: each within `quiet` of the traffic before
         self._quiet = quiet
         self._clock = clock
         self._changed = threading.Condition()
@@ -29,13 +31,14 @@ class AckGate:
     def enter(self) -> None:
         with self._changed:
             now = self._clock()
-            self._run = self._run + 1 if now - self._last_arrival < self._quiet else 1
+            self._run = self._run + 1 if now - self._last_seen < self._quiet else 1
             self._pending += 1
-            self._last_arrival = now
+            self._last_seen = now
 
     def leave(self) -> None:
         with self._changed:
             self._pending -= 1
+            self._last_seen = self._clock()
             if self._pending <= 0:
                 self._changed.notify_all()
 
@@ -49,7 +52,7 @@ class AckGate:
             return None
         if self._run < 2:
             return 0.0
-        return max(0.0, self._last_arrival + self._quiet - now)
+        return max(0.0, self._last_seen + self._quiet - now)
 
     def wait_idle(self, max_wait: float) -> None:
         """Return once nothing is in flight and the quiet spell has passed, or after `max_wait` seconds."""

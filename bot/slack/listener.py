@@ -105,7 +105,9 @@ class CommandListener:
         except RuntimeError as err:  # the work pool is shut down: the process is stopping
             log.warning("could not start an answer: %s", err)
             # a thread of its own: this listener runs on HTTP mode's event loop, where a POST must not wait
-            threading.Thread(target=_send, args=(respond, BUSY, None, False), name="aispend-busy").start()
+            # not a daemon: the interpreter waits for it on the way out, so the reply is not lost
+            busy = threading.Thread(target=_send, args=(respond, BUSY, None, False), name="aispend-busy", daemon=False)
+            busy.start()
 
     def _ack(self, ack: Ack, command: dict[str, Any], text: str) -> Command | None:
         """Ack within Slack's 3 s; returns the command still to answer, or None when the ack said it all."""

@@ -62,7 +62,9 @@ class Running(Protocol):
 class SlackAsgiHandler(SlackRequestHandler):  # type: ignore[misc]
     """Bolt's ASGI adapter with a body limit, early refusals of what is not from Slack, and a health check.
 
-    Every request is counted at the gate from its arrival until its response is sent, so answers wait for acks.
+    Every request is counted at the gate from the moment its whole body has arrived until its response is sent,
+    so answers wait for acks. A client that sends headers and stalls is not counted: it has nothing to ack yet,
+    and must not hold every answer back.
     """
 
     def __init__(self, app: App, gate: AckGate, path: str = EVENTS_PATH) -> None:
@@ -73,11 +75,21 @@ class SlackAsgiHandler(SlackRequestHandler):  # type: ignore[misc]
         if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == HEALTH_PATH:
             await _send_plain(send, 200, b"ok")
             return
-        self._gate.enter()
+        counted = False
+
+        async def receive_and_count() -> dict[str, Any]:
+            nonlocal counted
+            message: dict[str, Any] = await receive()
+            if not counted and message["type"] == "http.request" and not message.get("more_body", False):
+                counted = True
+                self._gate.enter()
+            return message
+
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive_and_count, send)
         finally:
-            self._gate.leave()
+            if counted:
+                self._gate.leave()
 
     async def dispatch(self, request: AsgiHttpRequest) -> BoltResponse:
         body = await _read_body(request.receive, MAX_BODY_BYTES)
