@@ -49,12 +49,6 @@ def _quiet_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
-@pytest.fixture
 def store(tmp_path: Path, fake: FakeSlack) -> Iterator[Store]:
     """The spike alert recorded and posted to CHANNEL, as the scheduler would have done."""
     store = filled_store(tmp_path / "aispend.db")

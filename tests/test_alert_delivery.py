@@ -71,12 +71,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     store.close()
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as fake:
-        yield fake
-
-
 def client(fake: FakeSlack) -> WebClient:
     return build_client(TOKEN, fake.api_url)
 

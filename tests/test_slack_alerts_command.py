@@ -17,12 +17,6 @@ from tests.test_slack_app import command, reply
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with store_at(tmp_path / "aispend.db") as opened:
         yield opened

@@ -43,12 +43,6 @@ from tests.slack_support import (
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
-@pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with store_at(tmp_path / "spend.db") as s:
         yield s

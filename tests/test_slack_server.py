@@ -43,18 +43,6 @@ from tests.slack_support import (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_slack_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("BOT_TOKEN", "SIGNING_SECRET", "APP_TOKEN", "CLIENT_ID", "CLIENT_SECRET"):
-        monkeypatch.delenv(f"SLACK_{name}", raising=False)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    with FakeSlack() as server:
-        yield server
-
-
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
     with store_at(tmp_path / "spend.db") as s:

@@ -5,7 +5,8 @@ A real provider is another machine: its CPU must not compete with the client's f
 `latency SECONDS`, `clear` (forget recorded requests), `requests` (prints the recorded requests as JSON lines:
 provider, path and query without the cursor), `quit`.
 
-Run directly: `python -m tests.benchmarks.bench_simproc TODAY N_WORKSPACES N_MODELS`.
+Run directly: `python -m tests.benchmarks.bench_simproc TODAY [N_WORKSPACES N_MODELS]` (without the sizes: the
+simulator's default organization, as `aispend demo` serves it).
 """
 
 from __future__ import annotations
@@ -60,8 +61,11 @@ class SimProcess:
 
 
 @contextmanager
-def simulator_process(today: date, n_workspaces: int, n_models: int) -> Iterator[SimProcess]:
-    cmd = [PYTHON, "-m", "tests.benchmarks.bench_simproc", today.isoformat(), str(n_workspaces), str(n_models)]
+def simulator_process(
+    today: date, n_workspaces: int | None = None, n_models: int | None = None
+) -> Iterator[SimProcess]:
+    sizes = [] if n_workspaces is None or n_models is None else [str(n_workspaces), str(n_models)]
+    cmd = [PYTHON, "-m", "tests.benchmarks.bench_simproc", today.isoformat(), *sizes]
     proc = subprocess.Popen(cmd, cwd=REPO, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -86,7 +90,7 @@ def simulator_process(today: date, n_workspaces: int, n_models: int) -> Iterator
                 proc.wait()
 
 
-def _serve(today: date, n_workspaces: int, n_models: int) -> None:
+def _serve(today: date, n_workspaces: int | None, n_models: int | None) -> None:
     from bot.simulator import Simulator
 
     sim = Simulator(today, n_workspaces=n_workspaces, n_models=n_models)
@@ -116,4 +120,5 @@ def _seen(request: Any) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    _serve(date.fromisoformat(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
+    scale = (int(sys.argv[2]), int(sys.argv[3])) if len(sys.argv) == 4 else (None, None)
+    _serve(date.fromisoformat(sys.argv[1]), *scale)

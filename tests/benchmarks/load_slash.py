@@ -27,6 +27,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -140,48 +141,6 @@ def client_main(url: str, count: int) -> int:
 # ---- the server: the bot, in this process --------------------------------------------------------------------
 
 
-class ExternalSimulator:
-    """The bundled simulator in a process of its own: the providers' CPU is not the bot's, as in production."""
-
-    def __init__(self, today: Any) -> None:
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.simulator", "--today", today.isoformat()],
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONPATH": str(REPO)},
-        )
-        assert self._proc.stdout is not None
-        urls = {}
-        for _ in range(2):
-            line = self._proc.stdout.readline()
-            for part in line.split():
-                name, _, value = part.partition("=")
-                urls[name] = value
-        if not {"ANTHROPIC_BASE_URL", "OPENAI_BASE_URL"} <= set(urls):
-            self._proc.kill()
-            raise RuntimeError("the simulator did not start")
-        self.anthropic_url, self.openai_url = urls["ANTHROPIC_BASE_URL"], urls["OPENAI_BASE_URL"]
-
-    def __enter__(self) -> ExternalSimulator:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._proc.terminate()
-        self._proc.wait(timeout=10)
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered)) - 1))]
-
-
-def _counts(values: Any) -> dict[str, int]:
-    out: dict[str, int] = {}
-    for value in values:
-        out[value] = out.get(value, 0) + 1
-    return out
-
-
 def run(count: int, sync_during: bool = True, work_workers: int | None = None) -> dict[str, Any]:
     """One burst against a fresh server; `work_workers` overrides the size of the answer pool."""
     from datetime import UTC, datetime
@@ -194,10 +153,13 @@ def run(count: int, sync_during: bool = True, work_workers: int | None = None) -
     from bot.slack.server import HttpServer
     from bot.store import Store
     from bot.sync import sync_providers
+    from tests.benchmarks.bench_simproc import simulator_process
+    from tests.benchmarks.bench_support import percentile
 
     work = work_workers or WORK_WORKERS
     now = datetime.now(UTC)
-    with tempfile.TemporaryDirectory() as tmp, ExternalSimulator(now.date()) as sim:
+    # the simulator in a process of its own: the providers' CPU is not the bot's, as in production
+    with tempfile.TemporaryDirectory() as tmp, simulator_process(now.date()) as sim:
         conf = Settings(
             anthropic_admin_key=Secret(ANTHROPIC_KEY),
             openai_admin_key=Secret(OPENAI_KEY),
@@ -277,10 +239,10 @@ def run(count: int, sync_during: bool = True, work_workers: int | None = None) -
         "acked_200": len(acks),
         "acked_within_3s": sum(1 for a in acks if a <= ACK_LIMIT),
         "ack_p50_ms": round(statistics.median(acks) * 1000, 1) if acks else None,
-        "ack_p99_ms": round(_percentile(acks, 99) * 1000, 1) if acks else None,
+        "ack_p99_ms": round(percentile(acks, 99) * 1000, 1) if acks else None,
         "ack_max_ms": round(max(acks) * 1000, 1) if acks else None,
-        "statuses": _counts(str(r["status"]) for r in results),
-        "client_errors": _counts(r["error"] for r in results if "error" in r),
+        "statuses": dict(Counter(str(r["status"]) for r in results)),
+        "client_errors": dict(Counter(r["error"] for r in results if "error" in r)),
         "answers_expected": report["expected_answers"],
         "answers_received": len(answers),
         "answers_locked_or_apologising": len(bad),
