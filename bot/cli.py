@@ -10,7 +10,7 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
@@ -26,6 +26,11 @@ log = logging.getLogger("aispend")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROVIDER_NAMES = ("anthropic", "openai")
+
+
+def utc_now() -> datetime:
+    """The real clock: the only place aispend reads it; everything below gets this function or its value."""
+    return datetime.now(UTC)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,7 +75,12 @@ def _as_of(text: str) -> date:
     return day
 
 
-def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+    clock: Callable[[], datetime] = utc_now,
+) -> int:
+    """The CLI; `environ` and `clock` stand in for the process environment and the real clock (tests pass theirs)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -82,7 +92,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     )
     env = os.environ if environ is None else environ
     try:
-        code = _dispatch(args, env, sys.stdout, sys.stderr)
+        code = _dispatch(args, env, clock, sys.stdout, sys.stderr)
         sys.stdout.flush()  # inside the try, so a reader that left shows up here and not at interpreter exit
         return code
     except ConfigError as err:
@@ -104,28 +114,30 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return EXIT_FAILED
 
 
-def _dispatch(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err: TextIO) -> int:
+def _dispatch(
+    args: argparse.Namespace, env: Mapping[str, str], clock: Callable[[], datetime], out: TextIO, err: TextIO
+) -> int:
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return run_demo(out, now=datetime.now(UTC))
+        return run_demo(out, now=clock())
     settings = load_settings(env, Path.cwd())
     for warning in settings.warnings:
         print(f"aispend: warning: {warning}", file=err)
     if args.command == "sync":
-        return cmd_sync(settings, args.days, args.provider, err)
+        return cmd_sync(settings, args.days, args.provider, err, now=clock())
     if args.command == "report":
-        return cmd_report(settings, args.period, args.json, args.as_of, out)
+        return cmd_report(settings, args.period, args.json, args.as_of, out, now=clock())
     if args.command == "alerts":
-        return cmd_alerts(settings, args.dry_run, args.as_of, out)
+        return cmd_alerts(settings, args.dry_run, args.as_of, out, now=clock())
     if args.command == "doctor":
         from bot.doctor import run_doctor
 
-        return run_doctor(settings, out, now=datetime.now(UTC))
+        return run_doctor(settings, out, now=clock())
     if args.command == "run":
         from bot.runner import run
 
-        run(settings)
+        run(settings, clock)
         return EXIT_OK
     raise UsageError(f"unknown command {args.command!r}: run aispend --help")
 
@@ -136,7 +148,7 @@ def open_store(settings: Settings) -> Store:
     return Store(settings.db_path)
 
 
-def cmd_sync(settings: Settings, days: int | None, only: str | None, err: TextIO) -> int:
+def cmd_sync(settings: Settings, days: int | None, only: str | None, err: TextIO, *, now: datetime) -> int:
     from bot.progress import Progress
     from bot.providers import build_providers
     from bot.sync import sync_providers
@@ -154,7 +166,7 @@ def cmd_sync(settings: Settings, days: int | None, only: str | None, err: TextIO
             results = sync_providers(
                 store,
                 providers,
-                now=datetime.now(UTC),
+                now=now,
                 backfill_days=settings.backfill_days,
                 days=days,
                 progress=progress,
@@ -178,14 +190,15 @@ def cmd_sync(settings: Settings, days: int | None, only: str | None, err: TextIO
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
-def cmd_report(settings: Settings, period_word: str, as_json: bool, as_of: date | None, out: TextIO) -> int:
+def cmd_report(
+    settings: Settings, period_word: str, as_json: bool, as_of: date | None, out: TextIO, *, now: datetime
+) -> int:
     from bot.budget import current_budget
     from bot.periods import parse_period
     from bot.render_text import render_text
     from bot.report import load_report
     from bot.report_json import dumps_report
 
-    now = datetime.now(UTC)
     today = as_of or now.date()
     period = parse_period(period_word, today)
     if not Path(settings.db_path).exists():
@@ -207,10 +220,9 @@ def cmd_report(settings: Settings, period_word: str, as_json: bool, as_of: date 
     return EXIT_OK
 
 
-def cmd_alerts(settings: Settings, dry_run: bool, as_of: date | None, out: TextIO) -> int:
+def cmd_alerts(settings: Settings, dry_run: bool, as_of: date | None, out: TextIO, *, now: datetime) -> int:
     from bot.alerts.service import format_alerts_text, run_alerts
 
-    now = datetime.now(UTC)
     today = as_of or now.date()
     if not Path(settings.db_path).exists():
         # opening it would create an empty database and report "No new alerts" for a mistyped AISPEND_DB

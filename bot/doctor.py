@@ -75,7 +75,7 @@ def provider_checks(settings: Settings, now: datetime, *, sleep: Callable[[float
 def _one_provider(provider: Provider, now: datetime) -> list[Check]:
     display = provider_name(provider.name)
     try:
-        org = provider.identity()
+        org = provider.identity(now.date())
     except AispendError as err:
         return [Check(f"{display} key", False, str(err))]
     except Exception as err:

@@ -17,10 +17,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
@@ -45,10 +47,6 @@ _DIGEST_FIX = (
 
 Clock = Callable[[], datetime]
 ProvidersFactory = Callable[[], list[Provider]]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,17 +162,23 @@ def build_scheduler(
     client: WebClient | None,
     settings: Settings,
     providers_factory: ProvidersFactory,
-    clock: Clock = utc_now,
+    clock: Clock,
     run_now: bool = True,
 ) -> BackgroundScheduler:
-    """The scheduler with the sync and digest jobs, not yet started (call .start(), later .shutdown())."""
+    """The scheduler with the sync and digest jobs, not yet started (call .start(), later .shutdown()).
+
+    `clock` gives the jobs their `now`; `run_now` also runs both once as soon as the scheduler starts.
+    """
     schedule = parse_digest_at(settings.digest_cron)
     interval = settings.sync_interval_minutes
     scheduler = BackgroundScheduler(
         timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval * 30}
     )
-    # APScheduler runs on the wall clock; `clock` is only the `now` the jobs are given
-    start: dict[str, Any] = {"next_run_time": utc_now()} if run_now else {}
+
+    # APScheduler fires on its own wall clock (a DateTrigger without a date is its "now"); `clock` is only the
+    # `now` the jobs are given, so a test's fixed clock still runs on time
+    def first_now_then(trigger: BaseTrigger) -> BaseTrigger:
+        return OrTrigger([DateTrigger(timezone=UTC), trigger]) if run_now else trigger
 
     def sync_tick() -> None:
         providers = providers_factory()
@@ -188,14 +192,15 @@ def build_scheduler(
         digest_job(store, client, settings, now=clock(), schedule=schedule)
 
     scheduler.add_job(
-        sync_tick, IntervalTrigger(minutes=interval, timezone=UTC), id="sync", name="sync and alerts", **start
+        sync_tick, first_now_then(IntervalTrigger(minutes=interval, timezone=UTC)), id="sync", name="sync and alerts"
     )
     scheduler.add_job(
         digest_tick,
-        CronTrigger(day_of_week=schedule.cron_days, hour=schedule.hour, minute=schedule.minute, timezone=UTC),
+        first_now_then(
+            CronTrigger(day_of_week=schedule.cron_days, hour=schedule.hour, minute=schedule.minute, timezone=UTC)
+        ),
         id="digest",
         name="weekly digest",
         misfire_grace_time=int(DIGEST_GRACE.total_seconds()),
-        **start,
     )
     return scheduler

@@ -7,8 +7,9 @@ This is where the long-lived pieces are built and joined: the store, the Slack W
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from bot.config import Settings
@@ -16,7 +17,8 @@ from bot.config import Settings
 log = logging.getLogger("aispend.run")
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, clock: Callable[[], datetime]) -> None:
+    """Run until SIGINT/SIGTERM; `clock` (UTC-aware) is the "now" of every sync, alert, digest and answer."""
     from bot.alerts.service import LedgerView
     from bot.jobs import build_scheduler, sync_and_alert
     from bot.providers import build_providers
@@ -34,7 +36,11 @@ def run(settings: Settings) -> None:
     if alerts_client is None:
         log.warning("Alerts and digests are off: set AISPEND_ALERT_CHANNEL (and SLACK_BOT_TOKEN) to turn them on.")
     scheduler = build_scheduler(
-        store=store, client=alerts_client, settings=settings, providers_factory=lambda: build_providers(settings)
+        store=store,
+        client=alerts_client,
+        settings=settings,
+        providers_factory=lambda: build_providers(settings),
+        clock=clock,
     )
 
     def sync_now() -> str:
@@ -43,7 +49,7 @@ def run(settings: Settings) -> None:
         # one transaction, and the alert lease keeps the posts single)
         providers = build_providers(settings)
         try:
-            results = sync_and_alert(store, providers, alerts_client, settings, now=datetime.now(UTC)).results
+            results = sync_and_alert(store, providers, alerts_client, settings, now=clock()).results
         finally:
             for provider in providers:
                 provider.close()
@@ -57,12 +63,13 @@ def run(settings: Settings) -> None:
     alert_work = ThreadPoolExecutor(max_workers=4, thread_name_prefix="aispend-alert-work")
 
     def register(app: Any) -> None:
-        register_alert_actions(app, alert_store, settings, work=alert_work)
+        register_alert_actions(app, alert_store, settings, work=alert_work, now=clock)
 
     try:
         run_bot(
             settings,
             store,
+            clock=clock,
             registrars=[register],
             on_ready=scheduler.start,
             before_stop=lambda: scheduler.shutdown(wait=True),

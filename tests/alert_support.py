@@ -57,9 +57,15 @@ def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days)]
 
 
-def provider_data(provider: str, start: date = FIRST_DAY, end: date = END, *, web_app: str = "60") -> ProviderData:
-    """That provider's rows for [start, end); `web_app` is web-app's daily spend from Nov 15 on."""
-    spike_day = date(2026, 11, 15)
+def provider_data(
+    provider: str,
+    start: date = FIRST_DAY,
+    end: date = END,
+    *,
+    web_app: str = "60",
+    spike_day: date = date(2026, 11, 15),
+) -> ProviderData:
+    """That provider's rows for [start, end); `web_app` is web-app's daily spend from `spike_day` (Nov 15) on."""
     data = ProviderData(provider, start, end)
     for day in _days(start, end):
         late = day >= spike_day

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime
 
 import pytest
 
+from tests import clock_support
 from tests.fake_slack import FakeSlack
 
 # Bolt reads SLACK_* variables itself (and turns on OAuth with SLACK_CLIENT_ID/SECRET); only the CLI may read
@@ -30,3 +32,22 @@ def fake() -> Iterator[FakeSlack]:
     """A fake Slack Web API and response_url receiver on loopback (test files with special answers override it)."""
     with FakeSlack() as server:
         yield server
+
+
+# ---- the suite's clock (tests/clock_support.py): tests marked `dates` take `now`/`today` from here -------------
+
+
+def pytest_report_header() -> str:
+    return f"suite clock: now = {clock_support.NOW.isoformat()} ({clock_support.VARIABLE} moves it)"
+
+
+@pytest.fixture
+def now() -> datetime:
+    """The UTC-aware moment a date-sensitive test builds its data around and passes as `now`."""
+    return clock_support.NOW
+
+
+@pytest.fixture
+def today() -> date:
+    """The UTC day of `now`."""
+    return clock_support.TODAY

@@ -30,8 +30,6 @@ from tests.fake_slack import FakeSlack
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 TODAY = NOW.date()
 SECRET = "test-signing-secret"
-FIRST_DAY = date(2026, 11, 1)
-WINDOW_END = TODAY + timedelta(days=1)  # exclusive: today is partial
 ADMIN, READER, STRANGER = "UADMIN", "UREADER", "USTRANGER"
 CHANNEL = "C0SPEND"
 
@@ -49,9 +47,9 @@ def settings(**overrides: Any) -> Settings:
     return Settings(**base)
 
 
-def _days() -> Iterator[date]:
-    day = FIRST_DAY
-    while day < WINDOW_END:
+def _days(first: date, end: date) -> Iterator[date]:
+    day = first
+    while day < end:
         yield day
         day += timedelta(days=1)
 
@@ -60,8 +58,8 @@ def _usd(text: str) -> int:
     return usd_to_nano(Decimal(text))
 
 
-def fill_store(store: Store, *, openai_failed: bool = False) -> None:
-    """Nov 1-22 2026 (22nd partial), every day:
+def fill_store(store: Store, *, openai_failed: bool = False, now: datetime = NOW) -> None:
+    """Nov 1-22 2026 (22nd partial), every day (another `now` moves it all: the 1st is today - 21 days):
 
     anthropic  production  claude-sonnet-4-6  $20 + $5 x (day % 3)
                Default     (web search)       $0.50
@@ -71,15 +69,17 @@ def fill_store(store: Store, *, openai_failed: bool = False) -> None:
     week Nov 15-21: anthropic 593.50, openai 78.75, total 672.25; previous week 262.25 (+156.34 %).
     Tokens per day: anthropic 1M in (600K cache read, 50K cache write) 100K out; openai 2M in (500K read) 200K out.
     """
-    anthropic = ProviderData("anthropic", FIRST_DAY, WINDOW_END)
-    openai = ProviderData("openai", FIRST_DAY, WINDOW_END)
-    for day in _days():
-        sonnet = str(20 + 5 * (day.day % 3))
+    today = now.date()
+    first, end = today - timedelta(days=21), today + timedelta(days=1)
+    anthropic = ProviderData("anthropic", first, end)
+    openai = ProviderData("openai", first, end)
+    for day in _days(first, end):
+        sonnet = str(20 + 5 * (((day - first).days + 1) % 3))  # day.day % 3 in Nov 2026
         anthropic.costs += [
             CostRecord("anthropic", day, "wrkspc_prod", "claude-sonnet-4-6", "tokens/input", "standard", _usd(sonnet)),
             CostRecord("anthropic", day, "", "", "web_search", "", _usd("0.50")),
         ]
-        if day >= date(2026, 11, 15):
+        if day >= today - timedelta(days=7):
             anthropic.costs.append(
                 CostRecord("anthropic", day, "wrkspc_batch", "claude-opus-4-8", "tokens/output", "batch", _usd("60"))
             )
@@ -107,11 +107,11 @@ def fill_store(store: Store, *, openai_failed: bool = False) -> None:
         Label("anthropic", "wrkspc_batch", "batch <jobs> & co"),
     ]
     openai.labels = [Label("openai", "proj_web", "web-app")]
-    _synced(store, anthropic, NOW - timedelta(minutes=12))
-    _synced(store, openai, NOW - timedelta(hours=4))
+    _synced(store, anthropic, now - timedelta(minutes=12))
+    _synced(store, openai, now - timedelta(hours=4))
     if openai_failed:
-        sync_id = store.begin_sync("openai", NOW - timedelta(minutes=10), (TODAY - timedelta(days=2), WINDOW_END))
-        store.finish_sync(sync_id, NOW - timedelta(minutes=9), "error", "OpenAI answered HTTP 503 three times", 0)
+        sync_id = store.begin_sync("openai", now - timedelta(minutes=10), (today - timedelta(days=2), end))
+        store.finish_sync(sync_id, now - timedelta(minutes=9), "error", "OpenAI answered HTTP 503 three times", 0)
 
 
 def _synced(store: Store, data: ProviderData, at: datetime) -> None:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -417,12 +417,13 @@ def test_two_processes_on_the_same_database_post_once(tmp_path: Path, fake: Fake
         ]
 
 
-def test_the_simulators_spike_is_found_and_explained(tmp_path: Path, fake: FakeSlack) -> None:
+@pytest.mark.dates
+def test_the_simulators_spike_is_found_and_explained(tmp_path: Path, fake: FakeSlack, now: datetime) -> None:
     from bot.providers import build_providers
     from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Simulator
     from bot.sync import sync_providers
 
-    today = date(2026, 11, 22)
+    today = now.date()
     with Simulator(today=today) as sim, Store(tmp_path / "sim.db") as store:
         conf = alert_settings(
             anthropic_admin_key=_secret(ANTHROPIC_KEY),
@@ -432,7 +433,7 @@ def test_the_simulators_spike_is_found_and_explained(tmp_path: Path, fake: FakeS
         )
         providers = build_providers(conf)
         try:
-            results = sync_providers(store, providers, now=NOW, backfill_days=30)
+            results = sync_providers(store, providers, now=now, backfill_days=30)
         finally:
             for provider in providers:
                 provider.close()
@@ -442,8 +443,9 @@ def test_the_simulators_spike_is_found_and_explained(tmp_path: Path, fake: FakeS
             sum(sim.org.expected_cost_nano(p, start, end + timedelta(days=1)) for p in ("anthropic", "openai"))
             for start, end in ((week.start, week.end), (week.prev_start, week.prev_end))
         ]
-        result = run(store, client(fake), settings=conf, today=today)
+        result = run(store, client(fake), settings=conf, today=today, now=now)
     [found] = result.found
+    assert found.identity == f"spike|{today - timedelta(days=7)}..{today - timedelta(days=1)}"
     increase = nano_to_usd(totals[0] - totals[1])
     assert found.text.startswith(f"AI spend spike: +${increase:,.2f} (+")
     assert "Drivers: " in found.text

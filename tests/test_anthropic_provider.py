@@ -176,7 +176,7 @@ def test_a_revised_day_is_fetched_as_revised(sim: Simulator, sleeps: list[float]
 def test_identity(sim: Simulator, sleeps: list[float]) -> None:
     p = provider(sim.anthropic_url, sleeps)
     try:
-        assert p.identity() == OrgIdentity("anthropic", sim.org.anthropic_org_id, "Acme Robotics (simulated)")
+        assert p.identity(TODAY) == OrgIdentity("anthropic", sim.org.anthropic_org_id, "Acme Robotics (simulated)")
     finally:
         p.close()
     assert [r.path for r in sim.requests] == ["/v1/organizations/me"]

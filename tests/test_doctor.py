@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from bot.config import load_settings
 from bot.doctor import run_doctor
 from bot.money import fmt_usd, nano_to_usd
 from bot.simulator import Fault, Simulator
+from tests import clock_support
 from tests.env_support import (
     APP_TOKEN,
     BAD_OPENAI_KEY,
@@ -29,8 +30,7 @@ from tests.env_support import (
 )
 from tests.fake_slack import FakeSlack
 
-# The OpenAI provider asks for the last week's costs by the real clock, so the simulator's today is today.
-NOW = datetime.now(UTC)
+NOW = clock_support.NOW  # the simulator's today and doctor's `now`: the real clock is never read
 YESTERDAY = NOW.date() - timedelta(days=1)
 MEMBER = {"ok": True, "channel": {"id": CHANNEL, "name": "ai-spend", "is_member": True}}
 SCOPES = "commands,chat:write,channels:read,groups:read"
@@ -82,11 +82,12 @@ def named(sim: Simulator, provider: str) -> int:
     return len([w for w in sim.org.workspaces(provider) if w.id])
 
 
+@pytest.mark.dates
 def test_everything_configured_and_working(
     sim: Simulator, fake: FakeSlack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     env = environment(sim, fake, tmp_path / "aispend.db")
-    assert main(["doctor"], env) == 0
+    assert main(["doctor"], env, clock=lambda: NOW) == 0
     captured = capsys.readouterr()
     assert leaks({"stdout": captured.out, "stderr": captured.err}) == []
     lines = captured.out.splitlines()
@@ -226,7 +227,7 @@ def test_non_admin_keys_are_configuration_errors(
     key: str,
     expected: str,
 ) -> None:
-    assert main(["doctor"], environment(sim, fake, tmp_path / "a.db", **{variable: key})) == 2
+    assert main(["doctor"], environment(sim, fake, tmp_path / "a.db", **{variable: key}), clock=lambda: NOW) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert f"aispend: {variable} {expected}" in captured.err

@@ -310,22 +310,23 @@ def first_sync_fails(store: Store, sim: Simulator) -> None:
 # ---- the same through the command line ---------------------------------------------------------------------
 
 
+@pytest.mark.dates
 def test_the_cli_reports_a_failed_provider_and_exits_1(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], now: datetime
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    today = datetime.now(UTC).date()  # the CLI reads the clock
+    today = now.date()
     with Simulator(today=today) as sim:
         env = environment(sim, None, tmp_path / "aispend.db")
         sim.inject(Fault(provider="openai", path=COST["openai"], kind="non_json", times=None))
-        assert main(["sync", "--days", "5"], env) == 1
+        assert main(["sync", "--days", "5"], env, clock=lambda: now) == 1
         error = (
             "OpenAI sent an unexpected response from /organization/costs: the HTTP 200 body is not valid JSON "
             "(text/html). Nothing was stored; run `aispend sync` again later, and report it if it keeps happening."
         )
         printed = capsys.readouterr().err
         assert f"openai: failed: {error}" in printed.splitlines() or f"openai: FAILED: {error}" in printed.splitlines()
-        assert main(["report", "5d", "--json", "--as-of", str(today + ONE)], env) == 0
+        assert main(["report", "5d", "--json", "--as-of", str(today + ONE)], env, clock=lambda: now) == 0
         report = json.loads(capsys.readouterr().out, parse_float=Decimal)
         by_provider = {line["provider"]: line for line in report["providers"]}
         assert by_provider["openai"]["status"] == "error"

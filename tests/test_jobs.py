@@ -8,7 +8,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.alerts.model import AlertRun, Delivery, FoundAlert
@@ -19,7 +21,7 @@ from bot.providers import build_providers
 from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Simulator
 from bot.slack.client import build_client
 from bot.store import Store
-from tests.alert_support import CHANNEL, alert_settings, filled_store, table_rows
+from tests.alert_support import CHANNEL, alert_settings, filled_store, provider_data, table_rows, write
 from tests.fake_slack import FakeSlack
 
 POST = "/api/chat.postMessage"
@@ -35,6 +37,7 @@ DIGEST_TEXT = (
     "Budget: $4,264.10 of $5,000.00 used this month (85%), projected $5,487.00 (110%)."
 )
 MONDAYS_9AM = DigestSchedule(frozenset({0}), 9, 0)
+ONE = timedelta(days=1)
 
 
 @pytest.fixture(autouse=True)
@@ -110,6 +113,34 @@ def test_the_weekly_digest_is_posted_once_even_across_a_restart(tmp_path: Path, 
     assert len(fake.received(POST)) == 1
 
 
+@pytest.mark.dates
+def test_the_digest_reports_the_seven_days_before_its_slot(tmp_path: Path, fake: FakeSlack, now: datetime) -> None:
+    # a slot on today's weekday at most a minute before `now` (00:00 UTC on New Year's Day for 00:00:05)
+    schedule = DigestSchedule(frozenset({now.weekday()}), now.hour, now.minute)
+    today = now.date()
+    identity = f"digest|{today - 7 * ONE}..{today - ONE}"
+    slack = build_client("xoxb-t", fake.api_url)
+    with Store(tmp_path / "a.db") as store:
+        for provider in ("anthropic", "openai"):
+            # the alert_support days, moved: the new spend starts on the first day of the digest's week
+            write(store, provider_data(provider, today - 21 * ONE, today + ONE, spike_day=today - 7 * ONE), at=now)
+        posted = digest_job(store, slack, alert_settings(), now=now, schedule=schedule, pace=0)
+        again = digest_job(store, slack, alert_settings(), now=now + timedelta(hours=1), schedule=schedule, pace=0)
+        assert [r["identity"] for r in table_rows(store, "alerts")] == [identity]
+    assert posted is not None and (posted.today, posted.posted) == (today, [identity])
+    assert again == AlertRun(today, False)  # the ledger has this week's digest
+    [post] = fake.wait_for(POST)
+    # 7 x $240.30 against 7 x $150.10; no budget is set, so no budget line
+    assert post.body["text"].endswith(
+        ": $1,682.10 (▲ 60.1% vs $1,050.70 the week before). Anthropic $1,260.00, OpenAI $422.10. "
+        "Top workspaces and projects: production (Anthropic) $700.00, batch-jobs (Anthropic) $560.00, "
+        "web-app (OpenAI) $420.00, small (OpenAI) $2.10. "
+        "Top models: claude-sonnet-4-6 (Anthropic) $700.00, claude-opus-4-8 (Anthropic) $560.00, "
+        "gpt-5.5 (OpenAI) $420.00, gpt-4o-mini (OpenAI) $2.10."
+    )
+    assert len(fake.received(POST)) == 1
+
+
 def test_a_digest_missed_by_more_than_the_grace_is_not_posted_late(store: Store, fake: FakeSlack) -> None:
     slack = build_client("xoxb-t", fake.api_url)
     late = MONDAY + timedelta(hours=12, seconds=1)
@@ -118,8 +149,10 @@ def test_a_digest_missed_by_more_than_the_grace_is_not_posted_late(store: Store,
     assert fake.requests == []
 
 
-def test_a_sync_round_syncs_every_provider_then_posts_new_alerts_once(tmp_path: Path, fake: FakeSlack) -> None:
-    now = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+@pytest.mark.dates
+def test_a_sync_round_syncs_every_provider_then_posts_new_alerts_once(
+    tmp_path: Path, fake: FakeSlack, now: datetime
+) -> None:
     with Simulator(today=now.date()) as sim, Store(tmp_path / "sim.db") as store:
         conf = alert_settings(
             anthropic_admin_key=Secret(ANTHROPIC_KEY),
@@ -140,7 +173,8 @@ def test_a_sync_round_syncs_every_provider_then_posts_new_alerts_once(tmp_path: 
     assert [[(r.provider, r.ok) for r in rnd.results] for rnd in rounds] == [
         [("anthropic", True), ("openai", True)]
     ] * 2
-    assert rounds[0].alerts is not None and rounds[0].alerts.posted == ["spike|2026-11-15..2026-11-21"]
+    week = f"{now.date() - timedelta(days=7)}..{now.date() - timedelta(days=1)}"
+    assert rounds[0].alerts is not None and rounds[0].alerts.posted == [f"spike|{week}"]
     assert rounds[1].alerts == AlertRun(now.date(), False)
     [post] = fake.wait_for(POST)
     assert post.body["text"].startswith("AI spend spike: +$")
@@ -166,17 +200,37 @@ def test_the_scheduler_has_a_coalesced_interval_sync_and_a_weekly_digest(store: 
         jobs = {job.id: job for job in scheduler.get_jobs()}
         assert sorted(jobs) == ["digest", "sync"]
         sync, digest = jobs["sync"], jobs["digest"]
-        assert isinstance(sync.trigger, IntervalTrigger)
-        assert sync.trigger.interval == timedelta(minutes=15)
-        assert isinstance(digest.trigger, CronTrigger)
-        assert str(digest.trigger) == "cron[day_of_week='fri', hour='16', minute='30']"
-        assert str(digest.trigger.timezone) == "UTC"
+        # each runs once at start (a DateTrigger: the scheduler's own "now"), then on its schedule
+        assert all(isinstance(j.trigger, OrTrigger) for j in (sync, digest))
+        (at_start, interval), (digest_at_start, cron) = sync.trigger.triggers, digest.trigger.triggers
+        assert isinstance(at_start, DateTrigger) and isinstance(digest_at_start, DateTrigger)
+        assert isinstance(interval, IntervalTrigger)
+        assert interval.interval == timedelta(minutes=15)
+        assert isinstance(cron, CronTrigger)
+        assert str(cron) == "cron[day_of_week='fri', hour='16', minute='30']"
+        assert str(cron.timezone) == "UTC"
         assert [(j.coalesce, j.max_instances, j.misfire_grace_time) for j in (sync, digest)] == [
             (True, 1, 450),
             (True, 1, 43200),
         ]
-        started = datetime.now(UTC)
-        assert sync.next_run_time <= started and digest.next_run_time <= started  # both are due at once
+        assert (sync.next_run_time, digest.next_run_time) == (at_start.run_date, digest_at_start.run_date)
+        first = at_start.run_date  # after the run at start, the interval counts from it
+        assert sync.trigger.get_next_fire_time(first, first) == first + timedelta(minutes=15)
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_without_run_now_the_jobs_wait_for_their_schedule(store: Store) -> None:
+    conf = alert_settings(digest_cron="fri 16:30")
+    scheduler = build_scheduler(
+        store=store, client=None, settings=conf, providers_factory=list, clock=lambda: MONDAY, run_now=False
+    )
+    scheduler.start(paused=True)
+    try:
+        jobs = {job.id: job for job in scheduler.get_jobs()}
+        assert isinstance(jobs["sync"].trigger, IntervalTrigger) and isinstance(jobs["digest"].trigger, CronTrigger)
+        digest_at = jobs["digest"].next_run_time
+        assert (digest_at.weekday(), digest_at.hour, digest_at.minute) == (4, 16, 30)
     finally:
         scheduler.shutdown(wait=False)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -47,9 +47,8 @@ def provider(
     key: str = OPENAI_KEY,
     timeout: float = 5.0,
     max_workers: int = 4,
-    today: Callable[[], date] = lambda: TODAY,
 ) -> OpenAIProvider:
-    return OpenAIProvider(Secret(key), url, timeout=timeout, sleep=sleeps.append, max_workers=max_workers, today=today)
+    return OpenAIProvider(Secret(key), url, timeout=timeout, sleep=sleeps.append, max_workers=max_workers)
 
 
 def fetch(
@@ -209,7 +208,7 @@ def test_unknown_key_is_refused(sim: Simulator, sleeps: list[float]) -> None:
 def test_identity_reads_the_org_from_a_cost_row(sim: Simulator, sleeps: list[float]) -> None:
     p = provider(sim.openai_url, sleeps)
     try:
-        assert p.identity() == OrgIdentity("openai", sim.org.openai_org_id, "")
+        assert p.identity(TODAY) == OrgIdentity("openai", sim.org.openai_org_id, "")
     finally:
         p.close()
     (req,) = sim.requests

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -33,6 +33,30 @@ TODAY = date(2026, 11, 21)
 )
 def test_periods(word: str | None, expected: Period) -> None:
     assert parse_period(word, TODAY) == expected
+
+
+@pytest.mark.dates
+@pytest.mark.parametrize("word", ["yesterday", "week", "1d", "30d", "400d"])
+def test_trailing_periods_are_whole_days_before_today_then_as_many_before(word: str, today: date) -> None:
+    period = parse_period(word, today)
+    n = {"yesterday": 1, "week": 7}.get(word) or int(word[:-1])
+    assert (period.end, period.days, period.includes_partial_today) == (today - timedelta(days=1), n, False)
+    assert period.dates() == [today - timedelta(days=n - i) for i in range(n)]
+    assert (period.prev_end, period.prev_start) == (period.start - timedelta(days=1), period.start - timedelta(days=n))
+
+
+@pytest.mark.dates
+def test_today_and_month_around_the_suite_clock(today: date) -> None:
+    assert parse_period("today", today) == Period(
+        "today", today, today, today - timedelta(days=1), today - timedelta(days=1), True
+    )
+    month = parse_period("month", today)
+    assert (month.start, month.end, month.includes_partial_today) == (date(today.year, today.month, 1), today, True)
+    # the month before, from its 1st through the same day of the month, clipped to its last day
+    previous = (date(today.year, today.month, 1) - timedelta(days=1)).replace(day=1)
+    last = (previous + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    assert (month.prev_start, month.prev_end) == (previous, previous.replace(day=min(today.day, last.day)))
+    assert month.prev_end.month == previous.month and month.prev_start.day == 1
 
 
 def test_month_compares_with_clipped_previous_month() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -462,6 +462,46 @@ def test_load_report_reads_a_real_store(tmp_path: Path) -> None:
             "projected_pct": Decimal("22.97"),
         },
     }
+
+
+@pytest.mark.dates
+@pytest.mark.parametrize(
+    ("word", "total", "previous"),
+    [
+        ("today", Decimal("0.75"), Decimal(3)),  # today so far against yesterday's whole day
+        ("yesterday", Decimal(3), Decimal(3)),
+        ("week", Decimal(21), Decimal(21)),
+        ("30d", Decimal(90), Decimal(90)),
+        ("month", None, None),  # 3 a day before today, plus today so far; the same days of the month before
+    ],
+)
+def test_a_report_sums_whole_utc_days_around_the_suite_clock(
+    tmp_path: Path, now: datetime, word: str, total: Decimal | None, previous: Decimal | None
+) -> None:
+    today = now.date()
+    start, end = today - timedelta(days=70), today + timedelta(days=1)
+    with Store(tmp_path / "aispend.db") as store:
+        for provider, daily, so_far in (("anthropic", 1 * USD, USD // 4), ("openai", 2 * USD, USD // 2)):
+            days = [start + timedelta(days=i) for i in range((end - start).days)]
+            costs = [CostRecord(provider, d, "", "m", "i", "", so_far if d == today else daily) for d in days]
+            sync_id = store.begin_sync(provider, now, (start, end))
+            store.finish_sync(
+                sync_id, now, "ok", None, store.replace_provider_data(ProviderData(provider, start, end, costs), now)
+            )
+        period = parse_period(word, today)
+        report = load_report(store, period, now=now, configured=["anthropic", "openai"], budget_usd=None)
+    if word == "month":
+        total = 3 * (today.day - 1) + Decimal("0.75")
+        previous = Decimal(3 * period.prev_end.day)
+        assert report.month is not None and report.month.month_to_date == total
+    assert (report.total, report.previous_total) == (total, previous)
+    assert [line.date for line in report.daily] == period.dates()
+    assert sum(line.total for line in report.daily) == report.total
+    if period.includes_partial_today:  # then notes about the projection may follow (on the 1st, for one)
+        assert report.notes[0] == f"Today ({today}) is partial: it shows the spend reported so far."
+        assert not [note for note in report.notes if "No data" in note]
+    else:
+        assert report.notes == []
 
 
 def fill_store(store: Store) -> None:

@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -163,17 +164,20 @@ def test_binding_a_busy_port_says_what_to_do(fake: FakeSlack, store: Store) -> N
             first.stop()
 
 
-def test_week_from_a_simulator_synced_database_matches_the_report(tmp_path: Path, fake: FakeSlack) -> None:
+@pytest.mark.dates
+def test_week_from_a_simulator_synced_database_matches_the_report(
+    tmp_path: Path, fake: FakeSlack, now: datetime
+) -> None:
     """Done-when of issue 3: `/aispend week` over HTTP mode is answered (acked well within Bolt's 3 s, else 404)."""
-    with simulator_store(tmp_path / "sim.db", NOW) as store:
+    with simulator_store(tmp_path / "sim.db", now) as store:
         conf = settings()
         expected = report_to_json(
             load_report(
-                store, parse_period("week", NOW.date()), now=NOW, configured=["anthropic", "openai"], budget_usd=None
+                store, parse_period("week", now.date()), now=now, configured=["anthropic", "openai"], budget_usd=None
             )
         )
         pools = Pools(work=8)
-        with running_app(fake, store, conf, pools=pools) as app:
+        with running_app(fake, store, conf, pools=pools, now=lambda: now) as app:
             server = HttpServer(app, "127.0.0.1", 0, gate=pools.gate).start()
             try:
                 body = form_body(slash_form("week", response_url=fake.response_url()))
@@ -197,9 +201,16 @@ def free_port() -> int:
         return port
 
 
+@pytest.mark.dates
 def test_run_bot_serves_until_sigterm_then_stops_cleanly(
-    fake: FakeSlack, store: Store, caplog: pytest.LogCaptureFixture
+    fake: FakeSlack, tmp_path: Path, caplog: pytest.LogCaptureFixture, now: datetime
 ) -> None:
+    store = store_at(tmp_path / "spend.db", now=now)
+    today = now.date()
+    # WEEK_TEXT is the reply on the default dates; on others only the week's dates differ
+    week = f"{today - timedelta(days=7)} to {today - timedelta(days=1)}"
+    assert "2026-11-15 to 2026-11-21" in WEEK_TEXT
+    expected_text = WEEK_TEXT.replace("2026-11-15 to 2026-11-21", week)
     port = free_port()
     conf = settings(slack_api_url=fake.api_url, port=port)
     events: list[str] = []
@@ -214,9 +225,12 @@ def test_run_bot_serves_until_sigterm_then_stops_cleanly(
 
     previous = signal.getsignal(signal.SIGTERM)
     with caplog.at_level(logging.DEBUG):
-        run_bot(conf, store, on_ready=on_ready, before_stop=lambda: events.append("before_stop"))
+        try:
+            run_bot(conf, store, clock=lambda: now, on_ready=on_ready, before_stop=lambda: events.append("before_stop"))
+        finally:
+            store.close()
     assert events == ["ready", "before_stop"]
-    assert seen["ack"] == (200, "") and seen["answer"]["text"] == WEEK_TEXT
+    assert seen["ack"] == (200, "") and seen["answer"]["text"] == expected_text
     assert signal.getsignal(signal.SIGTERM) == previous
     assert [r.path for r in fake.requests] == ["/api/auth.test", "/commands/1"]
     assert "Received SIGTERM" in caplog.text and "Stopped" in caplog.text
@@ -230,7 +244,7 @@ def test_run_bot_refuses_a_token_slack_rejects(fake: FakeSlack, store: Store) ->
     fake.responses["/api/auth.test"] = (200, {}, {"ok": False, "error": "invalid_auth"})
     conf = settings(slack_api_url=fake.api_url, port=free_port())
     with pytest.raises(ConfigError) as raised:
-        run_bot(conf, store)
+        run_bot(conf, store, clock=lambda: NOW)
     assert str(raised.value) == (
         "Slack refused SLACK_BOT_TOKEN (invalid_auth): set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) "
         "from your Slack app's OAuth & Permissions page."
@@ -260,7 +274,7 @@ def test_run_bot_refuses_a_token_slack_rejects(fake: FakeSlack, store: Store) ->
 )
 def test_run_bot_configuration_errors(store: Store, overrides: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError) as raised:
-        run_bot(settings(slack_api_url="http://127.0.0.1:9/api/", **overrides), store)
+        run_bot(settings(slack_api_url="http://127.0.0.1:9/api/", **overrides), store, clock=lambda: NOW)
     assert str(raised.value) == message
     assert "test-signing-secret" not in message and "xoxb-test-token" not in message
 

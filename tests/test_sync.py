@@ -10,7 +10,7 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -24,10 +24,13 @@ from bot.records import CostRecord, ProviderData, SyncState, UsageRecord
 from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Fault, Simulator
 from bot.store import Store
 from bot.sync import SyncResult, sync_providers, sync_window
+from tests import clock_support
 
-TODAY = date(2026, 11, 22)
-NOW = datetime(2026, 11, 22, 8, 0, 4, tzinfo=UTC)
-NOW_Z = "2026-11-22T08:00:04Z"
+pytestmark = pytest.mark.dates  # every window here is counted from NOW, the suite's clock
+
+NOW = clock_support.NOW
+TODAY = NOW.date()
+NOW_Z = f"{NOW:%Y-%m-%dT%H:%M:%SZ}"
 ONE = timedelta(days=1)
 BACKFILL = 30
 
@@ -213,7 +216,7 @@ def test_one_provider_failing_leaves_the_other_synced_and_its_own_data_intact(
     assert provider_total(store, "openai", ago(BACKFILL - 1), TODAY + ONE) == sim.org.expected_cost_nano(
         "openai", ago(BACKFILL - 1), TODAY + ONE
     )
-    later = "2026-11-22T20:00:04Z"
+    later = f"{NOW + ONE / 2:%Y-%m-%dT%H:%M:%SZ}"
     assert store.sync_states()["anthropic"] == SyncState("anthropic", "error", later, later, anthropic.error, NOW_Z, 0)
     assert store.sync_states()["openai"] == SyncState("openai", "ok", later, later, None, later, openai.rows)
     for provider in providers:
@@ -267,7 +270,7 @@ class StaticProvider:
         usage = [UsageRecord(self.name, d, "", "m", "", 1, 2, 0, 0, 1) for d in days]
         return ProviderData(self.name, start, end + self.shift * ONE, costs, usage, requests=2, warnings=["partial"])
 
-    def identity(self) -> OrgIdentity:
+    def identity(self, today: date) -> OrgIdentity:
         return OrgIdentity(self.name, "org", "Org")
 
     def close(self) -> None:
@@ -281,7 +284,7 @@ def test_progress_reports_start_fetch_and_end(store: Store) -> None:
     )
     assert results == [SyncResult("alpha", True, ago(2), TODAY + ONE, 6, 2, None, ["partial"])]
     assert events == [
-        ("alpha", "fetching 2026-11-20 to 2026-11-22 (3 days, backfill)"),
+        ("alpha", f"fetching {ago(2)} to {TODAY} (3 days, backfill)"),
         ("alpha", "fetched 6 rows in 2 requests"),
         ("alpha", "done: 6 rows written, 1 warning(s)"),
     ]
@@ -289,7 +292,7 @@ def test_progress_reports_start_fetch_and_end(store: Store) -> None:
     sync_providers(
         store, [StaticProvider("alpha", 5)], now=NOW, backfill_days=3, progress=lambda p, m: events.append((p, m))
     )
-    assert events[0] == ("alpha", "fetching 2026-11-20 to 2026-11-22 (3 days, incremental)")
+    assert events[0] == ("alpha", f"fetching {ago(2)} to {TODAY} (3 days, incremental)")
 
 
 def test_providers_fetch_concurrently(store: Store) -> None:
@@ -328,7 +331,7 @@ def test_unexpected_errors_are_logged_and_recorded_without_their_message(
 def test_data_for_another_window_is_refused(store: Store) -> None:
     [result] = sync_providers(store, [StaticProvider("alpha", 1, shift=1)], now=NOW, backfill_days=1)
     assert result.error == (
-        "alpha returned alpha data for 2026-11-22..2026-11-24 when asked for 2026-11-22..2026-11-23; "
+        f"alpha returned alpha data for {TODAY}..{TODAY + 2 * ONE} when asked for {TODAY}..{TODAY + ONE}; "
         "this is a bug in the provider module, please report it."
     )
     assert store.daily_totals(TODAY, TODAY + ONE) == {}
@@ -338,7 +341,7 @@ def test_bad_arguments(store: Store) -> None:
     with pytest.raises(UsageError, match="--days must be at least 1, not 0"):
         sync_providers(store, [StaticProvider("alpha")], now=NOW, backfill_days=1, days=0)
     with pytest.raises(ValueError, match="aware"):
-        sync_providers(store, [StaticProvider("alpha")], now=datetime(2026, 11, 22), backfill_days=1)
+        sync_providers(store, [StaticProvider("alpha")], now=NOW.replace(tzinfo=None), backfill_days=1)
     with pytest.raises(ValueError, match="once per run"):
         sync_providers(store, [StaticProvider("alpha"), StaticProvider("alpha")], now=NOW, backfill_days=1)
     assert sync_providers(store, [], now=NOW, backfill_days=1) == []

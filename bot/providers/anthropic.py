@@ -98,7 +98,7 @@ class AnthropicProvider(RowFields):
             collected.merge(part)
         return collected.to_data(self.name, start, end, session.requests)
 
-    def identity(self) -> OrgIdentity:
+    def identity(self, today: date) -> OrgIdentity:
         body = self.client.get_json(ME_PATH, [], FetchSession())
         org_id, org_name = body.get("id"), body.get("name")
         if not isinstance(org_id, str) or not isinstance(org_name, str):

@@ -29,8 +29,8 @@ class Provider(Protocol):
         """
         ...
 
-    def identity(self) -> OrgIdentity:
-        """The organization the key belongs to (one cheap request)."""
+    def identity(self, today: date) -> OrgIdentity:
+        """The organization the key belongs to (one cheap request); `today` is the UTC day it is asked on."""
         ...
 
     def close(self) -> None: ...

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from functools import partial
 
 from bot.config import OPENAI_KEY_PAGE, Secret
@@ -60,10 +60,6 @@ STYLE = ProviderStyle(
 )
 
 
-def _utc_today() -> date:
-    return datetime.now(UTC).date()
-
-
 class OpenAIProvider(RowFields):
     usage_path = USAGE_PATH
     name = "openai"
@@ -77,10 +73,8 @@ class OpenAIProvider(RowFields):
         timeout: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         max_workers: int = 4,
-        today: Callable[[], date] = _utc_today,
     ) -> None:
         self.max_workers = max_workers
-        self.today = today
         self.client = JsonClient(
             STYLE, base_url, KeyAuth("authorization", f"Bearer {key.reveal()}"), timeout=timeout, sleep=sleep
         )
@@ -99,12 +93,12 @@ class OpenAIProvider(RowFields):
             collected.merge(part)
         return collected.to_data(self.name, start, end, session.requests)
 
-    def identity(self) -> OrgIdentity:
-        """There is no "me" endpoint: one request for the last week's costs, whose rows name the organization.
+    def identity(self, today: date) -> OrgIdentity:
+        """There is no "me" endpoint: one request for the costs of the week up to `today`, whose rows name the
+        organization.
 
         `name` is always "" (no endpoint an Admin key can read gives it); `id` is "" when the week had no cost.
         """
-        today = self.today()
         params = _window(today - timedelta(days=6), today + timedelta(days=1), 7)
         body = self.client.get_json(COSTS_PATH, params, FetchSession())
         data = body.get("data")

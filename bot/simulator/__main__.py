@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from datetime import UTC, date, datetime
+from collections.abc import Callable
+from datetime import date, datetime
 
+from bot.cli import utc_now
 from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Simulator
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, clock: Callable[[], datetime] = utc_now) -> int:
+    """An entry point like bot.cli, so it reads the real clock (the CLI's) only when --today is not given."""
     parser = argparse.ArgumentParser(prog="python -m bot.simulator", description="Serve the simulated Admin APIs.")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     parser.add_argument(
@@ -20,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workspaces", type=int, default=None, help="scale mode: number of workspaces/projects")
     parser.add_argument("--models", type=int, default=None, help="scale mode: number of models")
     args = parser.parse_args(argv)
-    today = args.today or datetime.now(UTC).date()
+    today = args.today or clock().date()
     sim = Simulator(today, port=args.port, seed=args.seed, n_workspaces=args.workspaces, n_models=args.models)
     with sim:
         print(f"ANTHROPIC_BASE_URL={sim.anthropic_url}  ANTHROPIC_ADMIN_KEY={ANTHROPIC_KEY}")

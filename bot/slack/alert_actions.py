@@ -7,7 +7,7 @@ block, because HTTP mode dispatches on its event loop (see bot.slack.server).
   (AISPEND_ADMIN_USERS), others get a polite ephemeral refusal.
 - Details posts the full breakdown as a thread reply.
 Wire it with
-`create_app(..., registrars=[lambda app: register_alert_actions(app, alert_store, settings, work=pool)])`.
+`create_app(..., registrars=[lambda app: register_alert_actions(app, alert_store, settings, work=pool, now=clock)])`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -38,10 +38,6 @@ _GONE = (
     "This alert is no longer in aispend's database (was the database replaced?), so there is nothing to do here; "
     "`/aispend alerts` lists the current ones."
 )
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class AlertActions:
@@ -178,7 +174,7 @@ def register_alert_actions(
     settings: Settings,
     *,
     work: Executor,
-    now: Callable[[], datetime] = _utc_now,
+    now: Callable[[], datetime],
 ) -> AlertActions:
     """Register the three button handlers on `app`; returns the handler object (tests call its methods)."""
     handlers = AlertActions(alert_store, settings, now, work)

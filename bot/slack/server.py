@@ -18,7 +18,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from types import FrameType
 from typing import Any, Protocol
 
@@ -224,6 +224,7 @@ def run_bot(
     settings: Settings,
     store: SpendStore,
     *,
+    clock: Callable[[], datetime],
     registrars: Sequence[Registrar] = (),
     on_ready: Callable[[], None] | None = None,
     before_stop: Callable[[], None] | None = None,
@@ -232,6 +233,8 @@ def run_bot(
     stop: threading.Event | None = None,
 ) -> None:
     """`aispend run`: check the tokens, serve Slack until SIGINT/SIGTERM (or `stop` is set), then stop cleanly.
+
+    `clock` is the UTC-aware "now" every answer is computed for (the CLI passes the real one).
 
     On the way out: `before_stop` (the CLI stops its scheduler there), then the transport stops taking requests,
     then the answers in progress finish. A second signal while that runs ends the process at once.
@@ -245,7 +248,7 @@ def run_bot(
         store=store,
         settings=settings,
         signing_secret=secret,
-        now=lambda: datetime.now(UTC),
+        now=clock,
         sync_now=sync_now,
         alerts=alerts,
         registrars=registrars,
