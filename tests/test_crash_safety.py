@@ -27,6 +27,7 @@ import pytest
 
 from bot.cli import main
 from bot.simulator import Simulator
+from tests import clock_support
 from tests.env_support import environment
 
 REPO = Path(__file__).resolve().parent.parent
@@ -43,16 +44,20 @@ ROLLUPS = {
 PROVIDERS = ("anthropic", "openai")
 
 
+SYNC_AT = clock_support.NOW  # each sync below runs a minute after the one before, all on this UTC day
+
+
 @pytest.fixture
 def sim() -> Iterator[Simulator]:
-    with Simulator(today=datetime.now(UTC).date()) as running:  # the CLI reads the clock
+    with Simulator(today=SYNC_AT.date()) as running:
         running.latency = 0.01
         yield running
 
 
-def start_sync(env: dict[str, str], cwd: Path) -> subprocess.Popen[bytes]:
+def start_sync(env: dict[str, str], cwd: Path, at: datetime) -> subprocess.Popen[bytes]:
+    """The real CLI's `sync`, its clock at `at` (tests/cli_at.py)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "sync", "--days", str(DAYS)],
+        [sys.executable, "-m", "tests.cli_at", at.isoformat(), "sync", "--days", str(DAYS)],
         env={**env, "PYTHONPATH": str(REPO), "PATH": os.environ.get("PATH", "")},
         cwd=cwd,
         stdout=subprocess.DEVNULL,
@@ -125,7 +130,7 @@ def test_sigkill_at_random_points_leaves_a_consistent_database(
     start, end = today - (DAYS - 1) * ONE, today + ONE
 
     began = time.monotonic()
-    first = start_sync(env, tmp_path)
+    first = start_sync(env, tmp_path, SYNC_AT)
     assert first.wait(timeout=60) == 0, first.stderr.read() if first.stderr else ""
     full_run = time.monotonic() - began
     rng = random.Random(SEED)
@@ -143,7 +148,8 @@ def test_sigkill_at_random_points_leaves_a_consistent_database(
                 day += ONE
         new = {p: expected_by_day(sim, p, start, end) for p in PROVIDERS}
 
-        process = start_sync(env, tmp_path)
+        at = SYNC_AT + round_no * timedelta(minutes=1)
+        process = start_sync(env, tmp_path, at)
         if round_no % 2:
             time.sleep(rng.uniform(0.05, full_run))
         else:
@@ -168,12 +174,12 @@ def test_sigkill_at_random_points_leaves_a_consistent_database(
                 assert logged.get(provider) in (None, "running"), (round_no, provider, logged)
             outcomes.append((code, logged.get(provider), state))
         if "running" in logged.values():
-            assert_report_is_honest(capsys, env, logged)
+            assert_report_is_honest(capsys, env, logged, at + timedelta(seconds=30))
 
     # the seeded delays must have interrupted syncs, not only let them finish
     assert any(code == -signal.SIGKILL and logged == "running" for code, logged, _ in outcomes), outcomes
 
-    last = start_sync(env, tmp_path)
+    last = start_sync(env, tmp_path, SYNC_AT + (ROUNDS + 1) * timedelta(minutes=1))
     assert last.wait(timeout=60) == 0, last.stderr.read() if last.stderr else ""
     assert_consistent(db)
     for provider in PROVIDERS:
@@ -184,10 +190,12 @@ def test_sigkill_at_random_points_leaves_a_consistent_database(
     assert running == sum(1 for _, logged, _ in outcomes if logged == "running")  # left as they were
 
 
-def assert_report_is_honest(capsys: pytest.CaptureFixture[str], env: dict[str, str], logged: dict[str, str]) -> None:
+def assert_report_is_honest(
+    capsys: pytest.CaptureFixture[str], env: dict[str, str], logged: dict[str, str], now: datetime
+) -> None:
     """A sync the kill left "running" is not shown as a success: the report says it has not finished."""
     capsys.readouterr()
-    assert main(["report", "--json"], env) == 0
+    assert main(["report", "--json"], env, clock=lambda: now) == 0
     report = json.loads(capsys.readouterr().out)
     notes = " ".join(report["notes"])
     for provider, status in logged.items():

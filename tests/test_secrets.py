@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -34,6 +33,7 @@ from bot.slack.app import Pools, create_app
 from bot.slack.client import build_client
 from bot.store import Store
 from bot.sync import sync_providers
+from tests import clock_support
 from tests.env_support import (
     APP_TOKEN,
     BAD_ANTHROPIC_KEY,
@@ -51,11 +51,12 @@ REPO = Path(__file__).resolve().parent.parent
 ADMIN = "UADMIN"
 MEMBER = {"ok": True, "channel": {"id": CHANNEL, "name": "ai-spend", "is_member": True}}
 LIBRARY_LOGGERS = ("httpx", "httpcore", "slack_sdk", "slack_bolt", "urllib3", "uvicorn")
+NOW = clock_support.NOW  # the simulator's today and every command's clock (subprocesses via tests/cli_at.py)
 
 
 @pytest.fixture(scope="module")
 def sim() -> Iterator[Simulator]:
-    with Simulator(today=datetime.now(UTC).date()) as server:  # the CLI reads the clock
+    with Simulator(today=NOW.date()) as server:
         yield server
 
 
@@ -85,7 +86,7 @@ class Transcript:
         self.codes: list[tuple[str, int]] = []
 
     def cli(self, argv: list[str], env: dict[str, str]) -> int:
-        code = main(argv, env)
+        code = main(argv, env, clock=lambda: NOW)
         captured = self.capsys.readouterr()
         where = "aispend " + " ".join(argv)
         self.texts += [(f"{where} stdout", captured.out), (f"{where} stderr", captured.err)]
@@ -210,7 +211,7 @@ def test_unreachable_services_show_no_secret(tmp_path: Path, transcript: Transcr
     settings = load_settings(env, tmp_path)
     providers = build_providers(settings, sleep=lambda _: None)
     with Store(tmp_path / "aispend.db") as store:
-        results = sync_providers(store, providers, now=datetime.now(UTC), backfill_days=2)
+        results = sync_providers(store, providers, now=NOW, backfill_days=2)
     for provider in providers:
         provider.close()
     assert [r.ok for r in results] == [False, False]
@@ -327,7 +328,7 @@ def test_slack_replies_and_logs_show_no_secret(
     def sync_now() -> str:  # what `aispend run` does on `/aispend sync`: here both keys are refused
         providers = build_providers(settings, sleep=lambda _: None)
         try:
-            results = sync_providers(store, providers, now=datetime.now(UTC), backfill_days=2)
+            results = sync_providers(store, providers, now=NOW, backfill_days=2)
         finally:
             for provider in providers:
                 provider.close()
@@ -339,7 +340,7 @@ def test_slack_replies_and_logs_show_no_secret(
         store=store,
         settings=settings,
         signing_secret=SIGNING_SECRET,
-        now=lambda: datetime.now(UTC),
+        now=lambda: NOW,
         sync_now=sync_now,
         pools=pools,
     )
@@ -373,7 +374,12 @@ def _child_env(env: dict[str, str]) -> dict[str, str]:
 
 def _run(argv: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "bot", *argv], env=_child_env(env), cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "tests.cli_at", NOW.isoformat(), *argv],
+        env=_child_env(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -426,7 +432,7 @@ def test_the_running_bot_through_failures(sim: Simulator, fake: FakeSlack, tmp_p
     out_file, err_file = tmp_path / "run.out", tmp_path / "run.err"  # files: -v logs would fill a pipe
     with out_file.open("wb") as out_stream, err_file.open("wb") as err_stream:
         child = subprocess.Popen(
-            [sys.executable, "-m", "bot", "-v", "run"],
+            [sys.executable, "-m", "tests.cli_at", NOW.isoformat(), "-v", "run"],
             env=_child_env(env),
             cwd=tmp_path,
             stdout=out_stream,

@@ -143,8 +143,6 @@ def client_main(url: str, count: int) -> int:
 
 def run(count: int, sync_during: bool = True, work_workers: int | None = None) -> dict[str, Any]:
     """One burst against a fresh server; `work_workers` overrides the size of the answer pool."""
-    from datetime import UTC, datetime
-
     from bot.config import Secret, Settings
     from bot.providers import build_providers
     from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY
@@ -155,9 +153,10 @@ def run(count: int, sync_during: bool = True, work_workers: int | None = None) -
     from bot.sync import sync_providers
     from tests.benchmarks.bench_simproc import simulator_process
     from tests.benchmarks.bench_support import percentile
+    from tests.clock_support import NOW
 
     work = work_workers or WORK_WORKERS
-    now = datetime.now(UTC)
+    now = NOW  # the suite's fixed moment: the simulator, the syncs and the answers agree on the day
     # the simulator in a process of its own: the providers' CPU is not the bot's, as in production
     with tempfile.TemporaryDirectory() as tmp, simulator_process(now.date()) as sim:
         conf = Settings(
@@ -182,7 +181,7 @@ def run(count: int, sync_during: bool = True, work_workers: int | None = None) -
 
         def keep_syncing() -> None:
             while not stop.is_set():
-                results = sync_providers(writer_store, providers, now=datetime.now(UTC), backfill_days=90, days=31)
+                results = sync_providers(writer_store, providers, now=now, backfill_days=90, days=31)
                 syncs.append(all(r.ok for r in results))
 
         pools = Pools(work=work)
@@ -191,7 +190,7 @@ def run(count: int, sync_during: bool = True, work_workers: int | None = None) -
             store=store,
             settings=conf,
             signing_secret=SECRET,
-            now=lambda: datetime.now(UTC),
+            now=lambda: now,
             pools=pools,
         )
         # `aispend run` logs each command at INFO; the same log, to a file, costs what it costs there
