@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Protocol
 
@@ -67,17 +68,24 @@ class SettingsReader(Protocol):
     def get_setting(self, key: str) -> str | None: ...
 
 
-def current_budget(store: SettingsReader, settings: Settings) -> tuple[Decimal | None, str | None]:
-    """The monthly budget and where it comes from.
+@dataclass(frozen=True, slots=True)
+class BudgetInForce:
+    amount: Decimal | None
+    source: str | None  # where it comes from, for the `/aispend budget` answer
+    problem: str | None = None  # a stored value that was set aside, with the fix: a note for reports
+
+
+def budget_in_force(store: SettingsReader, settings: Settings) -> BudgetInForce:
+    """The monthly budget, where it comes from, and what was wrong with the stored one if it was set aside.
 
     A stored value that is not a budget (a database edited by hand, or written before the bounds existed) is
-    not used: the environment's budget applies instead, and the second element says what is wrong and the fix.
+    not used: the environment's budget applies instead, and `problem` says what is wrong and the fix.
     """
     stored = store.get_setting(BUDGET_KEY)
     fallback = settings.monthly_budget_usd
     if stored is not None:
         try:
-            return check_budget(Decimal(stored)), "Set from Slack with `/aispend budget set`."
+            return BudgetInForce(check_budget(Decimal(stored)), "Set from Slack with `/aispend budget set`.")
         except (InvalidOperation, BudgetError):
             pass
         problem = (
@@ -86,7 +94,13 @@ def current_budget(store: SettingsReader, settings: Settings) -> tuple[Decimal |
             "again with `/aispend budget set <usd>`, or remove it with `/aispend budget clear`."
         )
         log.warning("%s", problem)
-        return fallback, problem
+        return BudgetInForce(fallback, problem, problem)
     if fallback is not None:
-        return fallback, "From AISPEND_MONTHLY_BUDGET_USD."
-    return None, None
+        return BudgetInForce(fallback, "From AISPEND_MONTHLY_BUDGET_USD.")
+    return BudgetInForce(None, None)
+
+
+def current_budget(store: SettingsReader, settings: Settings) -> tuple[Decimal | None, str | None]:
+    """(amount, source) of `budget_in_force`; the source is the problem when the stored value was set aside."""
+    budget = budget_in_force(store, settings)
+    return budget.amount, budget.source

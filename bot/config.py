@@ -2,9 +2,8 @@
 
 Only the entry point passes the real `os.environ` in; everything else receives a `Settings`. Secrets are
 wrapped in `Secret`, whose repr and str never show the value, so a stray log line or traceback cannot
-leak a key. Every secret `X` may come from the file named by `X_FILE` instead. Files are read with a size cap
-(`X_FILE=/dev/zero` must not read forever) as UTF-8, a byte-order mark allowed; every malformed value is one
-sentence naming the variable, and no sentence ever quotes a secret.
+leak a key. Every secret `X` may come from the file named by `X_FILE` instead (read by bot.setting_files). Every
+malformed value is one sentence naming the variable, and no sentence ever quotes a secret.
 """
 
 from __future__ import annotations
@@ -21,6 +20,7 @@ from dotenv import dotenv_values
 
 from bot.budget import MAX_BUDGET, BudgetError, parse_amount, parse_budget
 from bot.errors import ConfigError
+from bot.setting_files import FileProblem, read_dotenv, read_secret_file
 
 SECRET_VARS = (
     "ANTHROPIC_ADMIN_KEY",
@@ -31,8 +31,6 @@ SECRET_VARS = (
 )
 ANTHROPIC_KEY_PAGE = "Console › Settings › Admin keys (https://console.anthropic.com/settings/admin-keys)"
 OPENAI_KEY_PAGE = "https://platform.openai.com/settings/organization/admin-keys"
-MAX_SECRET_FILE = 64 * 1024  # bytes: far more than any key, far less than a mistaken /dev/zero or log file
-MAX_DOTENV = 1024 * 1024
 MAX_SPIKE_PCT = Decimal(10_000)
 # Slack IDs: a letter for the kind, then capital letters and digits (U0123ABCDEF, W… on Enterprise Grid)
 USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
@@ -163,57 +161,13 @@ def _merged_environment(environ: Mapping[str, str], cwd: Path, problems: list[st
         if mode & (stat.S_IRGRP | stat.S_IROTH):
             warnings.append(f"{dotenv} is readable by other users; it holds admin keys, so run: chmod 600 {dotenv}")
         try:
-            text = read_text_file(dotenv, MAX_DOTENV)
+            text = read_dotenv(dotenv)
         except FileProblem as problem:
-            problems.append(f"{dotenv} {problem}: {_DOTENV_FIXES[problem.kind]}.")
+            problems.append(str(problem))
         else:
             merged.update({k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None})
     merged.update(environ)
     return merged, warnings
-
-
-class FileProblem(Exception):
-    """Why a settings file cannot be used: `str()` is a clause ("is not UTF-8 text (line 3)"), `kind` picks the fix."""
-
-    def __init__(self, clause: str, kind: str) -> None:
-        self.kind = kind
-        super().__init__(clause)
-
-
-_UTF8 = "most editors offer UTF-8 under Save As › Encoding"
-_DOTENV_FIXES = {
-    "unreadable": "make it readable by the user aispend runs as, or remove it",
-    "directory": "remove it, or move the settings into a file named .env",
-    "too_large": "keep only NAME=value lines in it",
-    "not_utf8": f"save it as UTF-8 ({_UTF8})",
-}
-_SECRET_FILE_FIXES = {
-    "unreadable": "make it readable by the user aispend runs as, or point the variable at a file that is",
-    "directory": "point the variable at the file holding the secret",
-    "too_large": "point the variable at a file holding only the secret",
-    "not_utf8": f"write the secret in it as UTF-8 text ({_UTF8})",
-}
-
-
-def read_text_file(path: Path, cap: int) -> str:
-    """The UTF-8 text of `path` (a leading byte-order mark dropped), reading at most `cap` bytes; FileProblem otherwise.
-
-    Never quotes the content: the file may hold a secret.
-    """
-    try:
-        with path.open("rb") as file:
-            data = file.read(cap + 1)
-    except IsADirectoryError:
-        raise FileProblem("is a directory", "directory") from None
-    except OSError as err:
-        raise FileProblem(f"cannot be read ({err.strerror or type(err).__name__})", "unreadable") from None
-    if len(data) > cap:
-        raise FileProblem(f"is larger than {cap // 1024} KiB", "too_large")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = data.count(b"\n", 0, err.start) + 1
-        raise FileProblem(f"is not UTF-8 text (line {line})", "not_utf8") from None
 
 
 class _Reader:
@@ -234,11 +188,9 @@ class _Reader:
                 return None
             if path:
                 try:
-                    value = read_text_file(Path(path), MAX_SECRET_FILE).strip()
+                    value = read_secret_file(f"{var}_FILE", path).strip()
                 except FileProblem as problem:
-                    self.problems.append(
-                        f"{var}_FILE names {path}, which {problem}: {_SECRET_FILE_FIXES[problem.kind]}."
-                    )
+                    self.problems.append(str(problem))
                     return None
                 if not value:
                     self.problems.append(f"{var}_FILE names {path}, which is empty: put the secret in it.")
