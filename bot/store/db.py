@@ -38,19 +38,6 @@ _DAMAGED = (
     "restore it from a backup, or move it aside and run `aispend sync` to build a new one (set AISPEND_DB if it is "
     "the wrong file)"
 )
-# sqlite3 primary result codes (err.sqlite_errorcode & 0xFF)
-_PERM, _BUSY, _LOCKED, _READONLY, _IOERR, _CORRUPT, _FULL, _CANTOPEN, _CONSTRAINT, _NOTADB = (
-    3,
-    5,
-    6,
-    8,
-    10,
-    11,
-    13,
-    14,
-    19,
-    26,
-)
 
 
 def to_timestamp(moment: datetime) -> str:
@@ -77,23 +64,23 @@ def check_path(path: str) -> None:
 
 def store_error(path: str, action: str, err: sqlite3.Error) -> StoreError:
     """One sentence saying what is wrong with the database and what to do, by SQLite's result code."""
-    code = (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF
-    if code in (_CORRUPT, _NOTADB):
+    code = (getattr(err, "sqlite_errorcode", None) or 0) & 0xFF  # the primary result code of an extended one
+    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
         return StoreError(f"The database {path} is damaged or is not an aispend database ({err}): {_DAMAGED}.")
-    if code in (_BUSY, _LOCKED):
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
         return StoreError(
             f"Could not {action} the database {path}: another process kept it locked for "
             f"{BUSY_TIMEOUT_MS // 1000} s ({err}); let it finish, or stop the other program holding it, and try again."
         )
-    if code == _FULL:
+    if code == sqlite3.SQLITE_FULL:
         return StoreError(f"Could not {action} the database {path}: the disk is full; free some space and try again.")
-    if code in (_PERM, _READONLY, _CANTOPEN):
+    if code in (sqlite3.SQLITE_PERM, sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
         return StoreError(f"Could not {action} the database {path}: {err}; {_FIX}.")
-    if code == _CONSTRAINT:  # the schema refused what the code wrote
+    if code == sqlite3.SQLITE_CONSTRAINT:  # the schema refused what the code wrote
         return StoreError(
             f"Could not {action} the database {path}: {err}; this is a bug in aispend, please report it with the log."
         )
-    if code == _IOERR:
+    if code == sqlite3.SQLITE_IOERR:
         return StoreError(f"Could not {action} the database {path}: a disk error ({err}); check the disk.")
     return StoreError(f"Could not {action} the database {path}: {err}; check the disk and that AISPEND_DB is right.")
 
@@ -153,6 +140,7 @@ def refuse_foreign(path: str, db: sqlite3.Connection, known: Sequence[Migrations
             f"{path} is an SQLite database, but not aispend's: set AISPEND_DB to aispend's database file, or to a "
             "new file."
         )
+    # Migrations has no public list of its own names (pending() only answers for one database)
     names = {m.name: {migration.name for migration in m._migrations} for m in known}
     unknown = [
         f"{set_name}/{name}"
