@@ -7,6 +7,7 @@ starts fast.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -132,7 +133,9 @@ def _dispatch(
         return cmd_alerts(settings, args.dry_run, args.as_of, out, now=clock())
     if args.command == "doctor":
         from bot.doctor import run_doctor
+        from bot.runner import check_startup
 
+        check_startup(settings)  # what `aispend run` would refuse, refused here in the same words
         return run_doctor(settings, out, now=clock())
     if args.command == "run":
         from bot.runner import run
@@ -193,7 +196,7 @@ def cmd_sync(settings: Settings, days: int | None, only: str | None, err: TextIO
 def cmd_report(
     settings: Settings, period_word: str, as_json: bool, as_of: date | None, out: TextIO, *, now: datetime
 ) -> int:
-    from bot.budget import current_budget
+    from bot.budget import budget_in_force
     from bot.periods import parse_period
     from bot.render_text import render_text
     from bot.report import load_report
@@ -207,15 +210,12 @@ def cmd_report(
         )
     store = open_store(settings)
     try:
-        report = load_report(
-            store,
-            period,
-            now=now,
-            configured=settings.configured_providers,
-            budget_usd=current_budget(store, settings)[0],
-        )
+        budget = budget_in_force(store, settings)
+        report = load_report(store, period, now=now, configured=settings.configured_providers, budget_usd=budget.amount)
     finally:
         store.close()
+    if budget.problem:
+        report = dataclasses.replace(report, notes=[*report.notes, budget.problem])
     out.write(dumps_report(report) + "\n" if as_json else render_text(report, now) + "\n")
     return EXIT_OK
 

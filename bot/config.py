@@ -2,11 +2,14 @@
 
 Only the entry point passes the real `os.environ` in; everything else receives a `Settings`. Secrets are
 wrapped in `Secret`, whose repr and str never show the value, so a stray log line or traceback cannot
-leak a key. Every secret `X` may come from the file named by `X_FILE` instead.
+leak a key. Every secret `X` may come from the file named by `X_FILE` instead (read by bot.setting_files). Every
+malformed value is one sentence naming the variable, and no sentence ever quotes a secret.
 """
 
 from __future__ import annotations
 
+import io
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,8 +18,9 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.budget import MAX_BUDGET, BudgetError, parse_amount, parse_budget
 from bot.errors import ConfigError
-from bot.money import AmountError, parse_decimal
+from bot.setting_files import FileProblem, read_dotenv, read_secret_file
 
 SECRET_VARS = (
     "ANTHROPIC_ADMIN_KEY",
@@ -27,6 +31,13 @@ SECRET_VARS = (
 )
 ANTHROPIC_KEY_PAGE = "Console › Settings › Admin keys (https://console.anthropic.com/settings/admin-keys)"
 OPENAI_KEY_PAGE = "https://platform.openai.com/settings/organization/admin-keys"
+MAX_SPIKE_PCT = Decimal(10_000)
+# Slack IDs: a letter for the kind, then capital letters and digits (U0123ABCDEF, W… on Enterprise Grid)
+USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")  # C public, G private, D a direct message with the bot
+ALERT_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]+$")
+_MENTION = re.compile(r"^<[@#]([A-Z0-9]+)(\|[^>]*)?>$")
+_PERCENT = re.compile(r"^(\d+)(\.\d{1,2})?%?$", re.ASCII)
 
 
 class Secret:
@@ -100,8 +111,8 @@ class Settings:
 
 def load_settings(environ: Mapping[str, str], cwd: Path | None = None) -> Settings:
     """Settings from `environ`, falling back to `.env` in `cwd`; ConfigError lists every problem at once."""
-    env, warnings = _merged_environment(environ, cwd or Path.cwd())
     problems: list[str] = []
+    env, warnings = _merged_environment(environ, cwd or Path.cwd(), problems)
     reader = _Reader(env, problems)
 
     anthropic = reader.secret("ANTHROPIC_ADMIN_KEY", alias="ANTHROPIC_ADMIN_API_KEY")
@@ -124,15 +135,15 @@ def load_settings(environ: Mapping[str, str], cwd: Path | None = None) -> Settin
         host=reader.text("AISPEND_HOST") or "0.0.0.0",
         db_path=reader.text("AISPEND_DB") or "./aispend.db",
         alert_channel=reader.channel("AISPEND_ALERT_CHANNEL"),
-        spike_pct=reader.decimal("AISPEND_SPIKE_PCT", Decimal(25)) or Decimal(0),
-        spike_min_usd=reader.decimal("AISPEND_SPIKE_MIN_USD", Decimal(10)) or Decimal(0),
-        monthly_budget_usd=reader.decimal("AISPEND_MONTHLY_BUDGET_USD", None, positive=True),
+        spike_pct=reader.percent("AISPEND_SPIKE_PCT", Decimal(25)),
+        spike_min_usd=reader.dollars("AISPEND_SPIKE_MIN_USD", Decimal(10)),
+        monthly_budget_usd=reader.budget("AISPEND_MONTHLY_BUDGET_USD"),
         sync_interval_minutes=reader.integer("AISPEND_SYNC_INTERVAL_MINUTES", 60, 1, 24 * 60),
         backfill_days=reader.integer("AISPEND_BACKFILL_DAYS", 90, 1, 400),
         digest_cron=reader.text("AISPEND_DIGEST_AT") or "mon 09:00",
-        admin_users=reader.id_list("AISPEND_ADMIN_USERS"),
-        allowed_users=reader.id_list("AISPEND_ALLOWED_USERS"),
-        allowed_channels=reader.id_list("AISPEND_ALLOWED_CHANNELS"),
+        admin_users=reader.user_ids("AISPEND_ADMIN_USERS"),
+        allowed_users=reader.user_ids("AISPEND_ALLOWED_USERS"),
+        allowed_channels=reader.channel_ids("AISPEND_ALLOWED_CHANNELS"),
         warnings=tuple(warnings),
     )
     if problems:
@@ -140,7 +151,7 @@ def load_settings(environ: Mapping[str, str], cwd: Path | None = None) -> Settin
     return settings
 
 
-def _merged_environment(environ: Mapping[str, str], cwd: Path) -> tuple[dict[str, str], list[str]]:
+def _merged_environment(environ: Mapping[str, str], cwd: Path, problems: list[str]) -> tuple[dict[str, str], list[str]]:
     """The process environment wins over `.env`, as with docker and systemd env files."""
     warnings: list[str] = []
     merged: dict[str, str] = {}
@@ -149,7 +160,12 @@ def _merged_environment(environ: Mapping[str, str], cwd: Path) -> tuple[dict[str
         mode = dotenv.stat().st_mode
         if mode & (stat.S_IRGRP | stat.S_IROTH):
             warnings.append(f"{dotenv} is readable by other users; it holds admin keys, so run: chmod 600 {dotenv}")
-        merged.update({k: v for k, v in dotenv_values(dotenv).items() if v is not None})
+        try:
+            text = read_dotenv(dotenv)
+        except FileProblem as problem:
+            problems.append(str(problem))
+        else:
+            merged.update({k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None})
     merged.update(environ)
     return merged, warnings
 
@@ -172,12 +188,9 @@ class _Reader:
                 return None
             if path:
                 try:
-                    value = Path(path).read_text(encoding="utf-8").strip()
-                except OSError as exc:
-                    self.problems.append(
-                        f"{var}_FILE names {path}, which cannot be read ({exc.strerror}): "
-                        "point it at a readable file holding only the secret."
-                    )
+                    value = read_secret_file(f"{var}_FILE", path).strip()
+                except FileProblem as problem:
+                    self.problems.append(str(problem))
                     return None
                 if not value:
                     self.problems.append(f"{var}_FILE names {path}, which is empty: put the secret in it.")
@@ -206,44 +219,92 @@ class _Reader:
         raw = self.text(name)
         if raw is None:
             return default
-        try:
-            value = int(raw)
-        except ValueError:
-            value = low - 1
+        # digits only: int() would also take "1_000", "٣٠٠٠" and 4,300-digit strings it then refuses
+        value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else low - 1
         if not low <= value <= high:
-            self.problems.append(f"{name} must be a whole number from {low} to {high}; it is {raw!r}.")
+            self.problems.append(f"{name} must be a whole number from {low} to {high}; it is {_shown(raw)}.")
             return default
         return value
 
-    def decimal(self, name: str, default: Decimal | None, positive: bool = False) -> Decimal | None:
+    def percent(self, name: str, default: Decimal) -> Decimal:
         raw = self.text(name)
         if raw is None:
             return default
-        try:
-            value = parse_decimal(raw.lstrip("$").replace(",", ""))
-        except AmountError:
-            self.problems.append(f"{name} must be a number such as 25; it is {raw!r}.")
-            return default
-        if value < 0 or (positive and value == 0):
-            self.problems.append(f"{name} must be {'above' if positive else 'at least'} 0; it is {raw!r}.")
+        value = Decimal(raw.rstrip("%")) if _PERCENT.match(raw) else None
+        if value is None or value > MAX_SPIKE_PCT:
+            self.problems.append(
+                f"{name} must be a percentage from 0 to {MAX_SPIKE_PCT:,}, such as 25 or 12.5; it is {_shown(raw)}."
+            )
             return default
         return value
+
+    def dollars(self, name: str, default: Decimal) -> Decimal:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        value = parse_amount(raw)
+        if value is None or value > MAX_BUDGET:
+            self.problems.append(
+                f"{name} must be US dollars from 0 to ${MAX_BUDGET:,}, such as 10 or 12.50; it is {_shown(raw)}."
+            )
+            return default
+        return value
+
+    def budget(self, name: str) -> Decimal | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            return parse_budget(raw)  # the bounds of `/aispend budget set`, so the two cannot disagree
+        except BudgetError as err:
+            self.problems.append(f"{name} {err}; it is {_shown(raw)}.")
+            return None
 
     def channel(self, name: str) -> str | None:
         raw = self.text(name)
         if raw is None:
             return None
-        if raw.startswith("#") or raw[:1] not in ("C", "G"):
+        if not ALERT_CHANNEL_ID.match(raw):
             self.problems.append(
-                f"{name} must be a channel ID such as C0123456789, not a name ({raw!r}): "
+                f"{name} must be a channel ID such as C0123456789, not a name ({_shown(raw)}): "
                 "in Slack open the channel details and copy the ID at the bottom."
             )
             return None
         return raw
 
-    def id_list(self, name: str) -> frozenset[str]:
+    def user_ids(self, name: str) -> frozenset[str]:
+        return self._ids(
+            name,
+            USER_ID,
+            "a Slack member ID (U or W, then capital letters and digits, such as U0123ABCDEF): in Slack open the "
+            "person's profile, then ⋮ › Copy member ID",
+        )
+
+    def channel_ids(self, name: str) -> frozenset[str]:
+        return self._ids(
+            name,
+            CHANNEL_ID,
+            "a Slack channel ID (C, G or D, then capital letters and digits, such as C0123ABCDEF): in Slack open "
+            "the channel's details and copy the Channel ID at the bottom",
+        )
+
+    def _ids(self, name: str, pattern: re.Pattern[str], what: str) -> frozenset[str]:
         raw = self.text(name) or ""
-        return frozenset(part.strip() for part in raw.replace(";", ",").replace(" ", ",").split(",") if part.strip())
+        entries = [part.strip() for part in raw.replace(";", ",").replace(" ", ",").split(",") if part.strip()]
+        for entry in entries:
+            if pattern.match(entry):
+                continue
+            mention = _MENTION.match(entry)
+            if mention and pattern.match(mention[1]):
+                self.problems.append(f"{name} holds {_shown(entry)}: write the ID alone, {mention[1]}.")
+            else:
+                self.problems.append(f"{name} holds {_shown(entry)}, which is not {what}.")
+        return frozenset(e for e in entries if pattern.match(e))
+
+
+def _shown(raw: str, limit: int = 40) -> str:
+    """A malformed value quoted in a message: repr (so control characters show as escapes), shortened."""
+    return repr(raw if len(raw) <= limit else raw[: limit - 1] + "…")
 
 
 def _check_anthropic_key(key: str, problems: list[str]) -> None:

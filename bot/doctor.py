@@ -110,10 +110,11 @@ def _organization(org: OrgIdentity) -> str:
     return "the organization had no cost in the last 7 days, so its id is not known"
 
 
-def database_check(settings: Settings) -> Check:
-    """The database opens (creating it if needed), takes a write, and has every migration applied.
+def database_check(settings: Settings) -> list[Check]:
+    """The database opens (creating it if needed), takes a write, and has every migration applied; and who may read it.
 
     Opening it applies pending migrations, as `aispend run` would, so "pending" is only reported when that failed.
+    A database made by a newer release, or another program's, is refused by the Store itself, in the same words.
     """
     from bot.store import Store
     from bot.store.alerts import AlertStore
@@ -123,23 +124,27 @@ def database_check(settings: Settings) -> Check:
     try:
         store = Store(path)
     except AispendError as err:
-        return Check("database", False, str(err))
+        return [Check("database", False, str(err))]
     except Exception as err:
-        return unexpected("database", err)
+        return [unexpected("database", err)]
+    permissions = [Check("database permissions", False, w, required=False) for w in store.warnings]
     try:
         pending = [*store.pending_migrations(), *AlertStore(store).pending_migrations()]
         store.set_setting("doctor_write_check", "ok")
         store.set_setting("doctor_write_check", None)
     except AispendError as err:
-        return Check("database", False, str(err))
+        return [Check("database", False, str(err)), *permissions]
     except Exception as err:
-        return unexpected("database", err)
+        return [unexpected("database", err), *permissions]
     finally:
         store.close()
     if pending:
-        return Check("database", False, f"{path} has pending migrations {pending}: run `aispend sync` once.")
+        return [
+            Check("database", False, f"{path} has pending migrations {pending}: run `aispend sync` once."),
+            *permissions,
+        ]
     created = "" if existed else " (it did not exist, so it was created)"
-    return Check("database", True, f"{path} is writable{created}; its schema is current")
+    return [Check("database", True, f"{path} is writable{created}; its schema is current"), *permissions]
 
 
 def run_doctor(
@@ -155,7 +160,7 @@ def run_doctor(
         from bot.slack.checks import slack_checks as default_slack_checks
 
         slack_checks = default_slack_checks
-    checks = [*provider_checks(settings, now, sleep=sleep), database_check(settings)]
+    checks = [*provider_checks(settings, now, sleep=sleep), *database_check(settings)]
     try:
         checks += slack_checks(settings)
     except Exception as err:

@@ -13,8 +13,25 @@ from datetime import datetime
 from typing import Any
 
 from bot.config import Settings
+from bot.errors import ConfigError
 
 log = logging.getLogger("aispend.run")
+
+
+def check_startup(settings: Settings) -> None:
+    """ConfigError listing what `aispend run` cannot start with beyond load_settings; `aispend doctor` runs it too.
+
+    The digest schedule is parsed by the scheduler's own parser, so the two can never disagree about it.
+    """
+    from bot.jobs import parse_digest_at
+
+    problems: list[str] = []
+    try:
+        parse_digest_at(settings.digest_cron)
+    except ConfigError as err:
+        problems += err.problems
+    if problems:
+        raise ConfigError(problems)
 
 
 def run(settings: Settings, clock: Callable[[], datetime]) -> None:
@@ -28,6 +45,7 @@ def run(settings: Settings, clock: Callable[[], datetime]) -> None:
     from bot.store import Store
     from bot.store.alerts import AlertStore
 
+    check_startup(settings)
     if not settings.configured_providers:
         log.warning("No provider key is configured: /aispend answers from the existing database only.")
     store = Store(settings.db_path)

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from bot.store import Store
+from tests.env_support import closed_port
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,3 +35,75 @@ def test_no_command_prints_help_and_exits_2() -> None:
     done = subprocess.run([sys.executable, "-m", "bot"], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "usage: aispend" in done.stdout and "demo" in done.stdout
+
+
+def aispend(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`aispend ARGS` in `cwd` (where a .env would be read) with only `env` set, as a user would run it."""
+    clean = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(REPO), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], cwd=cwd, env=clean, capture_output=True, text=True, timeout=120
+    )
+
+
+def one_sentence(done: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in done.stderr + done.stdout
+    [line] = done.stderr.splitlines()
+    return line
+
+
+def test_a_dotenv_that_is_not_utf8_is_one_sentence(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_bytes(b"AISPEND_DB=spend.db\nAISPEND_ALERT_CHANNEL=C0123 # caf\xe9\n")
+    dotenv.chmod(0o600)
+    done = aispend("report", cwd=tmp_path)
+    assert done.returncode == 2
+    assert one_sentence(done) == (
+        f"aispend: {dotenv} is not UTF-8 text (line 2): save it as UTF-8 (most editors offer UTF-8 under Save As › "
+        "Encoding)."
+    )
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="needs /dev/zero")
+def test_a_secret_file_that_never_ends_is_one_sentence(tmp_path: Path) -> None:
+    done = aispend("report", cwd=tmp_path, ANTHROPIC_ADMIN_KEY_FILE="/dev/zero")
+    assert done.returncode == 2
+    assert one_sentence(done) == (
+        "aispend: ANTHROPIC_ADMIN_KEY_FILE names /dev/zero, which is larger than 64 KiB: point the variable at a file "
+        "holding only the secret."
+    )
+
+
+def test_a_database_from_a_newer_release_is_refused_in_one_sentence(tmp_path: Path) -> None:
+    db = tmp_path / "aispend.db"
+    Store(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('aispend', '900_next', 'later')"
+        )
+    conn.close()
+    for command in (["report"], ["alerts", "--dry-run"], ["sync"]):
+        # a closed port: nothing may go out, even if the database were opened
+        offline = {"OPENAI_ADMIN_KEY": "sk-admin-unused", "OPENAI_BASE_URL": f"http://127.0.0.1:{closed_port()}/v1"}
+        done = aispend(*command, cwd=tmp_path, AISPEND_DB=str(db), **offline)
+        assert done.returncode == 1, command
+        assert one_sentence(done) == (
+            f"aispend: The database {db} was made by a newer aispend (its schema has aispend/900_next, which this "
+            "release does not know): upgrade aispend to use it."
+        )
+
+
+@pytest.mark.parametrize("stored", ["1e30", "lots"])
+def test_a_broken_stored_budget_is_a_note_in_the_report(tmp_path: Path, stored: str) -> None:
+    db = tmp_path / "aispend.db"
+    with Store(db) as store:
+        store.set_setting("budget_usd", stored)
+    done = aispend("report", "month", "--as-of", "2026-11-21", cwd=tmp_path, AISPEND_DB=str(db))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert (
+        f"The budget stored in the database ({stored!r}) is not a valid amount, so no budget applies: set it again "
+        "with `/aispend budget set <usd>`, or remove it with `/aispend budget clear`."
+    ) in done.stdout
+    evaluated = aispend("alerts", "--dry-run", "--as-of", "2026-11-21", cwd=tmp_path, AISPEND_DB=str(db))
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert "Traceback" not in evaluated.stderr

@@ -5,7 +5,9 @@ and no secret in what it prints.
 from __future__ import annotations
 
 import io
+import os
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -18,6 +20,7 @@ from bot.config import load_settings
 from bot.doctor import run_doctor
 from bot.money import fmt_usd, nano_to_usd
 from bot.simulator import Fault, Simulator
+from bot.store import Store
 from tests import clock_support
 from tests.env_support import (
     APP_TOKEN,
@@ -455,6 +458,65 @@ def test_a_file_that_is_not_a_database(sim: Simulator, fake: FakeSlack, tmp_path
     code, lines = doctor(environment(sim, fake, db))
     assert code == 1
     assert line(lines, "database") == (
-        f"✗ database: Could not open the database {db}: file is not a database; check the disk and set AISPEND_DB "
-        "to a writable path."
+        f"✗ database: The database {db} is damaged or is not an aispend database (file is not a database): restore "
+        "it from a backup, or move it aside and run `aispend sync` to build a new one (set AISPEND_DB if it is the "
+        "wrong file)."
     )
+
+
+def test_a_database_from_a_newer_release(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    db = tmp_path / "aispend.db"
+    Store(db).close()
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('aispend', '900_next', 'later')"
+        )
+    conn.close()
+    code, lines = doctor(environment(sim, fake, db))
+    assert code == 1
+    assert line(lines, "database") == (
+        f"✗ database: The database {db} was made by a newer aispend (its schema has aispend/900_next, which this "
+        "release does not know): upgrade aispend to use it."
+    )
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_database_others_can_read_is_an_optional_failure(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    db = tmp_path / "aispend.db"
+    Store(db).close()
+    db.chmod(0o644)
+    code, lines = doctor(environment(sim, fake, db))
+    assert code == 0
+    assert line(lines, "database permissions") == (
+        f"✗ database permissions (optional): {db} is readable by other users; the database holds your organization's "
+        f"spend, names and settings, so run: chmod 600 {db}"
+    )
+
+
+# ---- doctor refuses what `aispend run` refuses, in the same words ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"AISPEND_DIGEST_AT": "someday 25:99"},
+        {"AISPEND_DIGEST_AT": "mon 09:00", "AISPEND_MONTHLY_BUDGET_USD": "1e30"},
+        {"AISPEND_DIGEST_AT": "funday 09:00", "AISPEND_ADMIN_USERS": "uadmin"},
+    ],
+)
+def test_doctor_refuses_what_run_refuses(
+    sim: Simulator,
+    fake: FakeSlack,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    overrides: dict[str, str],
+) -> None:
+    env = environment(sim, fake, tmp_path / "a.db", **overrides)
+    assert main(["doctor"], env, clock=lambda: NOW) == 2
+    doctor_said = capsys.readouterr()
+    assert doctor_said.out == "" and doctor_said.err.startswith("aispend: ")
+    assert main(["run"], env, clock=lambda: NOW) == 2
+    run_said = capsys.readouterr()
+    assert run_said.err == doctor_said.err
+    assert "Traceback" not in doctor_said.err
+    assert not (tmp_path / "a.db").exists()  # refused before anything was opened

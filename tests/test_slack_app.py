@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -198,15 +199,30 @@ def test_sync_without_a_sync_function_says_what_to_do(fake: FakeSlack, store: St
         )
 
 
-def test_a_broken_stored_budget_says_how_to_fix_it(fake: FakeSlack, store: Store) -> None:
-    store.set_setting("budget_usd", "lots")
-    with running_app(fake, store, settings()) as app:
+@pytest.mark.parametrize("stored", ["lots", "1e30", "1e400", "1e-30", "NaN", "-5"])
+def test_a_broken_stored_budget_is_set_aside_not_a_failure(
+    fake: FakeSlack, store: Store, caplog: pytest.LogCaptureFixture, stored: str
+) -> None:
+    # a database edited by hand or written before the bounds: every answer used to fail on it
+    store.set_setting("budget_usd", stored)
+    with caplog.at_level(logging.WARNING, logger="bot.budget"), running_app(fake, store, settings()) as app:
         command(app, fake, "week")
-        assert reply(fake) == {
-            "text": ":warning: The budget stored in the database ('lots') is not a positive amount: set it again with "
-            "`/aispend budget set &lt;usd&gt;`, or remove it with `/aispend budget clear`.",
-            "response_type": "ephemeral",
-        }
+        assert reply(fake) == {"text": WEEK_TEXT, "blocks": WEEK_BLOCKS, "response_type": "ephemeral"}
+        command(app, fake, "budget", name="2")
+        assert ": no monthly budget is set; month to date $" in reply(fake, "2")["text"]
+    assert f"The budget stored in the database ({stored!r}) is not a valid amount" in caplog.text
+
+
+def test_a_broken_stored_budget_gives_way_to_the_environment_and_says_so(fake: FakeSlack, store: Store) -> None:
+    store.set_setting("budget_usd", "1e30")
+    with running_app(fake, store, settings(monthly_budget_usd=Decimal(2000))) as app:
+        command(app, fake, "budget")
+        answer = reply(fake)
+    assert "of $2,000.00" in answer["text"]
+    assert (
+        "_The budget stored in the database ('1e30') is not a valid amount, so AISPEND_MONTHLY_BUDGET_USD applies: set "
+        "it again with `/aispend budget set &lt;usd&gt;`, or remove it with `/aispend budget clear`._"
+    ) in json.dumps(answer["blocks"], ensure_ascii=False)
 
 
 def test_an_unexpected_failure_is_logged_and_apologized_for(

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from bot.errors import StoreError
 from bot.records import CostRecord, Label, ProviderData, SyncState, TokenTotals, UsageRecord
 from bot.store import Store
+from bot.store.db import store_error
 
 D0 = date(2026, 11, 1)
 NOW = datetime(2026, 11, 21, 8, 0, 4, tzinfo=UTC)
@@ -163,8 +164,8 @@ def test_a_file_that_is_not_a_database_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError) as caught:
         Store(path)
     assert str(caught.value) == (
-        f"Could not open the database {path}: file is not a database; check the disk and set AISPEND_DB to a "
-        "writable path."
+        f"The database {path} is damaged or is not an aispend database (file is not a database): restore it from a "
+        "backup, or move it aside and run `aispend sync` to build a new one (set AISPEND_DB if it is the wrong file)."
     )
 
 
@@ -185,6 +186,132 @@ def test_a_closed_store_says_so(db_path: Path) -> None:
     opened.close()
     with pytest.raises(StoreError, match="is closed; open a new Store"):
         opened.daily_totals(day(0), day(1))
+
+
+# ---- the file itself: who may read it, whose it is, which release wrote it, what each error says ----------------
+
+
+@pytest.fixture
+def permissive_umask() -> Iterator[None]:
+    previous = os.umask(0o022)  # the common default, under which SQLite makes 0644 files
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+@pytest.mark.usefixtures("permissive_umask")
+def test_the_database_and_its_wal_and_shm_are_private(db_path: Path) -> None:
+    with Store(db_path) as opened:
+        opened.replace_provider_data(window(0, 1, [cost(0, 1)]), NOW)  # a real write: the -wal has content now
+        wal, shm = Path(f"{db_path}-wal"), Path(f"{db_path}-shm")
+        assert wal.stat().st_size > 0
+        assert (mode(db_path), mode(wal), mode(shm)) == (0o600, 0o600, 0o600)
+        assert opened.warnings == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_a_database_readable_by_others_is_warned_about(db_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    Store(db_path).close()
+    db_path.chmod(0o644)
+    with caplog.at_level("WARNING", logger="bot.store.db"), Store(db_path) as reopened:
+        warning = (
+            f"{db_path} is readable by other users; the database holds your organization's spend, names and settings, "
+            f"so run: chmod 600 {db_path}"
+        )
+        assert reopened.warnings == [warning]
+    assert warning in caplog.messages
+    assert mode(db_path) == 0o644  # only warned about: the owner may have chosen it
+
+
+def file_state(path: Path) -> tuple[bytes, bool]:
+    return path.read_bytes(), Path(f"{path}-wal").exists() and Path(f"{path}-wal").stat().st_size > 0
+
+
+@pytest.mark.parametrize(
+    ("migration_set", "name"),
+    [("aispend", "099_from_the_future"), ("aispend-alerts", "099_from_the_future"), ("aispend-budgets", "001_new")],
+)
+def test_a_database_from_a_newer_release_is_refused_before_anything_is_written(
+    db_path: Path, migration_set: str, name: str
+) -> None:
+    Store(db_path).close()
+    conn = sqlite3.connect(db_path)
+    with conn:
+        conn.execute(
+            "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES (?, ?, '2027-01-01')",
+            [migration_set, name],
+        )
+        conn.execute("DELETE FROM _sqlite_migrations WHERE name = '002_report_rollups'")  # so one would be pending
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    before = file_state(db_path)
+    with pytest.raises(StoreError) as caught:
+        Store(db_path)
+    assert str(caught.value) == (
+        f"The database {db_path} was made by a newer aispend (its schema has {migration_set}/{name}, which this "
+        "release does not know): upgrade aispend to use it."
+    )
+    assert file_state(db_path) == before
+
+
+def test_another_programs_sqlite_database_is_refused_untouched(db_path: Path) -> None:
+    conn = sqlite3.connect(db_path)
+    conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.execute("INSERT INTO notes VALUES ('keep me')")
+    conn.commit()
+    conn.close()
+    before = file_state(db_path)
+    with pytest.raises(StoreError) as caught:
+        Store(db_path)
+    assert str(caught.value) == (
+        f"{db_path} is an SQLite database, but not aispend's: set AISPEND_DB to aispend's database file, or to a new "
+        "file."
+    )
+    assert file_state(db_path) == before
+    assert query(db_path, "PRAGMA journal_mode") == [("delete",)]  # not switched to WAL
+
+
+def test_a_damaged_database_says_to_restore_it_not_to_change_the_path(db_path: Path) -> None:
+    with Store(db_path) as opened:
+        opened.replace_provider_data(window(0, 30, [cost(n, n + 1, ws=f"wrk_{n}") for n in range(30)]), NOW)
+    data = bytearray(db_path.read_bytes())
+    page = 4096
+    data[page:] = b"\x55" * (len(data) - page)  # every page but the first (the schema) is garbage
+    db_path.write_bytes(bytes(data))
+    with pytest.raises(StoreError) as caught, Store(db_path) as damaged:
+        damaged.daily_totals(day(0), day(29))
+    message = str(caught.value)
+    assert message.startswith(f"The database {db_path} is damaged or is not an aispend database (")
+    assert message.endswith(
+        "restore it from a backup, or move it aside and run `aispend sync` to build a new one (set AISPEND_DB if it "
+        "is the wrong file)."
+    )
+    assert "writable path" not in message
+
+
+def test_a_locked_database_names_the_lock(db_path: Path) -> None:
+    Store(db_path).close()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    waiter = sqlite3.connect(db_path, timeout=0)
+    try:
+        with pytest.raises(sqlite3.OperationalError) as raised:
+            waiter.execute("BEGIN IMMEDIATE")
+    finally:
+        waiter.close()
+        holder.rollback()
+        holder.close()
+    message = str(store_error(str(db_path), "write", raised.value))
+    assert message == (
+        f"Could not write the database {db_path}: another process kept it locked for 10 s (database is locked); let "
+        "it finish, or stop the other program holding it, and try again."
+    )
 
 
 # ---- replace_provider_data ----------------------------------------------------------------------------------
@@ -374,7 +501,8 @@ def test_a_write_that_fails_midway_leaves_the_previous_data(store: Store, db_pat
     # the label is the last thing written: by then every spend table has been deleted and refilled
     broken = window(0, 2, [cost(0, 500)], [usage(1, 6, 7)], [Label("anthropic", "wrk_b", None)])  # type: ignore[arg-type]
     with pytest.raises(
-        StoreError, match=re.escape("NOT NULL constraint failed: labels.name; check the disk and set AISPEND_DB")
+        StoreError,
+        match=re.escape("NOT NULL constraint failed: labels.name; this is a bug in aispend, please report it"),
     ):
         store.replace_provider_data(broken, NOW)
     after = [

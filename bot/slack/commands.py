@@ -9,12 +9,12 @@ so the listener never has to handle a parse exception.
 from __future__ import annotations
 
 import html
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from bot.budget import BudgetError, parse_amount, parse_budget
 from bot.errors import UsageError
 from bot.periods import MAX_DAYS, is_period_word, parse_period
 from bot.slack.mrkdwn import quoted
@@ -29,10 +29,6 @@ _VIEW_WORDS: dict[str, View] = {
     "projects": "workspaces",
     "project": "workspaces",
 }
-# dollars with optional $, thousands commas and cents: 500, 1200.50, $1,200 (no exponents, no negatives)
-# larger amounts are typos, and past ~26 digits exact Decimal formatting of them fails
-MAX_BUDGET = Decimal(1_000_000_000)
-_AMOUNT = re.compile(r"^\$?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$")
 # any fixed day: a PERIOD word's validity does not depend on the date, only its range does
 _ANY_DAY = date(2000, 1, 1)
 
@@ -132,21 +128,13 @@ def _budget(rest: list[str], public: bool) -> Command:
         return Help(f"`budget` understands `set <usd>` and `clear`, not {quoted(rest[0])}.")
     if len(rest) < 2:
         return Help("`budget set` needs an amount in US dollars, such as `budget set 500`.")
-    amount = parse_amount(rest[1])
-    if amount is None:
+    if parse_amount(rest[1]) is None:
         return Help(f"{quoted(rest[1])} is not an amount: write US dollars such as 500, 1200.50 or $1,200.")
-    if amount <= 0:
-        return Help("The budget must be above $0: to remove it, use `budget clear`.")
-    if amount > MAX_BUDGET:
-        return Help("The budget must be at most $1,000,000,000 a month.")
+    try:
+        amount = parse_budget(rest[1])  # the same bounds as AISPEND_MONTHLY_BUDGET_USD
+    except BudgetError as err:
+        return Help(f"The budget {err}: to remove it, use `budget clear`." if err.is_zero else f"The budget {err}.")
     return _nothing_after(f"budget set {rest[1]}", rest[2:]) or Budget("set", amount, public)
-
-
-def parse_amount(text: str) -> Decimal | None:
-    """Exact dollars from `500`, `1200.50` or `$1,200`; None for anything else."""
-    if not _AMOUNT.match(text):
-        return None
-    return Decimal(text.lstrip("$").replace(",", ""))
 
 
 def help_text(problem: str | None = None) -> str:

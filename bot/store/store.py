@@ -12,6 +12,7 @@ from datetime import date, datetime
 from types import TracebackType
 
 from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
 
 from bot.records import Label, ProviderData, SyncState, TokenTotals
 from bot.store import spend, syncs
@@ -21,16 +22,28 @@ from bot.store.migrations import migrations
 PRIORITY_TIERS = ("priority", "priority_on_demand")
 
 
+def _schema() -> list[Migrations]:
+    """Every migration set of this release: the spend tables and the alert ledger share the file."""
+    from bot.store import alerts  # imported here: alerts builds on Store
+
+    return [migrations, alerts.migrations]
+
+
 class Store:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         """Open (creating if needed) the database file and apply pending migrations; StoreError if it can't."""
         self.path = os.fspath(path)
-        self._connections = Connections(self.path)
+        self._connections = Connections(self.path, schema=_schema())
         try:
             self._connections.migrate(migrations)
         except BaseException:
             self._connections.close()
             raise
+
+    @property
+    def warnings(self) -> list[str]:
+        """What is unsafe about the file itself (other users can read it), each with the fix."""
+        return list(self._connections.warnings)
 
     def close(self) -> None:
         """Close every thread's connection; the Store cannot be used afterwards."""
