@@ -46,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     alerts = sub.add_parser("alerts", help="evaluate the alert rules and post new alerts")
     alerts.add_argument("--dry-run", action="store_true", help="print the alerts; post and record nothing")
     alerts.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
+    alerts.add_argument(
+        "--resend",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="post again an alert marked uncertain that you found missing from the channel (repeatable)",
+    )
     sub.add_parser("doctor", help="check every configured credential and setting live")
     sub.add_parser("demo", help="an offline tour with the bundled provider simulator (no keys needed)")
     return parser
@@ -117,7 +124,7 @@ def _dispatch(args: argparse.Namespace, env: Mapping[str, str], out: TextIO, err
     if args.command == "report":
         return cmd_report(settings, args.period, args.json, args.as_of, out)
     if args.command == "alerts":
-        return cmd_alerts(settings, args.dry_run, args.as_of, out)
+        return cmd_alerts(settings, args.dry_run, args.as_of, out, resend=args.resend)
     if args.command == "doctor":
         from bot.doctor import run_doctor
 
@@ -207,7 +214,10 @@ def cmd_report(settings: Settings, period_word: str, as_json: bool, as_of: date 
     return EXIT_OK
 
 
-def cmd_alerts(settings: Settings, dry_run: bool, as_of: date | None, out: TextIO) -> int:
+def cmd_alerts(
+    settings: Settings, dry_run: bool, as_of: date | None, out: TextIO, *, resend: Sequence[str] = ()
+) -> int:
+    from bot.alerts.delivery import resend as resend_alerts
     from bot.alerts.service import format_alerts_text, run_alerts
 
     now = datetime.now(UTC)
@@ -227,13 +237,18 @@ def cmd_alerts(settings: Settings, dry_run: bool, as_of: date | None, out: TextI
         from bot.slack.client import make_client
 
         client = make_client(settings)
+    if resend and client is None:
+        raise UsageError("--resend posts, so it cannot go with --dry-run: drop one of them.")
     store = open_store(settings)
     try:
-        run = run_alerts(store, client, settings=settings, today=today, now=now, dry_run=dry_run)
+        if resend and client is not None:
+            run = resend_alerts(store, client, settings=settings, identities=resend, today=today, now=now)
+        else:
+            run = run_alerts(store, client, settings=settings, today=today, now=now, dry_run=dry_run)
     finally:
         store.close()
     out.write(format_alerts_text(run) + "\n")
-    return EXIT_FAILED if getattr(run, "failed", None) else EXIT_OK
+    return EXIT_FAILED if run.failed or run.uncertain else EXIT_OK
 
 
 if __name__ == "__main__":
