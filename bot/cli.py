@@ -52,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     alerts = sub.add_parser("alerts", help="evaluate the alert rules and post new alerts")
     alerts.add_argument("--dry-run", action="store_true", help="print the alerts; post and record nothing")
     alerts.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
+    alerts.add_argument(
+        "--resend",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="post again an alert marked uncertain that you found missing from the channel (repeatable)",
+    )
     sub.add_parser("doctor", help="check every configured credential and setting live")
     sub.add_parser("demo", help="an offline tour with the bundled provider simulator (no keys needed)")
     return parser
@@ -130,7 +137,7 @@ def _dispatch(
     if args.command == "report":
         return cmd_report(settings, args.period, args.json, args.as_of, out, now=clock())
     if args.command == "alerts":
-        return cmd_alerts(settings, args.dry_run, args.as_of, out, now=clock())
+        return cmd_alerts(settings, args.dry_run, args.as_of, out, now=clock(), resend=args.resend)
     if args.command == "doctor":
         from bot.doctor import run_doctor
         from bot.runner import check_startup
@@ -220,7 +227,10 @@ def cmd_report(
     return EXIT_OK
 
 
-def cmd_alerts(settings: Settings, dry_run: bool, as_of: date | None, out: TextIO, *, now: datetime) -> int:
+def cmd_alerts(
+    settings: Settings, dry_run: bool, as_of: date | None, out: TextIO, *, now: datetime, resend: Sequence[str] = ()
+) -> int:
+    from bot.alerts.delivery import resend as resend_alerts
     from bot.alerts.service import format_alerts_text, run_alerts
 
     today = as_of or now.date()
@@ -239,13 +249,18 @@ def cmd_alerts(settings: Settings, dry_run: bool, as_of: date | None, out: TextI
         from bot.slack.client import make_client
 
         client = make_client(settings)
+    if resend and client is None:
+        raise UsageError("--resend posts, so it cannot go with --dry-run: drop one of them.")
     store = open_store(settings)
     try:
-        run = run_alerts(store, client, settings=settings, today=today, now=now, dry_run=dry_run)
+        if resend and client is not None:
+            run = resend_alerts(store, client, settings=settings, identities=resend, today=today, now=now)
+        else:
+            run = run_alerts(store, client, settings=settings, today=today, now=now, dry_run=dry_run)
     finally:
         store.close()
     out.write(format_alerts_text(run) + "\n")
-    return EXIT_FAILED if getattr(run, "failed", None) else EXIT_OK
+    return EXIT_FAILED if run.failed or run.uncertain else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -3,6 +3,12 @@
 Point a `WebClient(base_url=fake.api_url)` at it, and put `fake.response_url(...)` in slash-command
 payloads: `respond()` then POSTs there and the test reads what the bot said from `fake.requests`.
 Per-path overrides (`fake.responses[path] = (status, headers, body)`) simulate rate limits and errors.
+
+Like Slack, it keeps the channels: a chat.postMessage it accepts is stored (`fake.messages[channel]`, ts counted up
+from `fake.epoch`) and conversations.history reads it back (oldest/latest/inclusive, limit/cursor, metadata only
+with include_all_metadata). Faults act after the request was handled, as when Slack got it but the answer is lost:
+`fake.faults[path] = ["drop"]` closes the connection without answering; `["hold"]` keeps the answer back until
+`fake.release()` (a client timeout, or a process killed while it waits).
 """
 
 from __future__ import annotations
@@ -12,9 +18,10 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 Override = tuple[int, dict[str, str], dict[str, Any]]
 
@@ -31,6 +38,11 @@ class FakeSlack:
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self.responses: dict[str, Override | list[Override]] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
+        self.epoch = 1_700_000_000  # the seconds part of the ts of accepted posts
+        self.faults: dict[str, list[str]] = {}  # path -> "drop" | "hold", one per request
+        self.held = 0  # answers being held back now
+        self._release = threading.Event()
         self._lock = threading.RLock()
         self._arrived = threading.Condition(self._lock)
         self._in_flight = 0  # requests being handled: received() waits for them, so a caller holding a reply sees it
@@ -49,7 +61,15 @@ class FakeSlack:
                 raw = self.rfile.read(length).decode("utf-8")
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 body = _parse(raw, headers.get("content-type", ""))
-                status, extra, answer = fake._answer(self.path, body)
+                path = urlsplit(self.path).path
+                status, extra, answer = fake._answer(path, body)
+                fault = fake._fault(path)
+                if fault == "drop":  # handled, but the connection closes before any answer
+                    self.close_connection = True
+                    fake._record(Recorded(path, headers, body, time.monotonic()))
+                    return
+                if fault == "hold":
+                    fake._hold()
                 payload = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("content-type", "application/json; charset=utf-8")
@@ -57,9 +77,12 @@ class FakeSlack:
                 for key, value in extra.items():
                     self.send_header(key, value)
                 self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.wfile.write(payload)
+                except OSError:  # the client gave up on a held answer
+                    self.close_connection = True
                 # recorded after answering, so a test that sees the record also sees the reply delivered
-                fake._record(Recorded(self.path, headers, body, time.monotonic()))
+                fake._record(Recorded(path, headers, body, time.monotonic()))
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -77,6 +100,7 @@ class FakeSlack:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.release()
         self._server.shutdown()
         self._server.server_close()
 
@@ -97,19 +121,88 @@ class FakeSlack:
             self.requests.append(recorded)
             self._arrived.notify_all()
 
+    def release(self) -> None:
+        """Let every held answer (and any later one) go out."""
+        self._release.set()
+
+    def holding(self, count: int = 1, timeout: float = 10.0) -> None:
+        """Wait until `count` answers are being held back."""
+        self.wait_until(lambda: self.held >= count, timeout, "held answers")
+
+    def in_channel(self, channel: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(m) for m in self.messages.get(channel, [])]
+
+    def _fault(self, path: str) -> str | None:
+        with self._lock:
+            queue = self.faults.get(path)
+            return queue.pop(0) if queue else None
+
+    def _hold(self) -> None:
+        with self._arrived:
+            self.held += 1
+            self._arrived.notify_all()
+        self._release.wait(timeout=60)
+        with self._arrived:
+            self.held -= 1
+
     def _answer(self, path: str, body: dict[str, Any]) -> Override:
         with self._lock:
             override = self.responses.get(path)
             if isinstance(override, list):
                 # a list is consumed one answer per request; the last one sticks
                 override = override.pop(0) if len(override) > 1 else override[0]
-        if override is not None:
-            return override
-        if path == "/api/auth.test":
-            return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Acme"}
-        if path == "/api/chat.postMessage":
-            return 200, {}, {"ok": True, "channel": body.get("channel"), "ts": "1700000000.000100"}
-        return 200, {}, {"ok": True}
+            if override is not None:
+                return override
+            if path == "/api/auth.test":
+                return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "team": "Acme"}
+            if path == "/api/chat.postMessage":
+                return 200, {}, self._post(body)
+            if path == "/api/conversations.history":
+                return 200, {}, self._history(body)
+            return 200, {}, {"ok": True}
+
+    def _post(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = str(body.get("channel"))
+        stored = self.messages.setdefault(channel, [])
+        count = sum(len(m) for m in self.messages.values()) + 1
+        ts = f"{self.epoch}.{count * 100:06d}"  # the first is 1700000000.000100, as the fake always answered
+        message: dict[str, Any] = {"type": "message", "bot_id": "BBOT", "text": body.get("text", ""), "ts": ts}
+        for key in ("blocks", "thread_ts", "metadata"):
+            value = body.get(key)
+            if isinstance(value, str) and key != "thread_ts":
+                value = json.loads(value)  # form-encoded posts carry JSON strings
+            if value is not None:
+                message[key] = value
+        stored.append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        inclusive = _flag(body.get("inclusive"))
+        oldest = Decimal(str(body.get("oldest") or "0"))
+        latest = Decimal(str(body.get("latest"))) if body.get("latest") else None
+
+        def within(ts: Decimal) -> bool:
+            after = ts >= oldest if inclusive else ts > oldest
+            before = latest is None or (ts <= latest if inclusive else ts < latest)
+            return after and before
+
+        found = [
+            dict(m)
+            for m in reversed(self.messages.get(str(body.get("channel")), []))
+            if within(Decimal(m["ts"])) and m.get("thread_ts") in (None, m["ts"])
+        ]
+        if not _flag(body.get("include_all_metadata")):
+            for message in found:
+                message.pop("metadata", None)
+        start, limit = int(body.get("cursor") or 0), int(body.get("limit") or 100)
+        more = start + limit < len(found)
+        return {
+            "ok": True,
+            "messages": found[start : start + limit],
+            "has_more": more,
+            "response_metadata": {"next_cursor": str(start + limit) if more else ""},
+        }
 
     def received(self, path: str) -> list[Recorded]:
         """The requests to `path` so far. A request is recorded just after its reply is written, so this first
@@ -140,6 +233,10 @@ class FakeSlack:
 class _Server(ThreadingHTTPServer):
     # the stdlib default backlog of 5 drops bursts of concurrent replies (the client retries after 1 s)
     request_queue_size = 128
+
+
+def _flag(value: object) -> bool:
+    return value in (True, "1", "true")
 
 
 def _parse(raw: str, content_type: str) -> dict[str, Any]:

@@ -110,6 +110,7 @@ def row(identity: str, state: str, **kw: Any) -> dict[str, Any]:
         "posted_at": "2026-11-22T09:00:00Z",
         "acked_by": None,
         "acked_at": None,
+        "attempt_at": None,
     }
     return base | kw
 
@@ -127,6 +128,8 @@ def test_a_spike_is_recorded_posted_once_and_a_re_evaluation_posts_nothing(store
         "blocks": expected.blocks,
         "unfurl_links": False,
         "unfurl_media": False,
+        # what finds the message again when the answer to this post is lost
+        "metadata": {"event_type": "aispend_alert", "event_payload": {"identity": SPIKE_ID}},
     }
     assert post.headers["authorization"] == f"Bearer {TOKEN}"
     assert alert_rows(store) == [row(SPIKE_ID, "posted")]
@@ -143,14 +146,23 @@ def test_a_spike_is_recorded_posted_once_and_a_re_evaluation_posts_nothing(store
 
 
 def test_slack_down_then_up_posts_exactly_once(store: Store, fake: FakeSlack) -> None:
+    # a 500 may follow a post Slack made, so each evaluation looks in the channel before posting again
     fake.responses[POST] = (500, {}, {"ok": False, "error": "internal_error"})
     down = run(store, client(fake))
-    assert down.deliveries == (Delivery(SPIKE_ID, "pending", "internal_error"),)
+    assert down.deliveries == (Delivery(SPIKE_ID, "posting", "internal_error"),)
     again = run(store, client(fake), now=NOW + timedelta(hours=1))
     assert again.found == ()
-    assert again.deliveries == (Delivery(SPIKE_ID, "pending", "internal_error"),)
+    assert again.deliveries == (Delivery(SPIKE_ID, "posting", "internal_error"),)
     assert alert_rows(store) == [
-        row(SPIKE_ID, "pending", ts=None, attempts=2, last_error="internal_error", posted_at=None)
+        row(
+            SPIKE_ID,
+            "posting",
+            ts=None,
+            attempts=2,
+            last_error="internal_error",
+            posted_at=None,
+            attempt_at="2026-11-22T10:00:00Z",
+        )
     ]
 
     del fake.responses[POST]
@@ -158,6 +170,7 @@ def test_slack_down_then_up_posts_exactly_once(store: Store, fake: FakeSlack) ->
     assert up.deliveries == (Delivery(SPIKE_ID, "posted"),)
     assert run(store, client(fake), now=NOW + timedelta(hours=3)).deliveries == ()
     assert [p.body["text"] for p in posts(fake, 3)] == [SPIKE_TEXT] * 3  # two refused, one accepted, nothing after
+    assert len(fake.received("/api/conversations.history")) == 2  # before the second and the third post
     assert alert_rows(store) == [row(SPIKE_ID, "posted", attempts=3, posted_at="2026-11-22T11:00:00Z")]
 
 

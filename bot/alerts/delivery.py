@@ -1,66 +1,61 @@
-"""Posting recorded alerts to Slack under the alerts lease: exactly once, or kept pending for the next try.
+"""Posting recorded alerts to Slack under the alerts lease: exactly once, never blindly twice.
 
-The lease is a row in SQLite (bot.store.alerts) with an expiry, so two threads or two processes on one database
-never post at the same time, and a crashed holder blocks nobody for longer than LEASE_TTL. Slack 5xx,
-`ratelimited` (after the client's own retries) and network failures leave a message pending; refusals that
-will not fix themselves (channel_not_found, not_in_channel, invalid_auth...) mark it failed_permanent and log
-the fix. Messages go out oldest first, about one a second, as chat.postMessage allows per channel.
+A post is not idempotent, so every attempt is committed as `posting` (with attempt_at) before the request goes
+out, and only an answer from Slack decides what happens next:
+
+| what happened to chat.postMessage                                  | known?   | state                   |
+|--------------------------------------------------------------------|----------|-------------------------|
+| ok, with its ts                                                    | posted   | posted (ts recorded)    |
+| refused: ratelimited (after the client's retries), unknown codes   | not      | pending: retried        |
+| refused for good: channel_not_found, not_in_channel, invalid_auth… | not      | failed_permanent        |
+| the request never left: connection refused, DNS (urllib URLError)  | not      | pending: retried        |
+| 5xx, internal_error, fatal_error, timeout, reset or dropped answer | unknown  | posting: checked first  |
+| the process died during the post                                   | unknown  | posting (committed)     |
+
+Before a `posting` or `uncertain` message is posted again, the channel is read (bot.alerts.lookup), once the
+attempt is CHECK_AFTER old:
+
+| the channel's history                                              | state                                       |
+|--------------------------------------------------------------------|---------------------------------------------|
+| holds this bot's message with the alert's identity in its metadata | posted, with that message's ts              |
+| readable, and no such message since the attempt                    | posted again now (a new attempt)            |
+| unreadable: missing_scope, not_in_channel…                         | uncertain: logged once, shown to admins,    |
+|                                                                    | looked for again at every evaluation; posted|
+|                                                                    | only by `aispend alerts --resend ID`        |
+| Slack or the network failed the read                               | unchanged: checked at the next evaluation   |
+
+Messages go out oldest first, about one a second, as chat.postMessage allows per channel.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import socket
-import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.alerts.model import FAILED, PENDING, POSTED, AlertRecord, Delivery
-from bot.alerts.overview import fix_for
+from bot.alerts.lease import LEASE, LEASE_TTL, ElapsedClock, acquire, new_holder
+from bot.alerts.lookup import alert_metadata, find_alert
+from bot.alerts.model import FAILED, PENDING, POSTED, POSTING, UNCERTAIN, AlertRecord, AlertRun, Delivery
+from bot.alerts.overview import fix_for, uncertain_fix
 from bot.alerts.render import render_record
+from bot.config import Settings
+from bot.store import Store
 from bot.store.alerts import AlertStore
+
+__all__ = ["LEASE", "ElapsedClock", "acquire", "deliver", "new_holder", "resend"]
 
 logger = logging.getLogger("aispend.alerts")
 
-LEASE = "alerts"
-LEASE_TTL = timedelta(minutes=10)
-LEASE_POLL = 0.2  # seconds between attempts while another evaluation holds the lease
 MAX_ATTEMPTS = 48  # an unknown Slack error is retried this many evaluations before it counts as permanent
-TRANSIENT_CODES = frozenset(
-    {"ratelimited", "internal_error", "fatal_error", "service_unavailable", "request_timeout", "team_added_to_org"}
-)
-
-
-@dataclass(frozen=True, slots=True)
-class ElapsedClock:
-    """The caller's `now`, advanced by real elapsed time, so a lease renewed mid-run really moves forward."""
-
-    start: datetime
-    t0: float
-
-    def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self.t0)
-
-
-def new_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
-
-
-def acquire(alert_store: AlertStore, holder: str, clock: Callable[[], datetime], wait: float) -> bool:
-    """Take the lease, waiting up to `wait` seconds for another evaluation to finish with it."""
-    deadline = time.monotonic() + wait
-    while not alert_store.acquire_lease(LEASE, holder, clock(), clock() + LEASE_TTL):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(LEASE_POLL)
-    return True
+CHECK_AFTER = timedelta(minutes=2)  # a post this recent may still be on its way: look for it later
+NOT_POSTED_CODES = frozenset({"ratelimited", "team_added_to_org"})  # Slack turned it away before doing anything
+# Slack failed while handling it: some of the operation may have happened, so the message may exist
+MAYBE_POSTED_CODES = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 
 
 def _redact(text: str, secrets: Sequence[str]) -> str:
@@ -70,15 +65,24 @@ def _redact(text: str, secrets: Sequence[str]) -> str:
     return text
 
 
-def _classify(err: SlackApiError, attempts: int) -> tuple[str, bool]:
-    """(error code, permanent?) for a Slack refusal."""
-    status = getattr(err.response, "status_code", 200)
-    code = str(err.response.get("error") or f"http_{status}")
-    if status >= 500 or status == 429 or code in TRANSIENT_CODES:
-        return code, False
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def _code(err: SlackApiError) -> tuple[str, int]:
+    status = int(getattr(err.response, "status_code", 200))
+    return str(err.response.get("error") or f"http_{status}"), status
+
+
+def _classify(code: str, status: int, attempts: int) -> tuple[bool, bool]:
+    """(maybe posted?, permanent?) for a Slack refusal."""
+    if status >= 500 or code in MAYBE_POSTED_CODES:
+        return True, False
+    if status == 429 or code in NOT_POSTED_CODES:
+        return False, False
     if fix_for(code) is not None:
-        return code, True
-    return code, attempts + 1 >= MAX_ATTEMPTS
+        return False, True
+    return False, attempts + 1 >= MAX_ATTEMPTS
 
 
 def deliver(
@@ -92,7 +96,7 @@ def deliver(
     pace: float = 1.0,
     secrets: Sequence[str] = (),
 ) -> list[Delivery]:
-    """Post every pending message (and failed ones when asked), oldest first, while holding the lease."""
+    """Post (or first look for) every message still due, oldest first, while holding the lease."""
     results: list[Delivery] = []
     tried: set[str] = set()
     while True:
@@ -108,7 +112,56 @@ def deliver(
             if not alert_store.acquire_lease(LEASE, holder, now, now + LEASE_TTL):
                 logger.warning("lost the alerts lease; the process that holds it posts the rest")
                 return results
-            results.append(_post(alert_store, client, channel, record, now, secrets))
+            delivery = _deliver_one(alert_store, client, channel, record, now, secrets)
+            if delivery is not None:
+                results.append(delivery)
+
+
+def _deliver_one(
+    alert_store: AlertStore,
+    client: WebClient,
+    channel: str,
+    record: AlertRecord,
+    now: datetime,
+    secrets: Sequence[str],
+) -> Delivery | None:
+    if record.state in (POSTING, UNCERTAIN):
+        settled = _look_first(alert_store, client, channel, record, now)
+        if settled is not None:
+            return settled
+    return _post(alert_store, client, channel, record, now, secrets)
+
+
+def _look_first(
+    alert_store: AlertStore, client: WebClient, channel: str, record: AlertRecord, now: datetime
+) -> Delivery | None:
+    """Settle an attempt whose outcome is unknown; None when the channel showed it absent (post it again)."""
+    identity, where = record.identity, record.channel or channel
+    started = _parse(record.attempt_at or record.created_at)
+    if record.state == POSTING and now - started < CHECK_AFTER:
+        return Delivery(identity, POSTING, record.last_error or "a post began moments ago")
+    found = find_alert(client, where, identity, started)
+    if found.outcome == "found" and found.ts is not None:
+        alert_store.mark_posted(identity, where, found.ts, now)
+        logger.info("alert %s was in %s already (ts %s): recorded, not posted again", identity, where, found.ts)
+        return Delivery(identity, POSTED)
+    if found.outcome == "absent":
+        logger.info("alert %s is not in %s after an uncertain post: posting it again", identity, where)
+        return None
+    error = found.error or "unknown"
+    if found.outcome == "unavailable":
+        logger.warning(
+            "could not read %s to look for alert %s (%s); trying at the next evaluation", where, identity, error
+        )
+        if record.state == UNCERTAIN:
+            code = record.last_error or error
+            return Delivery(identity, UNCERTAIN, code, uncertain_fix(identity, code))
+        return Delivery(identity, POSTING, record.last_error or error)
+    fix = uncertain_fix(identity, error)
+    if record.state == POSTING:  # said once, when it becomes uncertain; the admin notice repeats it
+        logger.error("alert %s may or may not have been posted to %s and cannot be checked: %s", identity, where, fix)
+    alert_store.mark_uncertain(identity, error)
+    return Delivery(identity, UNCERTAIN, error, fix)
 
 
 def _post(
@@ -118,30 +171,87 @@ def _post(
     record: AlertRecord,
     now: datetime,
     secrets: Sequence[str],
-) -> Delivery:
+) -> Delivery | None:
+    identity = record.identity
+    if not alert_store.begin_attempt(identity, channel, now, expected=record.state):
+        return None  # another evaluation took it meanwhile
     message = render_record(record)
     try:
         response = client.chat_postMessage(
-            channel=channel, text=message.text, blocks=message.blocks, unfurl_links=False, unfurl_media=False
+            channel=channel,
+            text=message.text,
+            blocks=message.blocks,
+            unfurl_links=False,
+            unfurl_media=False,
+            metadata=alert_metadata(identity),
         )
     except SlackApiError as err:
-        code, permanent = _classify(err, record.attempts)
-        alert_store.mark_failed(record.identity, code, permanent=permanent, channel=channel)
+        code, status = _code(err)
+        maybe, permanent = _classify(code, status, record.attempts)
+        if maybe:
+            alert_store.mark_unknown(identity, code)
+            logger.warning(
+                "alert %s: Slack said %s, so it may have been posted; checking before any new post", identity, code
+            )
+            return Delivery(identity, POSTING, code)
+        alert_store.mark_failed(identity, code, permanent=permanent, channel=channel)
         if permanent:
             fix = fix_for(code) or "check the aispend log, then run `aispend alerts` to resend."
-            logger.error("alert %s was NOT posted to %s: Slack said %s; %s", record.identity, channel, code, fix)
-            return Delivery(record.identity, FAILED, code, fix)
-        logger.warning(
-            "alert %s not posted yet (Slack said %s); retrying at the next evaluation", record.identity, code
-        )
-        return Delivery(record.identity, PENDING, code)
-    except Exception as err:  # network failures and anything unexpected: keep it pending, never lose it
+            logger.error("alert %s was NOT posted to %s: Slack said %s; %s", identity, channel, code, fix)
+            return Delivery(identity, FAILED, code, fix)
+        logger.warning("alert %s not posted yet (Slack said %s); retrying at the next evaluation", identity, code)
+        return Delivery(identity, PENDING, code)
+    except URLError as err:  # urllib failed before the whole request was sent: Slack cannot have it
         error = _redact(f"{type(err).__name__}: {err}", secrets)[:300]
-        alert_store.mark_failed(record.identity, error, permanent=False, channel=channel)
-        logger.warning("alert %s not posted yet (%s); retrying at the next evaluation", record.identity, error)
-        return Delivery(record.identity, PENDING, error)
-    alert_store.mark_posted(
-        record.identity, str(response.get("channel") or channel), str(response.get("ts") or ""), now
-    )
-    logger.info("posted alert %s to %s", record.identity, channel)
-    return Delivery(record.identity, POSTED)
+        alert_store.mark_failed(identity, error, permanent=False, channel=channel)
+        logger.warning("alert %s not posted yet (%s); retrying at the next evaluation", identity, error)
+        return Delivery(identity, PENDING, error)
+    except Exception as err:  # sent, then no answer (timeout, reset, a broken reply): it may be in the channel
+        error = _redact(f"{type(err).__name__}: {err}", secrets)[:300]
+        alert_store.mark_unknown(identity, error)
+        logger.warning("alert %s: %s after it was sent; checking the channel before any new post", identity, error)
+        return Delivery(identity, POSTING, error)
+    alert_store.mark_posted(identity, str(response.get("channel") or channel), str(response.get("ts") or ""), now)
+    logger.info("posted alert %s to %s", identity, channel)
+    return Delivery(identity, POSTED)
+
+
+def resend(
+    store: Store,
+    client: WebClient,
+    *,
+    settings: Settings,
+    identities: Sequence[str],
+    today: date,
+    now: datetime,
+    pace: float = 1.0,
+    lease_wait: float = 30.0,
+) -> AlertRun:
+    """`aispend alerts --resend ID`: an admin found an uncertain (or refused) alert missing from the channel."""
+    if settings.alert_channel is None:
+        raise ValueError("resend needs AISPEND_ALERT_CHANNEL")
+    alert_store = AlertStore(store)
+    clock = ElapsedClock(now, time.monotonic())
+    holder = new_holder()
+    if not acquire(alert_store, holder, clock, lease_wait):
+        return AlertRun(today, False, skipped="another aispend process is posting right now; run it again shortly")
+    notes: list[str] = []
+    try:
+        for identity in identities:
+            record = alert_store.allow_resend(identity)
+            if record is None:
+                notes.append(f"No alert {identity!r}: `aispend alerts` and `/aispend alerts` name those to resend.")
+            elif record.state != PENDING:
+                notes.append(f"{identity} is {record.state.replace('_', ' ')}, not uncertain: nothing to resend.")
+        deliveries = deliver(
+            alert_store,
+            client,
+            settings.alert_channel,
+            clock=clock,
+            holder=holder,
+            pace=pace,
+            secrets=settings.secrets(),
+        )
+    finally:
+        alert_store.release_lease(LEASE, holder)
+    return AlertRun(today, False, deliveries=tuple(deliveries), notes=tuple(notes))

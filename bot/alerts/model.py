@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-PENDING = "pending"
+PENDING = "pending"  # to be posted: never tried, or Slack refused it (so it is certainly not in the channel)
+POSTING = "posting"  # a post began at attempt_at and its outcome is unknown: the channel is checked before another
+UNCERTAIN = "uncertain"  # the outcome is unknown and the bot cannot read the channel: an admin checks, then resends
 POSTED = "posted"
 FAILED = "failed_permanent"
 ACKNOWLEDGED = "acknowledged"
-STATES = (PENDING, POSTED, FAILED, ACKNOWLEDGED)
+STATES = (PENDING, POSTING, UNCERTAIN, POSTED, FAILED, ACKNOWLEDGED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,7 @@ class AlertRecord:
     posted_at: str | None
     acked_by: str | None
     acked_at: str | None
+    attempt_at: str | None = None  # when the post whose outcome is unknown began (states posting, uncertain)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,9 +61,9 @@ class Delivery:
     """What happened to one recorded message in this run."""
 
     identity: str
-    state: str  # POSTED, PENDING (will be retried) or FAILED
+    state: str  # POSTED, PENDING (will be retried), POSTING (outcome unknown, checked next time), UNCERTAIN or FAILED
     error: str | None = None  # Slack's error code or the network failure
-    fix: str | None = None  # one sentence saying what to do, for permanent failures
+    fix: str | None = None  # one sentence saying what to do, for permanent failures and uncertain outcomes
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,3 +88,7 @@ class AlertRun:
     @property
     def failed(self) -> list[str]:
         return [d.identity for d in self.deliveries if d.state == FAILED]
+
+    @property
+    def uncertain(self) -> list[str]:
+        return [d.identity for d in self.deliveries if d.state == UNCERTAIN]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.alerts.model import ACKNOWLEDGED, FAILED, PENDING, POSTED, AlertRecord, AlertRun, Snooze
+from bot.alerts.model import ACKNOWLEDGED, FAILED, PENDING, POSTED, POSTING, UNCERTAIN, AlertRecord, AlertRun, Snooze
 
 PERMANENT_FIXES = {
     "channel_not_found": (
@@ -44,8 +44,26 @@ PERMANENT_FIXES = {
 }
 
 
+# why the bot could not read the alert channel to find out whether an uncertain post arrived
+UNCHECKABLE = {
+    "missing_scope": (
+        "add the channels:history scope (groups:history for a private channel) under OAuth & Permissions and "
+        "reinstall the app"
+    ),
+    "not_in_channel": "/invite the bot to the alert channel",
+    "channel_not_found": "/invite the bot to the alert channel",
+}
+
+
 def fix_for(code: str) -> str | None:
     return PERMANENT_FIXES.get(code)
+
+
+def uncertain_fix(identity: str, code: str) -> str:
+    """What an admin does about a post whose outcome is unknown and that the bot could not check (`code`)."""
+    how = UNCHECKABLE.get(code)
+    check = f"; to let aispend check by itself, {how}" if how else f" (reading the channel failed: {code})"
+    return f"look for it in the alert channel: if it is not there, run `aispend alerts --resend '{identity}'`{check}."
 
 
 def _state_text(record: AlertRecord) -> str:
@@ -53,6 +71,11 @@ def _state_text(record: AlertRecord) -> str:
         return f"acknowledged by <@{record.acked_by}>" if record.acked_by else "acknowledged"
     if record.state == POSTED:
         return "posted"
+    if record.state == POSTING:
+        error = f" ({record.last_error})" if record.last_error else ""
+        return f"being posted, or its post's outcome is unknown{error}; the channel is checked before any new post"
+    if record.state == UNCERTAIN:
+        return "MAY NOT HAVE BEEN POSTED: an admin has to check the alert channel"
     if record.state == PENDING:
         tries = f" after {record.attempts} attempt{'s' if record.attempts != 1 else ''}" if record.attempts else ""
         error = f" ({record.last_error})" if record.last_error else ""
@@ -81,14 +104,19 @@ def alerts_overview_text(
 
 
 def delivery_problems_text(failures: Sequence[AlertRecord]) -> str | None:
-    """For admins: alerts Slack refused for good, each with what to do; None when there are none."""
+    """For admins: alerts Slack refused for good, and posts whose outcome is unknown, each with what to do; None
+    when there are none."""
     if not failures:
         return None
     lines = ["*Alerts that could not be posted*"]
     for r in failures:
         code = r.last_error or "unknown_error"
-        fix = fix_for(code) or "check the aispend log, then run `aispend alerts` to resend."
-        lines.append(f"• {r.created_at[:10]} {r.kind}: {r.summary} — Slack said {code}: {fix}")
+        if r.state == UNCERTAIN:
+            problem = f"may or may not have been posted: {uncertain_fix(r.identity, code)}"
+        else:
+            fix = fix_for(code) or "check the aispend log, then run `aispend alerts` to resend."
+            problem = f"Slack said {code}: {fix}"
+        lines.append(f"• {r.created_at[:10]} {r.kind}: {r.summary} — {problem}")
     return "\n".join(lines)
 
 
@@ -111,6 +139,12 @@ def format_alerts_text(run: AlertRun) -> str:
             lines.append(f"Posted {d.identity}.")
         elif d.state == PENDING:
             lines.append(f"Not posted yet {d.identity}: {d.error}; it will be retried at the next evaluation.")
+        elif d.state == POSTING:
+            lines.append(
+                f"Outcome unknown for {d.identity} ({d.error}): the channel is checked before it is posted again."
+            )
+        elif d.state == UNCERTAIN:
+            lines.append(f"UNCERTAIN {d.identity}: it may or may not have been posted; {d.fix}")
         elif d.state == FAILED:
             lines.append(f"FAILED {d.identity}: Slack said {d.error}: {d.fix}")
     return "\n".join(line for line in lines if line)

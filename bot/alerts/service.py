@@ -7,10 +7,10 @@ The order is what makes delivery lose nothing and repeat nothing:
    spikes, the same month for budget thresholds, the same week for the digest).
 3. Record one message per kind holding every new scope, state `pending`, before anything is posted. A scope
    that fires later the same week gets a follow-up message holding only the new scopes (identity `…|2`).
-4. Post every pending message. Slack 5xx, `ratelimited` and network failures leave it pending for the next
-   evaluation; permanent refusals (channel_not_found, not_in_channel, invalid_auth…) become failed_permanent,
-   are logged with the fix and shown to admins, and are resent by a manual `aispend alerts`.
-A crash between Slack accepting a post and step 4 recording it is the one window that can repeat a message.
+4. Post every pending message (bot.alerts.delivery): `posting` is committed before each post, refusals leave it
+   pending or failed_permanent (logged with the fix, shown to admins, resent by a manual `aispend alerts`), and a
+   post whose outcome is unknown (dropped connection, timeout, 5xx, a killed process) is looked for in the channel
+   before it is ever posted again: it is never repeated blindly.
 
 Because the spike window rolls daily, an ongoing event keeps firing for a week; the overlap rule means each
 scope is alerted at most once per 7 days, so the channel never fills with near-copies.

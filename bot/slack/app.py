@@ -21,6 +21,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.slack.client import safe_respond
 from bot.slack.commands import COMMAND
 from bot.slack.gate import AckGate
 from bot.slack.listener import AlertsView, CommandListener, SpendStore
@@ -97,6 +98,7 @@ def create_app(
         attaching_function_token_enabled=False,
         attaching_conversation_kwargs_enabled=False,
     )
+    app.use(safe_respond)  # respond() never posts a reply twice (bot.slack.client)
     listener = CommandListener(
         store=store, settings=settings, now=now, sync_now=sync_now, work=pools.work, alerts=alerts, gate=pools.gate
     )

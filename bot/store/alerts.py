@@ -1,8 +1,12 @@
 """The alert ledger: what was alerted, its delivery state, snoozes, and the lease that lets one process post.
 
-Tables come from their own migration set, "aispend-alerts", applied through the Store's per-thread connection.
-- alerts: one row per message (identity PK), recorded *before* it is posted; state pending → posted →
-  acknowledged, or failed_permanent. The payload (JSON) re-renders the message for retries and buttons.
+Tables come from their own migration set, "aispend-alerts" (bot.store.alert_schema), applied through the Store's
+per-thread connection.
+- alerts: one row per message (identity PK), recorded *before* it is posted; state pending → posting → posted →
+  acknowledged, or failed_permanent. `posting` (with attempt_at) is committed before each post, so a post whose
+  outcome is unknown (a dropped connection, a timeout, a killed process) is never taken for "not posted"; it
+  becomes `uncertain` when the bot cannot read the channel to find out (bot.alerts.delivery). The payload (JSON)
+  re-renders the message for retries and buttons.
 - alert_scopes: one row per (kind, scope, period) a message covered, so a scope is never alerted twice for the
   same or an overlapping window, whichever process evaluates.
 - snoozes: scopes muted until a time. leases: named locks with an expiry, held while evaluating and posting.
@@ -19,71 +23,15 @@ from datetime import datetime
 from typing import Any
 
 from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
-from bot.alerts.model import ACKNOWLEDGED, FAILED, PENDING, POSTED, AlertRecord, Snooze
+from bot.alerts.model import ACKNOWLEDGED, FAILED, PENDING, POSTED, POSTING, UNCERTAIN, AlertRecord, Snooze
+from bot.store.alert_schema import migrations
 from bot.store.db import to_timestamp
 from bot.store.store import Store
 
-migrations = Migrations("aispend-alerts")
-
-
-@migrations(name="001_alert_tables")
-def m001_alert_tables(db: Database) -> None:
-    db.execute(
-        """CREATE TABLE alerts (
-            identity TEXT PRIMARY KEY,
-            kind TEXT NOT NULL,
-            period TEXT NOT NULL,
-            state TEXT NOT NULL CHECK (state IN ('pending', 'posted', 'failed_permanent', 'acknowledged')),
-            summary TEXT NOT NULL,
-            payload TEXT NOT NULL,
-            channel TEXT,
-            ts TEXT,
-            attempts INTEGER NOT NULL DEFAULT 0,
-            last_error TEXT,
-            created_at TEXT NOT NULL,
-            posted_at TEXT,
-            acked_by TEXT,
-            acked_at TEXT
-        ) STRICT"""
-    )
-    db.execute("CREATE INDEX alerts_state ON alerts (state, created_at)")
-    db.execute(
-        """CREATE TABLE alert_scopes (
-            key TEXT PRIMARY KEY,
-            kind TEXT NOT NULL,
-            scope TEXT NOT NULL,
-            label TEXT NOT NULL,
-            period TEXT NOT NULL,
-            period_end TEXT NOT NULL,
-            message TEXT NOT NULL REFERENCES alerts (identity),
-            created_at TEXT NOT NULL
-        ) STRICT"""
-    )
-    db.execute("CREATE INDEX alert_scopes_scope ON alert_scopes (kind, scope, period_end)")
-    db.execute("CREATE INDEX alert_scopes_message ON alert_scopes (message)")
-    db.execute(
-        """CREATE TABLE snoozes (
-            scope TEXT PRIMARY KEY,
-            label TEXT NOT NULL,
-            until TEXT NOT NULL,
-            by TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        ) STRICT"""
-    )
-    db.execute(
-        """CREATE TABLE leases (
-            name TEXT PRIMARY KEY,
-            holder TEXT NOT NULL,
-            expires_at TEXT NOT NULL
-        ) STRICT"""
-    )
-
-
 _ALERT_COLUMNS = (
     "identity, kind, period, state, summary, payload, channel, ts, attempts, last_error, created_at, posted_at, "
-    "acked_by, acked_at"
+    "acked_by, acked_at, attempt_at"
 )
 
 
@@ -126,6 +74,21 @@ class AlertStore:
             )
             row = db.execute("SELECT holder FROM leases WHERE name = ?", [name]).fetchone()
         return row is not None and row[0] == holder
+
+    def lease(self, name: str) -> tuple[str, str] | None:
+        """(holder, expires_at) of the lease `name`, or None when nobody has taken it."""
+        with self.store.reading() as db:
+            row = db.execute("SELECT holder, expires_at FROM leases WHERE name = ?", [name]).fetchone()
+        return None if row is None else (str(row[0]), str(row[1]))
+
+    def take_over_lease(self, name: str, holder: str, previous: str, until: datetime) -> bool:
+        """Take the lease from `previous` (a holder known to be gone), unless someone else took it meanwhile."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE leases SET holder = ?, expires_at = ? WHERE name = ? AND holder = ?",
+                [holder, to_timestamp(until), name, previous],
+            )
+            return cursor.rowcount == 1
 
     def release_lease(self, name: str, holder: str) -> None:
         with self._write() as db:
@@ -187,8 +150,9 @@ class AlertStore:
     # --- delivery -------------------------------------------------------------------------------------------
 
     def to_deliver(self, include_failed: bool = False) -> list[AlertRecord]:
-        """Messages still to post, oldest first: pending ones, plus permanently failed ones when asked."""
-        states = [PENDING, FAILED] if include_failed else [PENDING]
+        """Messages still to post or to check, oldest first: pending, posting and uncertain ones, plus permanently
+        failed ones when asked."""
+        states = [PENDING, POSTING, UNCERTAIN, *([FAILED] if include_failed else [])]
         marks = ", ".join("?" for _ in states)
         with self.store.reading() as db:
             rows = db.execute(
@@ -196,20 +160,57 @@ class AlertStore:
             ).fetchall()
         return [_alert(r) for r in rows]
 
+    def begin_attempt(self, identity: str, channel: str, now: datetime, *, expected: str) -> bool:
+        """Record that a post to `channel` starts now, before it is sent: False if the message left state `expected`
+        meanwhile (another evaluation has it). Committed first, so a kill during the post leaves `posting`."""
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE alerts SET state = ?, channel = ?, attempt_at = ?, attempts = attempts + 1 "
+                "WHERE identity = ? AND state = ?",
+                [POSTING, channel, to_timestamp(now), identity, expected],
+            )
+            return cursor.rowcount == 1
+
     def mark_posted(self, identity: str, channel: str, ts: str, now: datetime) -> None:
+        """Slack has it (it answered with `ts`, or the channel's history showed it)."""
         with self._write() as db:
             db.execute(
-                "UPDATE alerts SET state = ?, channel = ?, ts = ?, posted_at = ?, attempts = attempts + 1, "
+                "UPDATE alerts SET state = ?, channel = ?, ts = ?, posted_at = ?, attempt_at = NULL, "
                 "last_error = NULL WHERE identity = ?",
                 [POSTED, channel, ts, to_timestamp(now), identity],
             )
 
     def mark_failed(self, identity: str, error: str, *, permanent: bool, channel: str | None) -> None:
+        """Slack answered that it did not post it: pending again (retried), or failed_permanent."""
         with self._write() as db:
             db.execute(
-                "UPDATE alerts SET state = ?, channel = ?, attempts = attempts + 1, last_error = ? WHERE identity = ?",
+                "UPDATE alerts SET state = ?, channel = ?, attempt_at = NULL, last_error = ? WHERE identity = ?",
                 [FAILED if permanent else PENDING, channel, error, identity],
             )
+
+    def mark_unknown(self, identity: str, error: str) -> None:
+        """The post's outcome is unknown: it stays `posting` (with its attempt_at) until the channel is checked."""
+        with self._write() as db:
+            db.execute("UPDATE alerts SET last_error = ? WHERE identity = ? AND state = ?", [error, identity, POSTING])
+
+    def mark_uncertain(self, identity: str, error: str) -> None:
+        """The outcome is unknown and the channel cannot be read: only an admin's resend posts it again."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE alerts SET state = ?, last_error = ? WHERE identity = ? AND state IN (?, ?)",
+                [UNCERTAIN, error, identity, POSTING, UNCERTAIN],
+            )
+
+    def allow_resend(self, identity: str) -> AlertRecord | None:
+        """An admin found an uncertain (or refused) message missing from the channel: make it pending again.
+        The record afterwards, None if unknown; its state says whether it changed."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE alerts SET state = ?, attempt_at = NULL WHERE identity = ? AND state IN (?, ?)",
+                [PENDING, identity, UNCERTAIN, FAILED],
+            )
+            row = db.execute(f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE identity = ?", [identity]).fetchone()
+        return None if row is None else _alert(row)
 
     # --- reads and buttons ----------------------------------------------------------------------------------
 
@@ -226,9 +227,11 @@ class AlertStore:
         return [_alert(r) for r in rows]
 
     def failures(self) -> list[AlertRecord]:
+        """What needs an admin: messages Slack refused for good, and posts whose outcome nobody could check."""
         with self.store.reading() as db:
             rows = db.execute(
-                f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE state = ? ORDER BY created_at, identity", [FAILED]
+                f"SELECT {_ALERT_COLUMNS} FROM alerts WHERE state IN (?, ?) ORDER BY created_at, identity",
+                [FAILED, UNCERTAIN],
             ).fetchall()
         return [_alert(r) for r in rows]
 

@@ -16,6 +16,7 @@ from sqlite_utils.migrations import Migrations
 
 from bot.records import Label, ProviderData, SyncState, TokenTotals
 from bot.store import spend, syncs
+from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
 
@@ -24,9 +25,7 @@ PRIORITY_TIERS = ("priority", "priority_on_demand")
 
 def _schema() -> list[Migrations]:
     """Every migration set of this release: the spend tables and the alert ledger share the file."""
-    from bot.store import alerts  # imported here: alerts builds on Store
-
-    return [migrations, alerts.migrations]
+    return [migrations, alert_migrations]
 
 
 class Store:
