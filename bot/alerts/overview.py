@@ -1,6 +1,8 @@
 """Text about alerts rather than alerts themselves: `/aispend alerts`, the admin failure notice, `aispend alerts`.
 
-Pure functions of records the alert store returned and of an AlertRun.
+Pure functions of records the alert store returned and of an AlertRun. Summaries and snooze labels name
+workspaces and models, so the Slack texts show them `literal`ly (bot.safe_text); lists are capped so the
+answer stays one readable Slack message.
 """
 
 from __future__ import annotations
@@ -8,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.alerts.model import ACKNOWLEDGED, FAILED, PENDING, POSTED, AlertRecord, AlertRun, Snooze
+from bot.safe_text import TEXT_LIMIT, mrkdwn
+
+MAX_LISTED = 10  # snoozes and failures listed in Slack; the rest are counted
 
 PERMANENT_FIXES = {
     "channel_not_found": (
@@ -55,9 +60,9 @@ def _state_text(record: AlertRecord) -> str:
         return "posted"
     if record.state == PENDING:
         tries = f" after {record.attempts} attempt{'s' if record.attempts != 1 else ''}" if record.attempts else ""
-        error = f" ({record.last_error})" if record.last_error else ""
+        error = f" ({mrkdwn(record.last_error, TEXT_LIMIT)})" if record.last_error else ""
         return f"waiting to be posted{tries}{error}; retried at the next evaluation"
-    return f"NOT POSTED: {record.last_error or 'unknown error'}"
+    return f"NOT POSTED: {mrkdwn(record.last_error or 'unknown error', TEXT_LIMIT)}"
 
 
 def alerts_overview_text(
@@ -66,12 +71,18 @@ def alerts_overview_text(
     """`/aispend alerts`: recent alerts with their state, active snoozes, and delivery problems with the fix."""
     lines = ["*Recent alerts*"]
     if recent_alerts:
-        lines += [f"• {r.created_at[:10]} {r.kind}: {r.summary} — {_state_text(r)}" for r in recent_alerts]
+        lines += [
+            f"• {r.created_at[:10]} {r.kind}: {mrkdwn(r.summary, TEXT_LIMIT)} — {_state_text(r)}" for r in recent_alerts
+        ]
     else:
         lines.append("• none yet")
     lines.append("*Active snoozes*")
     if snoozes:
-        lines += [f"• {s.label} until {s.until[:16].replace('T', ' ')} UTC (by <@{s.by}>)" for s in snoozes]
+        lines += [
+            f"• {mrkdwn(s.label, TEXT_LIMIT)} until {s.until[:16].replace('T', ' ')} UTC (by <@{s.by}>)"
+            for s in snoozes[:MAX_LISTED]
+        ]
+        lines += _more(len(snoozes))
     else:
         lines.append("• none")
     problems = delivery_problems_text(failures)
@@ -85,11 +96,17 @@ def delivery_problems_text(failures: Sequence[AlertRecord]) -> str | None:
     if not failures:
         return None
     lines = ["*Alerts that could not be posted*"]
-    for r in failures:
+    for r in failures[:MAX_LISTED]:
         code = r.last_error or "unknown_error"
         fix = fix_for(code) or "check the aispend log, then run `aispend alerts` to resend."
-        lines.append(f"• {r.created_at[:10]} {r.kind}: {r.summary} — Slack said {code}: {fix}")
+        summary = mrkdwn(r.summary, TEXT_LIMIT)
+        lines.append(f"• {r.created_at[:10]} {r.kind}: {summary} — Slack said {mrkdwn(code, TEXT_LIMIT)}: {fix}")
+    lines += _more(len(failures))
     return "\n".join(lines)
+
+
+def _more(count: int) -> list[str]:
+    return [f"• …and {count - MAX_LISTED} more"] if count > MAX_LISTED else []
 
 
 def format_alerts_text(run: AlertRun) -> str:
