@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 from bot import __version__
 from bot.config import Settings, load_settings
 from bot.errors import AispendError, ConfigError, UsageError
+from bot.safe_text import terminal
 
 if TYPE_CHECKING:
     from bot.store import Store
@@ -105,13 +106,13 @@ def main(
         return code
     except ConfigError as err:
         for problem in err.problems:
-            print(f"aispend: {problem}", file=sys.stderr)
+            print(f"aispend: {terminal(problem)}", file=sys.stderr)
         return EXIT_USAGE
     except UsageError as err:
-        print(f"aispend: {err}", file=sys.stderr)
+        print(f"aispend: {terminal(str(err))}", file=sys.stderr)
         return EXIT_USAGE
     except AispendError as err:
-        print(f"aispend: {err}", file=sys.stderr)
+        print(f"aispend: {terminal(str(err))}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
@@ -194,9 +195,9 @@ def cmd_sync(settings: Settings, days: int | None, only: str | None, err: TextIO
                 if result.ok
                 else f"FAILED: {result.error}"
             )
-            print(f"{result.provider}: {summary}", file=err)
+            print(f"{result.provider}: {terminal(summary)}", file=err)
         for warning in result.warnings:
-            print(f"{result.provider}: warning: {warning}", file=err)
+            print(f"{result.provider}: warning: {terminal(warning)}", file=err)
     return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
 
 
@@ -223,7 +224,8 @@ def cmd_report(
         store.close()
     if budget.problem:
         report = dataclasses.replace(report, notes=[*report.notes, budget.problem])
-    out.write(dumps_report(report) + "\n" if as_json else render_text(report, now) + "\n")
+    # JSON keeps the providers' names as they are (it is data; json escapes every non-ASCII and control character)
+    out.write(dumps_report(report) + "\n" if as_json else terminal(render_text(report, now)) + "\n")
     return EXIT_OK
 
 
@@ -259,7 +261,7 @@ def cmd_alerts(
             run = run_alerts(store, client, settings=settings, today=today, now=now, dry_run=dry_run)
     finally:
         store.close()
-    out.write(format_alerts_text(run) + "\n")
+    out.write(terminal(format_alerts_text(run)) + "\n")
     return EXIT_FAILED if run.failed or run.uncertain else EXIT_OK
 
 

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from bot.config import Secret, Settings
 from bot.periods import parse_period
+from bot.safe_text import terminal
 
 DEMO_BACKFILL_DAYS = 60
 
@@ -40,16 +41,16 @@ def run_demo(out: TextIO, *, now: datetime) -> int:
         try:
             results = sync_providers(store, providers, now=now, backfill_days=DEMO_BACKFILL_DAYS)
             for result in results:
-                status = "ok" if result.ok else f"FAILED: {result.error}"
+                status = "ok" if result.ok else f"FAILED: {terminal(result.error or 'unknown error')}"
                 out.write(f"synced {result.provider}: {status}, {result.rows} rows in {result.requests} requests\n")
             report = load_report(
                 store, parse_period("week", today), now=now, configured=settings.configured_providers, budget_usd=None
             )
             out.write("\n/aispend week would answer:\n\n")
-            out.write(render_text(report, now) + "\n")
+            out.write(terminal(render_text(report, now)) + "\n")
             spike = describe_spike(store, today, settings)
             out.write("\nThe spike alert aispend would post to AISPEND_ALERT_CHANNEL:\n\n")
-            out.write((spike or "(no spike this week)") + "\n")
+            out.write(terminal(spike or "(no spike this week)") + "\n")
         finally:
             for provider in providers:
                 provider.close()

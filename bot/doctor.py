@@ -20,6 +20,7 @@ from bot.errors import AispendError
 from bot.money import fmt_usd, nano_to_usd
 from bot.providers.base import OrgIdentity, Provider
 from bot.report import provider_name
+from bot.safe_text import clean, terminal
 
 log = logging.getLogger(__name__)
 
@@ -104,9 +105,9 @@ def _one_provider(provider: Provider, now: datetime) -> list[Check]:
 
 def _organization(org: OrgIdentity) -> str:
     if org.name and org.id:
-        return f"organization {org.name} ({org.id})"
+        return f"organization {clean(org.name)} ({clean(org.id)})"
     if org.id:
-        return f"organization {org.id}"
+        return f"organization {clean(org.id)}"
     return "the organization had no cost in the last 7 days, so its id is not known"
 
 
@@ -166,7 +167,7 @@ def run_doctor(
     except Exception as err:
         checks.append(unexpected("Slack", err))
     for check in checks:
-        out.write(check.line() + "\n")
+        out.write(terminal(check.line()) + "\n")  # details quote what providers and Slack said
     failed = [c for c in checks if c.ok is False and c.required]
     if failed:
         out.write(

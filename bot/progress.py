@@ -6,6 +6,8 @@ import threading
 import time
 from typing import TextIO
 
+from bot.safe_text import terminal
+
 
 class Progress:
     """Receives (provider, message) events from bot.sync and shows them on `stream`."""
@@ -33,6 +35,7 @@ class Progress:
 
     def __call__(self, provider: str, message: str) -> None:
         with self.lock:
+            message = terminal(message)  # a failure quotes the provider's error text
             self.state[provider] = message
             if not self.interactive:
                 self.stream.write(f"{provider}: {message}\n")

@@ -2,6 +2,8 @@
 
 Pure functions of a Report and `now`. The small pieces (sparkline, bar, ago, change_text, period_title,
 compare_label, fmt_count) are public because the Block Kit builder shows the same facts the same way.
+Provider names and errors appear in their clean one-line form (bot.safe_text), so a name can neither break a
+table row nor send a control or escape sequence to the terminal.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from bot.money import fmt_usd
 from bot.periods import Period
 from bot.report import KEY_VARIABLES, ModelLine, ProviderLine, Report, WorkspaceLine, provider_name
+from bot.safe_text import TEXT_LIMIT, clean
 
 SPARKS = "▁▂▃▄▅▆▇█"
 _EIGHTHS = "▏▎▍▌▋▊▉"
 TOP_N = 5
 BAR_WIDTH = 10
+NOTE_WIDTH = 2000
 
 
 def sparkline(values: Sequence[Decimal]) -> str:
@@ -107,7 +111,7 @@ def render_text(report: Report, now: datetime) -> str:
         f" vs {compare_label(p)}: {fmt_usd(report.previous_total)}",
         "",
         "Providers",
-        *_table([(provider_name(x.provider), fmt_usd(x.total), _status(x, now)) for x in report.providers]),
+        *_table([(clean(provider_name(x.provider)), fmt_usd(x.total), _status(x, now)) for x in report.providers]),
     ]
     for title, items in (("Top models", report.models), ("Top workspaces and projects", report.workspaces)):
         if items:
@@ -130,7 +134,8 @@ def render_text(report: Report, now: datetime) -> str:
             f" projected {fmt_usd(b.projected_total)} ({b.projected_pct:.1f}%){warn}"
         )
     if report.notes:
-        lines += ["", "Notes", *(f"  • {note}" for note in report.notes)]
+        # our sentences, but some quote a provider's error
+        lines += ["", "Notes", *(f"  • {clean(note, NOTE_WIDTH)}" for note in report.notes)]
     return "\n".join(lines)
 
 
@@ -139,13 +144,13 @@ def _status(line: ProviderLine, now: datetime) -> str:
         return f"not configured: set {KEY_VARIABLES.get(line.provider, 'its admin key')}"
     if line.status == "error":
         last = "" if line.last_synced_at is None else f"; last good sync {ago(line.last_synced_at, now)}"
-        return f"⚠ {line.error}{last}"
+        return f"⚠ {clean(line.error or 'unknown error', TEXT_LIMIT)}{last}"
     return "never synced" if line.last_synced_at is None else f"synced {ago(line.last_synced_at, now)}"
 
 
 def _label(item: ModelLine | WorkspaceLine) -> str:
     archived = " · archived" if isinstance(item, WorkspaceLine) and item.archived else ""
-    return f"{item.name} · {provider_name(item.provider)}{archived}"
+    return f"{clean(item.name)} · {clean(provider_name(item.provider))}{archived}"
 
 
 def _top(items: Sequence[ModelLine | WorkspaceLine]) -> list[str]:

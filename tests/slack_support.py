@@ -231,7 +231,7 @@ FRESHNESS = "Anthropic synced 12 min ago · OpenAI synced 4 h ago · 21.0M input
 
 
 def mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
 
 
 WEEK_BLOCKS = [
@@ -243,14 +243,14 @@ WEEK_BLOCKS = [
     {
         "type": "section",
         "fields": [
-            {"type": "mrkdwn", "text": "*Anthropic*\n$593.50 (88%) · synced 12 min ago"},
-            {"type": "mrkdwn", "text": "*OpenAI*\n$78.75 (12%) · synced 4 h ago"},
+            {"type": "mrkdwn", "text": "*Anthropic*\n$593.50 (88%) · synced 12 min ago", "verbatim": True},
+            {"type": "mrkdwn", "text": "*OpenAI*\n$78.75 (12%) · synced 4 h ago", "verbatim": True},
         ],
     },
     mrkdwn("*Top models*\n" + MODELS_TABLE),
     mrkdwn("*Top workspaces and projects*\n" + WORKSPACES_TABLE),
     mrkdwn("*Daily*  `▁▅█▁▅█▁`\nlow $91.75 on Sun Nov 15, high $101.75 on Tue Nov 17"),
-    {"type": "context", "elements": [{"type": "mrkdwn", "text": FRESHNESS}]},
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": FRESHNESS, "verbatim": True}]},
 ]
 
 

@@ -294,6 +294,7 @@ def test_acknowledged_and_snoozed_messages_say_who_and_drop_those_buttons() -> N
             {
                 "type": "mrkdwn",
                 "text": ":white_check_mark: Acknowledged by <@U1> · :zzz: Snoozed for 7 days by <@U2> (until Nov 29)",
+                "verbatim": True,
             }
         ],
     }

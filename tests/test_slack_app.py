@@ -127,7 +127,11 @@ def test_budget_set_show_and_clear(fake: FakeSlack, store: Store) -> None:
         )
         assert answer["blocks"][0] == {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": ":white_check_mark: <@UADMIN> set the monthly budget to $1,500.00."},
+            "text": {
+                "type": "mrkdwn",
+                "text": ":white_check_mark: <@UADMIN> set the monthly budget to $1,500.00.",
+                "verbatim": True,
+            },
         }
         assert answer["blocks"][2]["text"]["text"] == (
             "*Budget* `████████▋·` $1,288.50 of $1,500.00 this month (85.9%); projected $1,702.50 (113.5%)"

@@ -15,16 +15,15 @@ from slack_sdk.models.blocks import Block
 from bot.periods import parse_period
 from bot.records import TokenTotals
 from bot.report import DayLine, ModelLine, ProviderLine, Report, WorkspaceLine, load_report
-from bot.slack.blocks import (
+from bot.slack.blocks import budget_message, report_message
+from bot.slack.kit import (
     CUT_NOTE,
     MAX_BLOCKS,
     MAX_BLOCKS_JSON,
     Message,
     blocks_size,
-    budget_message,
     context,
     fit_blocks,
-    report_message,
     section,
     truncate_mrkdwn,
 )
@@ -129,6 +128,7 @@ def test_failed_sync_shows_a_warning_line_once(tmp_path: Path) -> None:
     assert message.blocks[3]["fields"][1] == {
         "type": "mrkdwn",
         "text": "*OpenAI*\n$78.75 (12%) · :warning: sync failed",
+        "verbatim": True,
     }
     # the report's note says the same thing: it is not repeated at the bottom
     assert message.blocks[-1] == WEEK_BLOCKS[-1]

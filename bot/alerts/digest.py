@@ -1,14 +1,20 @@
-"""The weekly digest: last week's spend report as one channel message. Pure: a Report in, a Message out."""
+"""The weekly digest: last week's spend report as one channel message. Pure: a Report in, a Message out.
+
+Provider names enter its lines in their clean form and every line is shown `literal`ly (bot.safe_text), in the
+blocks and the `text` alike; the message passes bot.slack.kit's size guard like every other.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
 
-from bot.alerts.format import Message, bullets, context, escape, header, range_text, section
+from bot.alerts.format import bullets, range_text
 from bot.money import fmt_usd
 from bot.render_text import change_text, sparkline
 from bot.report import ModelLine, Report, WorkspaceLine, provider_name
+from bot.safe_text import NOTE_LIMIT, clean, literal
+from bot.slack.kit import Message, context, fit, header, section
 
 TOP = 5
 MAX_NOTES = 5
@@ -16,7 +22,7 @@ MAX_NOTES = 5
 
 def _line(item: ModelLine | WorkspaceLine) -> str:
     archived = ", archived" if isinstance(item, WorkspaceLine) and item.archived else ""
-    return f"{item.name} ({provider_name(item.provider)}{archived}) {fmt_usd(item.total)}"
+    return f"{clean(item.name)} ({provider_name(item.provider)}{archived}) {fmt_usd(item.total)}"
 
 
 def _top(items: Sequence[ModelLine | WorkspaceLine]) -> list[str]:
@@ -41,14 +47,14 @@ def digest_message(report: Report) -> Message:
 
     blocks = [
         header(f":calendar: Weekly AI spend: {when}"),
-        section(f"*{escape(total)}*\nDaily: {daily}"),
+        section(f"*{literal(total)}*\nDaily: {daily}"),
     ]
     if providers:
-        blocks.append(section("*Providers*\n" + escape(bullets(providers))))
+        blocks.append(section("*Providers*\n" + literal(bullets(providers))))
     if workspaces:
-        blocks.append(section("*Top workspaces and projects*\n" + escape(bullets(workspaces))))
+        blocks.append(section("*Top workspaces and projects*\n" + literal(bullets(workspaces))))
     if models:
-        blocks.append(section("*Top models*\n" + escape(bullets(models))))
+        blocks.append(section("*Top models*\n" + literal(bullets(models))))
     budget_text = ""
     if report.budget is not None:
         b = report.budget
@@ -58,7 +64,8 @@ def digest_message(report: Report) -> Message:
         )
         blocks.append(section(budget_text))
     if report.notes:
-        blocks.append(context(escape(" ".join(report.notes[:MAX_NOTES]))))
+        # notes are our sentences, but some quote a provider's error
+        blocks.append(context(literal(" ".join(clean(n, NOTE_LIMIT) for n in report.notes[:MAX_NOTES]))))
     blocks.append(context("Weekly digest from aispend · `/aispend week` for the full report"))
 
     parts = [f"Weekly AI spend, {when}: {total}."]
@@ -70,4 +77,4 @@ def digest_message(report: Report) -> Message:
         parts.append("Top models: " + ", ".join(models) + ".")
     if budget_text:
         parts.append(budget_text)
-    return Message(" ".join(parts), blocks)
+    return fit(literal(" ".join(parts)), blocks)

@@ -1,35 +1,16 @@
-"""Formatting and Block Kit building blocks shared by the alert and digest messages. Pure, plain dicts.
+"""Formatting shared by the alert and digest messages: money, percentages, date ranges, bullet lists. Pure.
 
-Slack's limits are enforced here (header 150, section 3000, 50 blocks), because slack_sdk validates only its
-model classes and never a message's block count; names we did not write are escaped here too.
+The Block Kit constructors and the size guard every message passes are bot.slack.kit's; provider names are
+made safe by bot.safe_text where they enter a line.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
 
 from bot.money import fmt_usd, nano_to_usd
-
-MAX_BLOCKS = 50
-SECTION_LIMIT = 3000
-HEADER_LIMIT = 150
-TEXT_LIMIT = 3500
-
-Block = dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    text: str
-    blocks: list[Block]
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters in names we did not write (a workspace called <!here>)."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+from bot.slack.kit import MAX_SECTION_TEXT, Block, section, truncate_mrkdwn
 
 
 def usd(nano: int) -> str:
@@ -62,44 +43,20 @@ def range_text(start: date, end: date) -> str:
     return f"{day_text(start)}–{end.day}"
 
 
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, HEADER_LIMIT), "emoji": True}}
-
-
-def section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}}
-
-
-def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, SECTION_LIMIT)}]}
-
-
 def bullets(lines: list[str]) -> str:
     return "\n".join(f"• {line}" for line in lines)
 
 
 def bulleted_sections(title: str, lines: list[str]) -> list[Block]:
-    """Lines under a bold title, split over as many sections as the 3000-character limit needs."""
+    """Lines (already mrkdwn) under a bold title, split over as many sections as the 3000-character limit needs."""
     blocks: list[Block] = []
     chunk = f"*{title}*"
     for line in lines:
-        entry = f"\n• {clip(line, SECTION_LIMIT - 100)}"
-        if len(chunk) + len(entry) > SECTION_LIMIT:
+        entry = f"\n• {truncate_mrkdwn(line, MAX_SECTION_TEXT - 100)}"
+        if len(chunk) + len(entry) > MAX_SECTION_TEXT:
             blocks.append(section(chunk))
             chunk = ""
         chunk += entry
     if chunk:
         blocks.append(section(chunk.lstrip("\n")))
     return blocks
-
-
-def fit(blocks: list[Block], tail: list[Block]) -> list[Block]:
-    """At most MAX_BLOCKS blocks, always keeping `tail` (the state and the buttons)."""
-    room = MAX_BLOCKS - len(tail)
-    if len(blocks) > room:
-        blocks = [*blocks[: room - 1], context("…cut to fit one Slack message: press Details for everything.")]
-    return blocks + tail

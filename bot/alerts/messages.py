@@ -2,8 +2,9 @@
 
 Pure functions (plain dicts, no slack_sdk). A spike message leads with the change in dollars and percent, then
 the drivers ranked by dollar contribution (top three and "other"), then every other scope that fired. Buttons:
-Acknowledge, Snooze 7 days, Details; their `value` is the alert's identity. Blocks stay inside Slack's limits
-(see bot.alerts.format).
+Acknowledge, Snooze 7 days, Details; their `value` is the alert's identity. Scope titles and driver labels
+carry clean provider names (bot.alerts.rules); every line built from them is shown `literal`ly (bot.safe_text),
+in the blocks and the `text` alike, and every message passes bot.slack.kit's size guard.
 """
 
 from __future__ import annotations
@@ -11,24 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from bot.alerts.format import (
-    TEXT_LIMIT,
-    Block,
-    Message,
-    bulleted_sections,
-    bullets,
-    clip,
-    context,
-    day_text,
-    escape,
-    fit,
-    header,
-    pct_text,
-    range_text,
-    section,
-    signed_usd,
-    usd,
-)
+from bot.alerts.format import bulleted_sections, bullets, day_text, pct_text, range_text, signed_usd, usd
 from bot.alerts.rules import (
     PROJECTED,
     BudgetReport,
@@ -40,6 +24,8 @@ from bot.alerts.rules import (
     share_pct,
 )
 from bot.money import fmt_usd
+from bot.safe_text import literal
+from bot.slack.kit import MAX_TEXT, Block, Message, context, fit, header, section, truncate_mrkdwn
 
 ACK_ACTION = "aispend_alert_ack"
 SNOOZE_ACTION = "aispend_alert_snooze"
@@ -47,6 +33,9 @@ DETAILS_ACTION = "aispend_alert_details"
 ACTIONS_BLOCK = "aispend_alert_actions"
 SNOOZE_DAYS = 7
 MAX_LISTED_SCOPES = 10  # in the channel message; Details lists every one
+ALERT_CUT = "…cut to fit one Slack message: press Details for everything."
+DETAILS_CUT = "…cut to fit one Slack message: `aispend report week` on the server shows every workspace and model."
+STATE_ROOM = 200  # of the `text` limit, kept for who acknowledged and snoozed
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,18 +168,19 @@ def spike_message(
     drivers = _drivers_lines(lead)
     if drivers:
         whose = "" if lead.change.level == "org" else f" for {lead.change.title}"
-        blocks.append(section(f"*Drivers of the increase{escape(whose)}*\n" + escape(bullets(drivers))))
+        blocks.append(section(f"*Drivers of the increase{literal(whose)}*\n" + literal(bullets(drivers))))
     if lead.change.level != "org":
-        blocks.append(section(escape(f"Fired: {_scope_line(lead)}")))
+        blocks.append(section(literal(f"Fired: {_scope_line(lead)}")))
     listed = rest[:MAX_LISTED_SCOPES]
     if listed:
-        lines = [escape(_scope_line(a)) for a in listed]
+        lines = [literal(_scope_line(a)) for a in listed]
         if len(rest) > len(listed):
             lines.append(f"…and {len(rest) - len(listed)} more: press Details.")
         blocks += bulleted_sections("Also fired", lines)
-    blocks.append(context(escape(_threshold_text(report))))
+    blocks.append(context(literal(_threshold_text(report))))
     tail = [*_state_blocks(state), actions(identity, state)]
-    return Message(_spike_text(report, followup, lead, rest, drivers) + _state_text(state), fit(blocks, tail))
+    text = _spike_text(report, followup, lead, rest, drivers) + _state_text(state)
+    return fit(text, blocks, keep=tail, note=ALERT_CUT)
 
 
 def _spike_text(
@@ -207,7 +197,7 @@ def _spike_text(
         shown = "; ".join(f"{a.change.title} {change_text(a.change, a.new_spender)}" for a in rest[:MAX_LISTED_SCOPES])
         more = f"; and {len(rest) - MAX_LISTED_SCOPES} more" if len(rest) > MAX_LISTED_SCOPES else ""
         parts.append(f"Also fired: {shown}{more}.")
-    return clip(" ".join(parts), TEXT_LIMIT)
+    return truncate_mrkdwn(literal(" ".join(parts)), MAX_TEXT - STATE_ROOM)
 
 
 def spike_details(report: SpikeReport) -> Message:
@@ -219,7 +209,7 @@ def spike_details(report: SpikeReport) -> Message:
     for alert in report.alerts:
         drivers = _drivers_lines(alert)
         line = _scope_line(alert) + ("".join(f"\n    ◦ {d}" for d in drivers) if drivers else "")
-        lines.append(escape(line))
+        lines.append(literal(line))
         text_parts.append(_scope_line(alert) + (" — " + "; ".join(drivers) if drivers else "") + ".")
     blocks += bulleted_sections("Scopes that fired", lines)
     rows = [
@@ -230,10 +220,10 @@ def spike_details(report: SpikeReport) -> Message:
     if report.rest_count:
         rows.append(f"{report.rest_count} smaller changes: {signed_usd(report.rest)} net")
     if rows:
-        blocks += bulleted_sections("Largest changes by provider / workspace / model", [escape(r) for r in rows])
+        blocks += bulleted_sections("Largest changes by provider / workspace / model", [literal(r) for r in rows])
         text_parts.append("Largest changes: " + "; ".join(rows) + ".")
-    blocks.append(context(escape(_threshold_text(report))))
-    return Message(clip(" ".join(text_parts), TEXT_LIMIT), fit(blocks, []))
+    blocks.append(context(literal(_threshold_text(report))))
+    return fit(literal(" ".join(text_parts)), blocks, note=DETAILS_CUT)
 
 
 # --- budget ----------------------------------------------------------------------------------------------------
@@ -288,7 +278,7 @@ def budget_message(report: BudgetReport, identity: str, *, state: MessageState |
     ]
     text = f"{budget_headline(report)}. {_budget_spent_text(report)} {pace_text(report)} {_crossed_text(report)}"
     tail = [*_state_blocks(state), actions(identity, state)]
-    return Message(text + _state_text(state), fit(blocks, tail))
+    return fit(text + _state_text(state), blocks, keep=tail, note=ALERT_CUT)
 
 
 def budget_details(report: BudgetReport) -> Message:
@@ -301,4 +291,4 @@ def budget_details(report: BudgetReport) -> Message:
     if report.reach_day is not None:
         lines.append(f"Budget runs out around {day_text(report.reach_day)} at this pace")
     blocks = [section("*Budget details*\n" + bullets(lines))]
-    return Message("Budget details: " + "; ".join(lines) + ".", blocks)
+    return fit("Budget details: " + "; ".join(lines) + ".", blocks)

@@ -1,6 +1,8 @@
 """Text about alerts rather than alerts themselves: `/aispend alerts`, the admin failure notice, `aispend alerts`.
 
-Pure functions of records the alert store returned and of an AlertRun.
+Pure functions of records the alert store returned and of an AlertRun. Summaries and snooze labels name
+workspaces and models, so the Slack texts show them `literal`ly (bot.safe_text); lists are capped so the
+answer stays one readable Slack message.
 """
 
 from __future__ import annotations
@@ -8,6 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.alerts.model import ACKNOWLEDGED, FAILED, PENDING, POSTED, POSTING, UNCERTAIN, AlertRecord, AlertRun, Snooze
+from bot.safe_text import TEXT_LIMIT, mrkdwn
+from bot.safe_text import code as code_text
+
+MAX_LISTED = 10  # snoozes and failures listed in Slack; the rest are counted
 
 PERMANENT_FIXES = {
     "channel_not_found": (
@@ -78,9 +84,9 @@ def _state_text(record: AlertRecord) -> str:
         return "MAY NOT HAVE BEEN POSTED: an admin has to check the alert channel"
     if record.state == PENDING:
         tries = f" after {record.attempts} attempt{'s' if record.attempts != 1 else ''}" if record.attempts else ""
-        error = f" ({record.last_error})" if record.last_error else ""
+        error = f" ({mrkdwn(record.last_error, TEXT_LIMIT)})" if record.last_error else ""
         return f"waiting to be posted{tries}{error}; retried at the next evaluation"
-    return f"NOT POSTED: {record.last_error or 'unknown error'}"
+    return f"NOT POSTED: {mrkdwn(record.last_error or 'unknown error', TEXT_LIMIT)}"
 
 
 def alerts_overview_text(
@@ -89,12 +95,18 @@ def alerts_overview_text(
     """`/aispend alerts`: recent alerts with their state, active snoozes, and delivery problems with the fix."""
     lines = ["*Recent alerts*"]
     if recent_alerts:
-        lines += [f"• {r.created_at[:10]} {r.kind}: {r.summary} — {_state_text(r)}" for r in recent_alerts]
+        lines += [
+            f"• {r.created_at[:10]} {r.kind}: {mrkdwn(r.summary, TEXT_LIMIT)} — {_state_text(r)}" for r in recent_alerts
+        ]
     else:
         lines.append("• none yet")
     lines.append("*Active snoozes*")
     if snoozes:
-        lines += [f"• {s.label} until {s.until[:16].replace('T', ' ')} UTC (by <@{s.by}>)" for s in snoozes]
+        lines += [
+            f"• {mrkdwn(s.label, TEXT_LIMIT)} until {s.until[:16].replace('T', ' ')} UTC (by <@{s.by}>)"
+            for s in snoozes[:MAX_LISTED]
+        ]
+        lines += _more(len(snoozes))
     else:
         lines.append("• none")
     problems = delivery_problems_text(failures)
@@ -109,15 +121,21 @@ def delivery_problems_text(failures: Sequence[AlertRecord]) -> str | None:
     if not failures:
         return None
     lines = ["*Alerts that could not be posted*"]
-    for r in failures:
+    for r in failures[:MAX_LISTED]:
         code = r.last_error or "unknown_error"
         if r.state == UNCERTAIN:
-            problem = f"may or may not have been posted: {uncertain_fix(r.identity, code)}"
+            fix = uncertain_fix(code_text(r.identity), mrkdwn(code, TEXT_LIMIT))
+            problem = f"may or may not have been posted: {fix}"
         else:
             fix = fix_for(code) or "check the aispend log, then run `aispend alerts` to resend."
-            problem = f"Slack said {code}: {fix}"
-        lines.append(f"• {r.created_at[:10]} {r.kind}: {r.summary} — {problem}")
+            problem = f"Slack said {mrkdwn(code, TEXT_LIMIT)}: {fix}"
+        lines.append(f"• {r.created_at[:10]} {r.kind}: {mrkdwn(r.summary, TEXT_LIMIT)} — {problem}")
+    lines += _more(len(failures))
     return "\n".join(lines)
+
+
+def _more(count: int) -> list[str]:
+    return [f"• …and {count - MAX_LISTED} more"] if count > MAX_LISTED else []
 
 
 def format_alerts_text(run: AlertRun) -> str:

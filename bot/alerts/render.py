@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 
 from bot.alerts import payload
-from bot.alerts.format import Message
 from bot.alerts.messages import MessageState, budget_details, budget_message, spike_details, spike_message
 from bot.alerts.model import AlertRecord
 from bot.alerts.rules import SpikeReport
+from bot.slack.kit import Message, fit
 
 DIGEST = "digest"
 
@@ -25,7 +25,7 @@ def digest_payload(message: Message) -> str:
 def render_record(record: AlertRecord, state: MessageState | None = None) -> Message:
     if record.kind == DIGEST:
         data = json.loads(record.payload)
-        return Message(str(data["text"]), list(data["blocks"]))
+        return fit(str(data["text"]), list(data["blocks"]))  # a digest recorded by an older release is unguarded
     report = payload.loads(record.payload)
     if isinstance(report, SpikeReport):
         return spike_message(report, record.identity, followup=is_followup(record.identity), state=state)

@@ -23,6 +23,7 @@ from bot.money import nano_to_usd, pct_change, usd_to_nano
 from bot.periods import month_days, parse_period
 from bot.records import NO_MODEL, NO_WORKSPACE, Label
 from bot.report import DEFAULT_WORKSPACE_NAMES, NON_MODEL_LABEL, MonthProjection
+from bot.safe_text import clean
 
 SPIKE = "spike"
 BUDGET = "budget"
@@ -80,8 +81,9 @@ class Driver:
 
     @property
     def label(self) -> str:
+        """'anthropic / batch-jobs / claude-opus-4-8': the provider's names in their clean one-line form."""
         archived = " (archived)" if self.archived else ""
-        return f"{self.provider} / {self.workspace}{archived} / {self.model_name}"
+        return f"{self.provider} / {clean(self.workspace)}{archived} / {clean(self.model_name)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,14 +108,16 @@ class ScopeChange:
 
     @property
     def title(self) -> str:
-        """'organization', 'provider openai', 'workspace batch-jobs (anthropic)', 'model gpt-5.5 (openai)'."""
+        """'organization', 'provider openai', 'workspace batch-jobs (anthropic)', 'model gpt-5.5 (openai)'.
+
+        Plain text with the name in its clean one-line form (bot.safe_text): each sink escapes it for itself."""
         if self.level == "org":
             return "organization"
         if self.level == "provider":
-            return f"provider {self.name}"
+            return f"provider {clean(self.name)}"
         archived = ", archived" if self.archived else ""
         noun = "project" if self.level == "workspace" and self.provider == "openai" else self.level
-        return f"{noun} {self.name} ({self.provider}{archived})"
+        return f"{noun} {clean(self.name)} ({self.provider}{archived})"
 
 
 @dataclass(frozen=True, slots=True)

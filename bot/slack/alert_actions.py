@@ -28,7 +28,9 @@ from bot.alerts.render import render_details, render_record
 from bot.alerts.rules import BUDGET
 from bot.alerts.service import BUDGET_LABEL
 from bot.config import Settings
+from bot.safe_text import mrkdwn
 from bot.slack.access import Policy, admin_refusal
+from bot.slack.kit import fit_text
 from bot.store.alerts import AlertStore
 
 logger = logging.getLogger("aispend.slack.alerts")
@@ -98,8 +100,7 @@ class AlertActions:
         until = now + timedelta(days=SNOOZE_DAYS)
         mutes = self._mutes(record)
         self.alert_store.snooze(mutes, until=until, by=user, now=now)
-        labels = ", ".join(label for _, label in mutes)
-        _tell(respond, f":zzz: Muted until {until:%Y-%m-%d %H:%M} UTC: {labels}.")
+        _tell(respond, f":zzz: Muted until {until:%Y-%m-%d %H:%M} UTC: {_labels([label for _, label in mutes])}.")
         self._update(body, client, respond, record, self._state(record))
 
     def details(self, body: Body, client: WebClient, respond: Respond) -> None:
@@ -164,8 +165,17 @@ def _code(err: Exception) -> str:
     return type(err).__name__
 
 
+MAX_LABELS = 10
+
+
+def _labels(labels: list[str]) -> str:
+    """The muted scopes as the Snooze confirmation lists them: their titles name workspaces and models."""
+    shown = ", ".join(mrkdwn(label, 200) for label in labels[:MAX_LABELS])
+    return shown + (f" and {len(labels) - MAX_LABELS} more" if len(labels) > MAX_LABELS else "")
+
+
 def _tell(respond: Respond, text: str) -> None:
-    respond(text=text, response_type="ephemeral", replace_original=False)
+    respond(text=fit_text(text), response_type="ephemeral", replace_original=False)
 
 
 def register_alert_actions(

@@ -2,49 +2,29 @@
 
 The blocks show the same facts as `render_text`, with its helpers (sparkline, bar, ago, change_text...), laid
 out for Slack: header, total and change, providers, top models and workspaces with bars, the daily sparkline,
-month projection and budget, freshness and notes. Every string we did not write is mrkdwn-escaped, and
-`fit_blocks` enforces Slack's limits so a large organization can never make Slack reject the reply.
+month projection and budget, freshness and notes. Every provider string goes through bot.safe_text (clean
+names in the tables, literal mrkdwn elsewhere), and `bot.slack.kit.fit` keeps the reply inside Slack's limits
+so a large organization can never make Slack reject it.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
 from bot.money import fmt_usd
 from bot.render_text import TOP_N, ago, bar, change_text, compare_label, fmt_count, period_title, sparkline
 from bot.report import KEY_VARIABLES, BudgetStatus, ModelLine, ProviderLine, Report, WorkspaceLine, provider_name
-from bot.slack.mrkdwn import escape
+from bot.safe_text import NOTE_LIMIT, TEXT_LIMIT, clean, code, escape, literal, mrkdwn
+from bot.slack.kit import Block, Message, context, fields, fit, header, section
 
-Block = dict[str, Any]
 View = Literal["summary", "models", "workspaces"]
-
-# Slack's documented limits (docs.slack.dev/reference/block-kit/blocks) and the undocumented aggregate one.
-MAX_BLOCKS = 50
-MAX_HEADER = 150
-MAX_SECTION_TEXT = 3000
-MAX_FIELDS = 10
-MAX_FIELD_TEXT = 2000
-MAX_CONTEXT_ELEMENTS = 10
-MAX_CONTEXT_TEXT = 2000
-# `msg_blocks_too_long` appears around 13k characters of blocks (bolt-js #2509); stay well under it
-MAX_BLOCKS_JSON = 12_000
-MAX_FALLBACK = 3000
 LIST_ROWS = 20  # rows in the full `models` / `workspaces` views
 NAME_WIDTH = 38
 SPARK_POINTS = 62  # longer periods are shown in buckets of several days
-CUT_NOTE = "Some details were cut to fit in a Slack message: run `aispend report` on the server for all of it."
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    text: str  # the notification / screen-reader fallback, with the same key facts as the blocks
-    blocks: list[Block]
 
 
 def report_message(report: Report, now: datetime, view: View = "summary") -> Message:
@@ -79,8 +59,9 @@ def report_message(report: Report, now: datetime, view: View = "summary") -> Mes
     blocks.append(context(_freshness(report, now)))
     notes = _other_notes(report)
     if notes:
-        blocks.append(context("\n".join(f"• {escape(n)}" for n in notes)))
-    return Message(_fallback(report, now, view), fit_blocks(blocks))
+        # notes are our sentences, but some quote a provider's error: shown literally, like every provider text
+        blocks.append(context("\n".join(f"• {mrkdwn(n, NOTE_LIMIT)}" for n in notes)))
+    return fit(_fallback(report, now, view), blocks)
 
 
 def budget_message(report: Report, now: datetime, source: str | None) -> Message:
@@ -99,7 +80,7 @@ def budget_message(report: Report, now: datetime, source: str | None) -> Message
         text = _budget_text(report.budget) + (f"\n_{escape(source)}_" if source else "")
         fallback = f"{month}: " + _budget_fallback(report.budget)
     blocks += [section(text), context(_freshness(report, now))]
-    return Message(fallback, fit_blocks(blocks))
+    return fit(fallback, blocks)
 
 
 # --- pieces -------------------------------------------------------------------------------------------------
@@ -116,7 +97,7 @@ def _total_line(report: Report) -> str:
 
 
 def _provider_field(line: ProviderLine, total: Decimal, now: datetime) -> str:
-    name = f"*{escape(provider_name(line.provider))}*"
+    name = f"*{mrkdwn(provider_name(line.provider))}*"
     if line.status == "not_configured":
         return f"{name}\nnot configured (set {KEY_VARIABLES.get(line.provider, 'its admin key')})"
     share = f" ({line.total * 100 / total:.0f}%)" if total > 0 else ""
@@ -141,7 +122,7 @@ def _sync_warnings(providers: Sequence[ProviderLine], now: datetime) -> list[str
     for line in providers:
         if line.status != "error":
             continue
-        name, error = escape(provider_name(line.provider)), escape(line.error or "unknown error")
+        name, error = mrkdwn(provider_name(line.provider)), mrkdwn(line.error or "unknown error", TEXT_LIMIT)
         if line.last_synced_at is None:
             out.append(f":warning: *{name}*: {error}, so its spend is not shown.")
         else:
@@ -169,15 +150,13 @@ def _table(items: Sequence[ModelLine | WorkspaceLine], rows: int) -> str:
     name_w = max(len(a) for a, _, _ in lines)
     money_w = max(len(b) for _, b, _ in lines)
     body = "\n".join(f"{a.ljust(name_w)}  {b.rjust(money_w)}  {c}".rstrip() for a, b, c in lines)
-    return f"```{escape(body)}```"
+    return f"```{code(body)}```"
 
 
 def _label(item: ModelLine | WorkspaceLine) -> str:
+    """A table row's name: the provider's name made one clean line, so it can neither break the table nor the block."""
     archived = " (archived)" if isinstance(item, WorkspaceLine) and item.archived else ""
-    name = item.name + archived
-    if len(name) > NAME_WIDTH:
-        name = name[: NAME_WIDTH - 1] + "…"
-    return f"{name} · {provider_name(item.provider)}"
+    return f"{clean(item.name, NAME_WIDTH - len(archived))}{archived} · {clean(provider_name(item.provider))}"
 
 
 def _daily(report: Report) -> str:
@@ -225,7 +204,7 @@ def _freshness(report: Report, now: datetime) -> str:
     parts = []
     for line in report.providers:
         if line.status != "not_configured":
-            parts.append(f"{escape(provider_name(line.provider))} synced {ago(line.last_synced_at, now)}")
+            parts.append(f"{mrkdwn(provider_name(line.provider))} synced {ago(line.last_synced_at, now)}")
     t = report.tokens
     ratio = "" if report.cache_hit_ratio is None else f", cache hit {report.cache_hit_ratio * 100:.0f}%"
     parts.append(f"{fmt_count(t.input)} input / {fmt_count(t.output)} output tokens{ratio}")
@@ -239,84 +218,19 @@ def _fallback(report: Report, now: datetime, view: View) -> str:
     parts = [f"{period_title(p)}: {fmt_usd(report.total)}, {change} vs {compare_label(p)} ({previous})."]
     providers = [line for line in report.providers if line.status != "not_configured"]
     if providers:
-        parts.append(", ".join(f"{provider_name(x.provider)} {fmt_usd(x.total)}" for x in providers) + ".")
+        parts.append(", ".join(f"{clean(provider_name(x.provider))} {fmt_usd(x.total)}" for x in providers) + ".")
     if view in ("summary", "models") and report.models:
         top = report.models[0]
-        parts.append(f"Top model: {top.name} {fmt_usd(top.total)}.")
+        parts.append(f"Top model: {clean(top.name)} {fmt_usd(top.total)}.")
     if view in ("summary", "workspaces") and report.workspaces:
         top_w = report.workspaces[0]
-        parts.append(f"Top workspace: {top_w.name} {fmt_usd(top_w.total)}.")
+        parts.append(f"Top workspace: {clean(top_w.name)} {fmt_usd(top_w.total)}.")
     if report.month is not None and view == "summary":
         parts.append(f"Projected month end {fmt_usd(report.month.projected_total)}.")
     if report.budget is not None and view == "summary":
         parts.append(_budget_fallback(report.budget).capitalize() + ".")
     for line in report.providers:
         if line.status == "error":
-            parts.append(f"⚠ {provider_name(line.provider)}: last sync failed ({line.error}).")
-    return truncate(escape(" ".join(parts)), MAX_FALLBACK)
-
-
-# --- block constructors and limit guards --------------------------------------------------------------------------
-
-
-def header(text: str) -> Block:
-    return {"type": "header", "text": {"type": "plain_text", "text": truncate(text, MAX_HEADER), "emoji": True}}
-
-
-def section(mrkdwn: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": truncate_mrkdwn(mrkdwn, MAX_SECTION_TEXT)}}
-
-
-def fields(items: Sequence[str]) -> Block:
-    """A section of short mrkdwn fields (two columns); beyond Slack's 10 the rest are dropped with a mark."""
-    texts = list(items)
-    if len(texts) > MAX_FIELDS:
-        texts = [*texts[: MAX_FIELDS - 1], f"… and {len(texts) - MAX_FIELDS + 1} more"]
-    return {
-        "type": "section",
-        "fields": [{"type": "mrkdwn", "text": truncate_mrkdwn(t, MAX_FIELD_TEXT)} for t in texts],
-    }
-
-
-def context(*texts: str) -> Block:
-    return {
-        "type": "context",
-        "elements": [
-            {"type": "mrkdwn", "text": truncate_mrkdwn(t, MAX_CONTEXT_TEXT)} for t in texts[:MAX_CONTEXT_ELEMENTS]
-        ],
-    }
-
-
-def truncate(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def truncate_mrkdwn(text: str, limit: int) -> str:
-    """Cut to `limit` characters without leaving a code block open or half an escape such as `&am`."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 4]  # room for "…" and a closing ```
-    amp = cut.rfind("&")
-    if amp != -1 and ";" not in cut[amp:]:
-        cut = cut[:amp]
-    return cut + ("…```" if cut.count("```") % 2 else "…")
-
-
-def fit_blocks(blocks: Sequence[Block]) -> list[Block]:
-    """At most MAX_BLOCKS blocks and MAX_BLOCKS_JSON characters; blocks are dropped from the end, with a note."""
-    out = list(blocks)
-    if len(out) <= MAX_BLOCKS and _size(out) <= MAX_BLOCKS_JSON:
-        return out
-    note = context(CUT_NOTE)
-    while out and (len(out) + 1 > MAX_BLOCKS or _size([*out, note]) > MAX_BLOCKS_JSON):
-        out.pop()
-    return [*out, note]
-
-
-def _size(blocks: Sequence[Block]) -> int:
-    return len(json.dumps(blocks, ensure_ascii=False))
-
-
-def blocks_size(blocks: Sequence[Block]) -> int:
-    """The aggregate size `fit_blocks` bounds, for tests."""
-    return _size(blocks)
+            error = clean(line.error or "unknown error", TEXT_LIMIT)
+            parts.append(f"⚠ {clean(provider_name(line.provider))}: last sync failed ({error}).")
+    return literal(" ".join(parts))

@@ -22,8 +22,9 @@ from bot.errors import AispendError
 from bot.money import fmt_usd
 from bot.periods import parse_period
 from bot.report import Report, ReportStore, load_report
+from bot.safe_text import TEXT_LIMIT, mrkdwn
 from bot.slack.access import Policy, admin_refusal, read_refusal
-from bot.slack.blocks import Message, budget_message, fit_blocks, report_message, section
+from bot.slack.blocks import budget_message, report_message
 from bot.slack.cache import AnswerCache
 from bot.slack.commands import (
     COMMAND,
@@ -38,6 +39,7 @@ from bot.slack.commands import (
 )
 from bot.slack.commands import Report as ReportCommand
 from bot.slack.gate import AckGate
+from bot.slack.kit import Message, fit, fit_text, section
 from bot.slack.mrkdwn import escape
 
 log = logging.getLogger(__name__)
@@ -179,7 +181,7 @@ class CommandListener:
         problems = self.alerts.problems()
         if problems is None:
             return message
-        return Message(f"{message.text} {_plain(problems)}", fit_blocks([*message.blocks, section(problems)]))
+        return fit(f"{message.text} {_plain(problems)}", message.blocks, keep=[section(problems)])
 
     def _report(self, period_word: str, now: datetime | None = None) -> Report:
         now = now or self.now()
@@ -213,7 +215,7 @@ class CommandListener:
         status = budget_message(self._report("month"), now, source)
         if not done:
             return status
-        return Message(f"{_plain(done)} {status.text}", fit_blocks([section(done), *status.blocks]))
+        return fit(f"{_plain(done)} {status.text}", [section(done), *status.blocks])
 
     def _sync(self) -> str:
         if self.sync_now is None:
@@ -224,7 +226,8 @@ class CommandListener:
             summary = self.sync_now()
         finally:
             self._sync_lock.release()
-        return f":white_check_mark: Sync finished: {escape(summary)}"
+        # the summary quotes the providers' errors
+        return f":white_check_mark: Sync finished: {mrkdwn(summary, 2 * TEXT_LIMIT)}"
 
 
 def _change_of(parsed: Command) -> str:
@@ -241,8 +244,15 @@ def _plain(mrkdwn: str) -> str:
 
 
 def _send(respond: Respond, text: str, blocks: list[dict[str, Any]] | None, public: bool) -> None:
-    """POST to the response_url; a refusal or a network error is logged, never raised into Bolt."""
+    """POST to the response_url; a refusal or a network error is logged, never raised into Bolt.
+
+    Every reply passes the size guard here, whoever built it (bot.slack.kit)."""
     response_type = "in_channel" if public else "ephemeral"
+    if blocks is None:
+        text = fit_text(text)
+    else:
+        fitted = fit(text, blocks)
+        text, blocks = fitted.text, fitted.blocks
     try:
         result = respond(text=text, blocks=blocks, response_type=response_type)
         if result.status_code == 200:

@@ -1,14 +1,14 @@
-"""Slack mrkdwn escaping for strings we did not write (workspace names, echoed command words).
+"""A user's words echoed back in a reply (`/aispend blah`). Provider names go through bot.safe_text instead.
 
-Slack treats `<`, `>` and `&` as control characters (`<!channel>`, `<@U123>`, links); escaping them is
-all Slack asks for, and it keeps a workspace named `<!here>` from pinging a channel.
+Slack treats `<`, `>` and `&` as control characters (`<!channel>`, `<@U123>`, links); `escape` (from
+bot.safe_text) is Slack's documented escaping of them.
 """
 
 from __future__ import annotations
 
+from bot.safe_text import escape
 
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+__all__ = ["escape", "quoted"]
 
 
 def quoted(word: str, limit: int = 40) -> str:
