@@ -2,7 +2,9 @@
 
 - sync: every AISPEND_SYNC_INTERVAL_MINUTES (and once at start), then alert evaluation on the fresh data.
 - digest: last week's summary at AISPEND_DIGEST_AT ("mon 09:00" UTC by default), and at start when that
-  slot passed less than DIGEST_GRACE ago, so a restart right after the slot still posts it.
+  slot passed less than DIGEST_GRACE ago, so a restart right after the slot still posts it. A digest whose week
+  is not completely synced yet (a fresh database, a sync still running) waits; every sync round tries it again
+  while the slot is within DIGEST_GRACE, so it goes out after the sync that completes the data.
 
 The jobs are plain functions taking explicit `now` and clients; the scheduler only calls them with the clock.
 Missed runs are coalesced into one; max_instances=1 keeps a slow sync from overlapping the next. What keeps a
@@ -106,6 +108,7 @@ class SyncRound:
     alerts: AlertRun | None = None
     alert_error: str | None = None
     notes: list[str] = field(default_factory=list)
+    digest: AlertRun | None = None  # the digest tried after the sync (None when not due or Slack is off)
 
 
 def sync_and_alert(
@@ -116,8 +119,13 @@ def sync_and_alert(
     *,
     now: datetime,
     pace: float = 1.0,
+    digest: DigestSchedule | None = None,
 ) -> SyncRound:
-    """One sync of every provider, then alert evaluation (when Slack and an alert channel are configured)."""
+    """One sync of every provider, then alert evaluation (when Slack and an alert channel are configured).
+
+    With `digest`, the digest of its latest slot is tried too (see digest_job): one that waited for this sync's
+    data goes out now; one already recorded is not built again.
+    """
     results = sync_providers(store, providers, now=now, backfill_days=settings.backfill_days) if providers else []
     for result in results:
         if not result.ok:
@@ -131,7 +139,14 @@ def sync_and_alert(
     except Exception as err:  # a failed evaluation must not stop the next sync; the log says why
         logger.exception("alert evaluation failed")
         return SyncRound(results, alert_error=f"{type(err).__name__}: {err}")
-    return SyncRound(results, run)
+    if digest is None:
+        return SyncRound(results, run)
+    try:
+        posted = digest_job(store, client, settings, now=now, schedule=digest, pace=pace)
+    except Exception as err:
+        logger.exception("the weekly digest failed")
+        return SyncRound(results, run, alert_error=f"{type(err).__name__}: {err}")
+    return SyncRound(results, run, digest=posted)
 
 
 def digest_job(
@@ -183,7 +198,7 @@ def build_scheduler(
     def sync_tick() -> None:
         providers = providers_factory()
         try:
-            sync_and_alert(store, providers, client, settings, now=clock())
+            sync_and_alert(store, providers, client, settings, now=clock(), digest=schedule)
         finally:
             for provider in providers:
                 provider.close()

@@ -14,6 +14,12 @@ from datetime import date
 NO_WORKSPACE = ""
 # Model "" marks a cost that belongs to no model (web search, code execution, storage...).
 NO_MODEL = ""
+# How people read the provider ids, in reports, notes and alerts alike.
+PROVIDER_NAMES = {"anthropic": "Anthropic", "openai": "OpenAI"}
+
+
+def provider_name(provider: str) -> str:
+    return PROVIDER_NAMES.get(provider, provider.capitalize())
 
 
 @dataclass(frozen=True, slots=True)

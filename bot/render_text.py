@@ -14,6 +14,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from bot.money import fmt_usd
 from bot.periods import Period
+from bot.projection import projection_text
 from bot.report import KEY_VARIABLES, ModelLine, ProviderLine, Report, WorkspaceLine, provider_name
 from bot.safe_text import TEXT_LIMIT, clean
 
@@ -120,18 +121,19 @@ def render_text(report: Report, now: datetime) -> str:
         lines += ["", _daily(report)]
     lines += ["", _tokens(report)]
     if report.month is not None:
-        m = report.month
-        basis = f"{m.basis_days} days with spend" if m.basis_days else "today so far"
-        lines.append(
-            f"Month to date: {fmt_usd(m.month_to_date)}; projected month end {fmt_usd(m.projected_total)}"
-            f" (at {fmt_usd(m.burn_rate_per_day)}/day, from {basis})"
-        )
+        lines.append(f"Month to date: {fmt_usd(report.month.month_to_date)}; {projection_text(report.month)}")
     if report.budget is not None:
         b = report.budget
-        warn = " (over budget)" if b.pct_used >= 100 else " (on track to go over)" if b.projected_pct > 100 else ""
+        over = b.projected_pct is not None and b.projected_pct > 100
+        warn = " (over budget)" if b.pct_used >= 100 else " (on track to go over)" if over else ""
+        projected = (
+            "no projection yet"
+            if b.projected_total is None or b.projected_pct is None
+            else f"projected {fmt_usd(b.projected_total)} ({b.projected_pct:.1f}%)"
+        )
         lines.append(
             f"Budget: {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} used this month ({b.pct_used:.1f}%);"
-            f" projected {fmt_usd(b.projected_total)} ({b.projected_pct:.1f}%){warn}"
+            f" {projected}{warn}"
         )
     if report.notes:
         # our sentences, but some quote a provider's error

@@ -14,10 +14,10 @@ Choices a reader of the numbers should know:
   falls back to the raw id.
 - "Today" is the period's today: its end for today/month, the day after its end otherwise, so `--as-of` and the
   month projection agree with the period asked for.
-- Month projection: the burn rate is the mean over the complete days of this month that had spend (today is
-  partial and excluded; zero days before spend began would drag the rate down). projected = spend on the complete
-  days + rate × (days in month − complete days), and never less than the month to date. With no complete day
-  of spend yet the rate is today's partial spend, and a note says so.
+- Month projection: bot.projection (this month's complete days, else last month's, else enough hours of data,
+  else none; a note says which when it is not this month's complete days).
+- Final: a day fetched before it ended is not final (bot.freshness). `final` is false for a period holding
+  such a day (or today), and a note names each one, in the period or its comparison.
 """
 
 from __future__ import annotations
@@ -29,12 +29,15 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol, TypeVar
 
+from bot.freshness import ProviderFetches, Unfinished, date_list, not_final_notes, unfinished_days
 from bot.money import fmt_usd, nano_to_usd, pct_change
-from bot.periods import Period, month_days
+from bot.periods import Period
+from bot.projection import MonthProjection as MonthProjection
+from bot.projection import previous_month, project_month
 from bot.records import NO_MODEL, NO_WORKSPACE, Label, SyncState, TokenTotals
+from bot.records import provider_name as provider_name
 
 KNOWN_PROVIDERS = ("anthropic", "openai")
-PROVIDER_NAMES = {"anthropic": "Anthropic", "openai": "OpenAI"}
 KEY_VARIABLES = {"anthropic": "ANTHROPIC_ADMIN_KEY", "openai": "OPENAI_ADMIN_KEY"}
 DEFAULT_WORKSPACE_NAMES = {"anthropic": "Default", "openai": "Organization (no project)"}
 NON_MODEL_LABEL = "other (web search, tools, storage)"
@@ -46,10 +49,6 @@ STUCK_SYNC = timedelta(minutes=30)
 DayProvider = Mapping[tuple[date, str], int]
 _PCT = Decimal("0.01")
 _RATIO = Decimal("0.0001")
-
-
-def provider_name(provider: str) -> str:
-    return PROVIDER_NAMES.get(provider, provider.capitalize())
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,21 +88,21 @@ class DayLine:
 
 
 @dataclass(frozen=True, slots=True)
-class MonthProjection:
-    month_to_date: Decimal
-    projected_total: Decimal
-    days_in_month: int
-    burn_rate_per_day: Decimal
-    basis_days: int  # complete days with spend the rate is taken over; 0 = today's partial spend only
-
-
-@dataclass(frozen=True, slots=True)
 class BudgetStatus:
     monthly_budget: Decimal
     month_to_date: Decimal
     pct_used: Decimal
-    projected_total: Decimal
-    projected_pct: Decimal
+    projected_total: Decimal | None  # None while there is nothing to project from (a note says why)
+    projected_pct: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class FreshnessLine:
+    """Contract §4 `freshness`: through which day a provider's data is complete, and when it was last fetched."""
+
+    provider: str
+    complete_through: date | None
+    fetched_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +121,10 @@ class Report:
     month: MonthProjection | None  # only for the month period
     budget: BudgetStatus | None  # the current month, whenever a budget is set
     generated_at: datetime
+    final: bool = True  # no day of the period is partial or was fetched before it ended
+    previous_final: bool = True  # the same for the comparison period
+    freshness: tuple[FreshnessLine, ...] = ()
+    not_final: tuple[date, ...] = ()  # days of the period or comparison fetched before they ended (not today)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +142,8 @@ class ReportInputs:
     sync_states: Mapping[str, SyncState]
     data_ranges: Mapping[str, tuple[date, date] | None]  # provider -> first and last day synced
     configured: Sequence[str] = field(default_factory=tuple)
+    previous_month_daily: DayProvider = field(default_factory=dict)  # the whole month before, for the projection
+    fetches: Mapping[str, ProviderFetches] = field(default_factory=dict)  # Store.fetches over all the days above
 
 
 class ReportStore(Protocol):
@@ -152,6 +157,7 @@ class ReportStore(Protocol):
     def labels(self) -> dict[tuple[str, str], Label]: ...
     def sync_states(self) -> dict[str, SyncState]: ...
     def data_range(self, provider: str) -> tuple[date, date] | None: ...
+    def fetches(self, start: date, end: date) -> dict[str, ProviderFetches]: ...
 
 
 def report_today(period: Period) -> date:
@@ -170,6 +176,7 @@ def load_report(
     today = report_today(period)
     states = store.sync_states()
     providers = sorted(set(KNOWN_PROVIDERS) | set(configured) | set(states))
+    prev_first, prev_last = previous_month(today)
     inputs = ReportInputs(
         daily=store.daily_totals(period.start, period.end),
         previous_daily=store.daily_totals(period.prev_start, period.prev_end),
@@ -182,6 +189,8 @@ def load_report(
         sync_states=states,
         data_ranges={p: store.data_range(p) for p in providers},
         configured=tuple(configured),
+        previous_month_daily=store.daily_totals(prev_first, prev_last),
+        fetches=store.fetches(min(period.prev_start, prev_first), max(period.end, today)),
     )
     return build_report(inputs, period, now=now, budget=budget_usd)
 
@@ -194,11 +203,21 @@ def build_report(inputs: ReportInputs, period: Period, *, now: datetime, budget:
     providers = _provider_lines(inputs, now)
     listed = [p.provider for p in providers if p.status != "not_configured"]
     today = report_today(period)
-    projection, projection_note = _projection(inputs.month_daily, today)
+    projection, projection_note = project_month(
+        inputs.month_daily,
+        inputs.previous_month_daily,
+        inputs.fetches,
+        today=today,
+        now=now,
+        configured=inputs.configured,
+    )
     tokens = inputs.tokens
     ratio = None if tokens.input == 0 else (Decimal(tokens.cache_read) / tokens.input).quantize(_RATIO, ROUND_HALF_EVEN)
 
     notes = _notes(inputs, period, providers, today, now)
+    final, previous_final, unfinished = _finality(inputs, period, today)
+    comparison = {u.day for u in unfinished if period.prev_start <= u.day <= period.prev_end}
+    notes += not_final_notes(unfinished, today=today, comparison=comparison)
     if projection_note and (period.name == "month" or (budget is not None and budget > 0)):
         notes.append(projection_note)
     parts = {"models": inputs.models.values(), "workspaces": inputs.workspaces.values()}
@@ -228,6 +247,10 @@ def build_report(inputs: ReportInputs, period: Period, *, now: datetime, budget:
         month=projection if period.name == "month" else None,
         budget=_budget(budget, projection),
         generated_at=now,
+        final=final,
+        previous_final=previous_final,
+        freshness=_freshness(inputs, listed),
+        not_final=tuple(sorted({u.day for u in unfinished if u.fetched_at is not None})),
     )
 
 
@@ -373,54 +396,41 @@ def _notes(
             )
     tier = sorted({d for d, p in inputs.tier_days if p == "anthropic" and period.start <= d <= period.end})
     if tier:
-        notes.append(f"Priority Tier usage on {_date_list(tier)} is not included in Anthropic's cost report.")
+        notes.append(f"Priority Tier usage on {date_list(tier)} is not included in Anthropic's cost report.")
     return notes
 
 
-def _date_list(days: list[date]) -> str:
-    """'2026-11-18', '2026-11-10, 2026-11-14 to 2026-11-16 and 2026-11-18': runs of 3+ days collapse."""
-    runs: list[list[date]] = []
-    for day in days:
-        if runs and day - runs[-1][-1] == timedelta(days=1):
-            runs[-1].append(day)
-        else:
-            runs.append([day])
-    parts: list[str] = []
-    for run in runs:
-        if len(run) >= 3:
-            parts.append(f"{run[0].isoformat()} to {run[-1].isoformat()}")
-        else:
-            parts += [d.isoformat() for d in run]
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+def _finality(inputs: ReportInputs, period: Period, today: date) -> tuple[bool, bool, list[Unfinished]]:
+    """Whether the period and its comparison are final, and their unfinished days other than a partial today."""
+    fetches, configured = inputs.fetches, inputs.configured
+    current = unfinished_days(fetches, period.start, period.end, configured=configured)
+    previous = unfinished_days(fetches, period.prev_start, period.prev_end, configured=configured)
+    # a configured provider with nothing synced yet has none of these days
+    unsynced = any(p not in fetches for p in configured)
+    final = not (period.includes_partial_today or current or unsynced)
+    previous_final = not (previous or unsynced)
+    shown = [u for u in current if not (period.includes_partial_today and u.day == today)]
+    seen = {(u.day, u.provider) for u in shown}
+    return final, previous_final, shown + [u for u in previous if (u.day, u.provider) not in seen]
 
 
-def _projection(month_daily: DayProvider, today: date) -> tuple[MonthProjection, str | None]:
-    by_day: dict[date, int] = defaultdict(int)
-    for (day, _), nano in month_daily.items():
-        by_day[day] += nano
-    complete = [n for d, n in by_day.items() if d < today]
-    complete_days = today.day - 1
-    spent, today_nano = sum(complete), by_day.get(today, 0)
-    basis = sum(1 for n in complete if n != 0)
-    note = None
-    if basis:
-        rate = int((Decimal(spent) / basis).to_integral_value(ROUND_HALF_EVEN))
-    else:
-        rate = today_nano
-        if today_nano:
-            note = "The month-end projection uses today's partial spend only: no earlier day this month has spend yet."
-    dim = month_days(today)
-    mtd = spent + today_nano
-    projected = max(mtd, spent + rate * (dim - complete_days))
-    projection = MonthProjection(nano_to_usd(mtd), nano_to_usd(projected), dim, nano_to_usd(rate), basis)
-    return projection, note
+def _freshness(inputs: ReportInputs, listed: Sequence[str]) -> tuple[FreshnessLine, ...]:
+    lines = []
+    for provider in sorted(set(listed) | set(inputs.fetches)):
+        info = inputs.fetches.get(provider)
+        if info is None:
+            lines.append(FreshnessLine(provider, None, None))
+        else:
+            lines.append(FreshnessLine(provider, info.complete_through, info.fetched_at))
+    return tuple(lines)
 
 
 def _budget(budget: Decimal | None, projection: MonthProjection) -> BudgetStatus | None:
     if budget is None or budget <= 0:
         return None
     mtd, projected = projection.month_to_date, projection.projected_total
-    return BudgetStatus(budget, mtd, _pct(mtd, budget), projected, _pct(projected, budget))
+    projected_pct = None if projected is None else _pct(projected, budget)
+    return BudgetStatus(budget, mtd, _pct(mtd, budget), projected, projected_pct)
 
 
 def _pct(part: Decimal, whole: Decimal) -> Decimal:

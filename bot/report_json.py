@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,11 +19,13 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "start": p.start.isoformat(),
             "end": p.end.isoformat(),
             "includes_partial_today": p.includes_partial_today,
+            "final": report.final,
         },
         "previous": {
             "start": p.prev_start.isoformat(),
             "end": p.prev_end.isoformat(),
             "total_usd": report.previous_total,
+            "final": report.previous_final,
         },
         "total_usd": report.total,
         "change_pct": _tidy(report.change_pct),
@@ -41,6 +44,13 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "cache_write": report.tokens.cache_write,
         },
         "cache_hit_ratio": _tidy(report.cache_hit_ratio),
+        "freshness": {
+            f.provider: {
+                "complete_through": f.complete_through.isoformat() if f.complete_through else None,
+                "fetched_at": to_z(f.fetched_at) if f.fetched_at else None,
+            }
+            for f in report.freshness
+        },
         "notes": list(report.notes),
     }
     if report.month is not None:
@@ -51,6 +61,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "burn_rate_per_day_usd": m.burn_rate_per_day,
             "days_in_month": m.days_in_month,
             "basis_days": m.basis_days,
+            "basis": m.basis,
         }
     if report.budget is not None:
         b = report.budget
@@ -62,6 +73,11 @@ def report_to_json(report: Report) -> dict[str, Any]:
             "projected_pct": _tidy(b.projected_pct),
         }
     return out
+
+
+def to_z(moment: datetime) -> str:
+    """'2026-11-21T08:00:04Z', as the providers' `last_synced_at`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _tidy(value: Decimal | None) -> Decimal | None:

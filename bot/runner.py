@@ -92,7 +92,7 @@ def run(settings: Settings, clock: Callable[[], datetime]) -> None:
             on_ready=scheduler.start,
             before_stop=lambda: scheduler.shutdown(wait=True),
             sync_now=sync_now,
-            alerts=LedgerView(store),
+            alerts=LedgerView(store, settings),
         )
     finally:
         alert_work.shutdown(wait=True, cancel_futures=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from bot.errors import AispendError, ProviderDataError, StoreError, UsageError
+from bot.freshness import TRAILING_DAYS
 from bot.providers.base import Provider
 from bot.records import ProviderData
 from bot.store import Store
@@ -38,9 +39,20 @@ class SyncResult:
 
 
 def sync_window(
-    today: date, synced: tuple[date, date] | None, *, backfill_days: int, days: int | None, trailing_days: int
+    today: date,
+    synced: tuple[date, date] | None,
+    *,
+    backfill_days: int,
+    days: int | None,
+    trailing_days: int,
+    unfinished: date | None = None,
 ) -> tuple[date, date]:
-    """The days [start, end) to fetch; `synced` is the provider's Store.data_range (None = never synced)."""
+    """The days [start, end) to fetch; `synced` is the provider's Store.data_range (None = never synced).
+
+    `unfinished` is its first day within the backfill horizon not yet fetched after it ended, or skipped
+    (Store.first_unfinished_day): an incremental sync reaches back to it, so a day that `sync --days` left
+    partial becomes final. Nothing is fetched from before the horizon.
+    """
     end = today + _DAY  # today's partial bucket is included
     if days is not None:
         return today - (days - 1) * _DAY, end
@@ -51,6 +63,8 @@ def sync_window(
     # Recent days are revised by the providers, so the trailing window is always fetched again; starting from
     # the last synced window also fills any gap a downtime left, up to the backfill horizon.
     start = min(today - (trailing_days - 1) * _DAY, last_end - trailing_days * _DAY)
+    if unfinished is not None:
+        start = min(start, unfinished)
     return max(start, earliest), end
 
 
@@ -69,7 +83,7 @@ def sync_providers(
     now: datetime,
     backfill_days: int,
     days: int | None = None,
-    trailing_days: int = 3,
+    trailing_days: int = TRAILING_DAYS,
     progress: Progress | None = None,
 ) -> list[SyncResult]:
     """Sync every provider concurrently; one SyncResult per provider, in the order given.
@@ -92,7 +106,14 @@ def sync_providers(
     plans = []
     for provider in providers:
         synced = store.data_range(provider.name)
-        start, end = sync_window(today, synced, backfill_days=backfill_days, days=days, trailing_days=trailing_days)
+        start, end = sync_window(
+            today,
+            synced,
+            backfill_days=backfill_days,
+            days=days,
+            trailing_days=trailing_days,
+            unfinished=store.first_unfinished_day(provider.name, today - (backfill_days - 1) * _DAY),
+        )
         sync_id = store.begin_sync(provider.name, now, (start, end))
         plans.append(_Plan(provider, start, end, sync_id))
         kind = "re-fetch" if days is not None else "backfill" if synced is None else "incremental"

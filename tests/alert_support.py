@@ -91,10 +91,11 @@ def write(store: Store, data: ProviderData, at: datetime = NOW) -> None:
     store.finish_sync(sync_id, at, "ok", None, rows)
 
 
-def filled_store(path: Path) -> Store:
+def filled_store(path: Path, at: datetime = NOW) -> Store:
+    """Both providers' data, as a sync at `at` fetched it (days that had not ended by then are not final)."""
     store = Store(path)
     for provider in ("anthropic", "openai"):
-        write(store, provider_data(provider))
+        write(store, provider_data(provider), at)
     return store
 
 

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -107,8 +108,10 @@ def fill_store(store: Store, *, openai_failed: bool = False, now: datetime = NOW
         Label("anthropic", "wrkspc_batch", "batch <jobs> & co"),
     ]
     openai.labels = [Label("openai", "proj_web", "web-app")]
-    _synced(store, anthropic, now - timedelta(minutes=12))
-    _synced(store, openai, now - timedelta(hours=4))
+    # synced after yesterday ended, so its days are final even when `now` is just after midnight
+    midnight = datetime.combine(today, clock_time(0, 0, 1), tzinfo=UTC)
+    _synced(store, anthropic, max(now - timedelta(minutes=12), midnight))
+    _synced(store, openai, max(now - timedelta(hours=4), midnight))
     if openai_failed:
         sync_id = store.begin_sync("openai", now - timedelta(minutes=10), (today - timedelta(days=2), end))
         store.finish_sync(sync_id, now - timedelta(minutes=9), "error", "OpenAI answered HTTP 503 three times", 0)

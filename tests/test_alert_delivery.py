@@ -253,6 +253,8 @@ def test_budget_thresholds_fire_once_per_month(store: Store, fake: FakeSlack) ->
         today = date(2026, 11, day)
         result = run(store, client(fake), settings=conf, today=today, now=NOW.replace(day=day))
         found[day] = [(f.identity, f.scopes) for f in result.found]
+    for provider in ("anthropic", "openai"):  # the sync of Dec 2 fetched Dec 1 after it ended
+        write(store, provider_data(provider), at=NOW.replace(month=12, day=2))
     december = run(store, client(fake), settings=conf, today=date(2026, 12, 2), now=NOW.replace(month=12, day=2))
     assert found == {
         10: [("budget|2026-11", ("budget:50", "budget:projected"))],  # $1,501.00 = 75 %

@@ -47,7 +47,7 @@ def _quiet_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    store = filled_store(tmp_path / "aispend.db")
+    store = filled_store(tmp_path / "aispend.db", at=MONDAY)  # synced after the digest's week ended
     yield store
     store.close()
 
@@ -95,7 +95,7 @@ def test_the_latest_slot_is_the_most_recent_scheduled_moment() -> None:
 def test_the_weekly_digest_is_posted_once_even_across_a_restart(tmp_path: Path, fake: FakeSlack) -> None:
     conf = alert_settings(monthly_budget_usd=Decimal(5000))
     slack = build_client("xoxb-t", fake.api_url)
-    with filled_store(tmp_path / "a.db") as store:
+    with filled_store(tmp_path / "a.db", at=MONDAY) as store:
         first = digest_job(store, slack, conf, now=MONDAY, schedule=MONDAYS_9AM, pace=0)
     assert first == AlertRun(
         date(2026, 11, 23),

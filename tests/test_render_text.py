@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 
 from bot.periods import parse_period
+from bot.projection import NONE, PARTIAL, PREVIOUS_MONTH
 from bot.records import TokenTotals
 from bot.render_text import ago, bar, change_text, compare_label, fmt_count, period_title, render_text, sparkline
 from bot.report import (
@@ -144,8 +145,23 @@ def test_month_today_and_unconfigured_provider() -> None:
         "Month to date: $2,260.50; projected month end $3,300.00 (at $110.25/day, from 20 days with spend)",
         "Budget: $2,260.50 of $2,000.00 used this month (113.0%); projected $3,300.00 (165.0%) (over budget)",
     ]
-    early = dataclasses.replace(report, month=MonthProjection(Decimal(5), Decimal(150), 30, Decimal(5), 0))
-    assert "projected month end $150.00 (at $5.00/day, from today so far)" in render_text(early, NOW)
+    early = dataclasses.replace(report, month=MonthProjection(Decimal(5), Decimal(150), 30, Decimal(5), 0, PARTIAL, 8))
+    assert "projected month end $150.00 (at $5.00/day, from only 8 h of this month's data, scaled to a day)" in (
+        render_text(early, NOW)
+    )
+    last_month = MonthProjection(Decimal(5), Decimal(150), 30, Decimal(5), 31, PREVIOUS_MONTH, 0, D(2026, 10, 1))
+    assert "projected month end $150.00 (at $5.00/day, from October's average over 31 days with spend)" in (
+        render_text(dataclasses.replace(report, month=last_month), NOW)
+    )
+    none = dataclasses.replace(
+        report,
+        month=MonthProjection(Decimal(5), None, 30, None, 0, NONE),
+        budget=BudgetStatus(Decimal(2000), Decimal(5), Decimal("0.25"), None, None),
+    )
+    assert render_text(none, NOW).splitlines()[-2:] == [
+        "Month to date: $5.00; no month-end projection yet",
+        "Budget: $5.00 of $2,000.00 used this month (0.2%); no projection yet",
+    ]
     heading = dataclasses.replace(
         report, budget=BudgetStatus(Decimal(3000), Decimal("2260.5"), Decimal("75.35"), Decimal(3300), Decimal(110))
     )

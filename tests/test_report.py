@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.freshness import ProviderFetches
 from bot.periods import parse_period
 from bot.records import CostRecord, Label, ProviderData, SyncState, TokenTotals, UsageRecord
 from bot.report import (
@@ -158,6 +159,8 @@ def test_priority_tier_runs_collapse_into_ranges_and_other_periods_note_differen
         "No data after 2026-11-08 has been synced for Anthropic; run `aispend sync` to bring it up to date.",
         "Priority Tier usage on 2026-11-01, 2026-11-03 to 2026-11-06, 2026-11-09 and 2026-11-10"
         " is not included in Anthropic's cost report.",
+        "No month-end projection yet: this month has under 6 h of data and there is no complete day with spend "
+        "last month to go by.",
     ]
 
 
@@ -240,12 +243,14 @@ def test_month_projection_rate_is_exact_to_the_nano_dollar() -> None:
     )
 
 
-def test_month_projection_from_today_only_says_so() -> None:
+def test_a_partial_first_day_alone_is_no_projection_and_says_so() -> None:
+    # hand-built inputs say nothing about when the 1st was fetched, so it holds no measured hours of data
     inputs = month_inputs({(D(2026, 11, 1), "anthropic"): 5 * USD})
     report = build_report(inputs, parse_period("month", D(2026, 11, 1)), now=NOW, budget=None)
-    assert report.month == MonthProjection(Decimal(5), Decimal(150), 30, Decimal(5), 0)
+    assert report.month == MonthProjection(Decimal(5), None, 30, None, 0, "none")
     assert report.notes[-1] == (
-        "The month-end projection uses today's partial spend only: no earlier day this month has spend yet."
+        "No month-end projection yet: this month has under 6 h of data and there is no complete day with spend "
+        "last month to go by."
     )
 
 
@@ -318,12 +323,29 @@ def small_report_inputs() -> ReportInputs:
         },
         data_ranges={"anthropic": (D(2026, 11, 1), D(2026, 11, 21)), "openai": (D(2026, 11, 1), D(2026, 11, 21))},
         configured=("anthropic", "openai"),
+        fetches={
+            "anthropic": fetched("anthropic", D(2026, 11, 1), TODAY, datetime(2026, 11, 21, 8, 0, 4, tzinfo=UTC)),
+            "openai": fetched("openai", D(2026, 11, 1), TODAY, datetime(2026, 11, 21, 8, 0, 3, tzinfo=UTC)),
+        },
     )
 
 
+def fetched(provider: str, first: date, last: date, at: datetime) -> ProviderFetches:
+    """Every day from `first` through `last` fetched by one sync at `at`, as Store.fetches would say."""
+    days = {first + timedelta(days=i): at for i in range((last - first).days + 1)}
+    through = max((d for d in days if d + timedelta(days=1) <= at.date()), default=None)
+    return ProviderFetches(provider, first, last, at, through, (D(2026, 1, 1), D(2026, 12, 31)), days)
+
+
 SMALL_JSON = {
-    "period": {"name": "yesterday", "start": "2026-11-20", "end": "2026-11-20", "includes_partial_today": False},
-    "previous": {"start": "2026-11-19", "end": "2026-11-19", "total_usd": Decimal(0)},
+    "period": {
+        "name": "yesterday",
+        "start": "2026-11-20",
+        "end": "2026-11-20",
+        "includes_partial_today": False,
+        "final": True,
+    },
+    "previous": {"start": "2026-11-19", "end": "2026-11-19", "total_usd": Decimal(0), "final": True},
     "total_usd": Decimal("0.3"),
     "change_pct": None,
     "providers": [
@@ -352,13 +374,20 @@ SMALL_JSON = {
     ],
     "tokens": {"input": 200, "output": 50, "cache_read": 50, "cache_write": 10},
     "cache_hit_ratio": Decimal("0.25"),
-    "notes": [],
+    "freshness": {
+        "anthropic": {"complete_through": "2026-11-20", "fetched_at": "2026-11-21T08:00:04Z"},
+        "openai": {"complete_through": "2026-11-20", "fetched_at": "2026-11-21T08:00:03Z"},
+    },
+    "notes": [
+        "No month-end projection yet: this month has no spend yet and there is no complete day with spend last "
+        "month to go by."
+    ],
     "budget": {
         "monthly_budget_usd": Decimal(10),
         "month_to_date_usd": Decimal(0),
         "pct_used": Decimal(0),
-        "projected_usd": Decimal(0),
-        "projected_pct": Decimal(0),
+        "projected_usd": None,
+        "projected_pct": None,
     },
 }
 
@@ -394,6 +423,7 @@ def test_json_error_key_month_key_and_number_forms() -> None:
         "burn_rate_per_day_usd": Decimal(3),
         "days_in_month": 30,
         "basis_days": 1,
+        "basis": "month",
     }
     assert dumps_json([Decimal("1E+3"), Decimal("1E-9"), Decimal("-2.50"), None, True, "é\n"], indent=None) == (
         '[1000, 0.000000001, -2.50, null, true, "\\u00e9\\n"]'
@@ -410,8 +440,15 @@ def test_load_report_reads_a_real_store(tmp_path: Path) -> None:
     finally:
         store.close()
     assert report_to_json(report) == {
-        "period": {"name": "week", "start": "2026-11-14", "end": "2026-11-20", "includes_partial_today": False},
-        "previous": {"start": "2026-11-07", "end": "2026-11-13", "total_usd": Decimal(2)},
+        # OpenAI has never synced, so neither week is final
+        "period": {
+            "name": "week",
+            "start": "2026-11-14",
+            "end": "2026-11-20",
+            "includes_partial_today": False,
+            "final": False,
+        },
+        "previous": {"start": "2026-11-07", "end": "2026-11-13", "total_usd": Decimal(2), "final": False},
         "total_usd": Decimal("3.3"),
         "change_pct": Decimal(65),
         "providers": [
@@ -447,6 +484,11 @@ def test_load_report_reads_a_real_store(tmp_path: Path) -> None:
         ],
         "tokens": {"input": 1000, "output": 100, "cache_read": 600, "cache_write": 100},
         "cache_hit_ratio": Decimal("0.6"),
+        "freshness": {
+            # fetched at 09:00 on Nov 21: the days through Nov 20 had ended, Nov 21 had not
+            "anthropic": {"complete_through": "2026-11-20", "fetched_at": "2026-11-21T09:00:00Z"},
+            "openai": {"complete_through": None, "fetched_at": None},
+        },
         "notes": [
             "OpenAI: the last sync failed (OpenAI refused the key (401); set OPENAI_ADMIN_KEY to an Admin key);"
             " nothing has been synced yet.",

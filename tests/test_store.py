@@ -104,13 +104,14 @@ def store(db_path: Path) -> Iterator[Store]:
 
 def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
     with Store(db_path) as first:
-        assert first.applied_migrations() == ["001_spend_tables", "002_report_rollups"]
+        assert first.applied_migrations() == ["001_spend_tables", "002_report_rollups", "003_day_fetches"]
         assert first.pending_migrations() == []
     with Store(db_path) as second:
-        assert second.applied_migrations() == ["001_spend_tables", "002_report_rollups"]
+        assert second.applied_migrations() == ["001_spend_tables", "002_report_rollups", "003_day_fetches"]
     assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
         ("aispend", "001_spend_tables"),
         ("aispend", "002_report_rollups"),
+        ("aispend", "003_day_fetches"),
     ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {
@@ -127,6 +128,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         "labels",
         "sync_log",
         "settings",
+        "day_fetches",
     }
     assert query(db_path, "PRAGMA journal_mode") == [("wal",)]
 

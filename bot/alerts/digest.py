@@ -58,9 +58,14 @@ def digest_message(report: Report) -> Message:
     budget_text = ""
     if report.budget is not None:
         b = report.budget
+        projected = (
+            "no projection yet"
+            if b.projected_total is None or b.projected_pct is None
+            else f"projected {fmt_usd(b.projected_total)} ({b.projected_pct:.0f}%)"
+        )
         budget_text = (
             f"Budget: {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} used this month ({b.pct_used:.0f}%), "
-            f"projected {fmt_usd(b.projected_total)} ({b.projected_pct:.0f}%)."
+            f"{projected}."
         )
         blocks.append(section(budget_text))
     if report.notes:

@@ -3,7 +3,9 @@
 - Spike: the last 7 complete days against the 7 before, for the organization, each provider, each
   workspace/project and each model. It fires when the increase is at least `pct` percent AND at least
   `min_usd` dollars; a scope with no spend the week before and at least `min_usd` this week is a new spender.
-- Budget: month to date crossing 50, 80 and 100 % of the budget, and a projected month end above it.
+- Budget: month to date crossing 50, 80 and 100 % of the budget, and a projected month end above it. The
+  projection is bot.projection's; the projected warning fires only from this month's complete days, never from
+  last month's rate or a few hours of data (which stand in for it at the start of a month).
 
 Every alert has a stable identity (kind, scope, period), so the service can record it once and never post it
 twice. Amounts are integer nano-dollars throughout; comparisons with the thresholds are exact.
@@ -21,8 +23,9 @@ from typing import ClassVar
 
 from bot.money import nano_to_usd, pct_change, usd_to_nano
 from bot.periods import month_days, parse_period
+from bot.projection import MONTH, MonthProjection
 from bot.records import NO_MODEL, NO_WORKSPACE, Label
-from bot.report import DEFAULT_WORKSPACE_NAMES, NON_MODEL_LABEL, MonthProjection
+from bot.report import DEFAULT_WORKSPACE_NAMES, NON_MODEL_LABEL
 from bot.safe_text import clean
 
 SPIKE = "spike"
@@ -316,9 +319,11 @@ class BudgetReport:
 
 
 def evaluate_budget(projection: MonthProjection, budget_usd: Decimal | None, today: date) -> BudgetReport | None:
-    """Thresholds crossed this month; None when no budget is set."""
-    if budget_usd is None or budget_usd <= 0:
+    """Thresholds crossed this month; None when no budget is set or there is no projection yet to say the pace."""
+    no_pace = projection.projected_total is None or projection.burn_rate_per_day is None
+    if budget_usd is None or budget_usd <= 0 or no_pace:
         return None
+    assert projection.projected_total is not None and projection.burn_rate_per_day is not None
     budget = usd_to_nano(budget_usd)
     mtd = usd_to_nano(projection.month_to_date)
     projected = usd_to_nano(projection.projected_total)
@@ -326,7 +331,7 @@ def evaluate_budget(projection: MonthProjection, budget_usd: Decimal | None, tod
     month = f"{today.year:04d}-{today.month:02d}"
     month_end = today.replace(day=month_days(today))
     alerts = [BudgetAlert(month, str(t)) for t in BUDGET_THRESHOLDS if mtd * 100 >= t * budget]
-    if projected > budget:
+    if projected > budget and projection.basis == MONTH:
         alerts.append(BudgetAlert(month, PROJECTED))
     reach = None
     if mtd < budget and rate > 0:

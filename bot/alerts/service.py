@@ -14,6 +14,12 @@ The order is what makes delivery lose nothing and repeat nothing:
 
 Because the spike window rolls daily, an ongoing event keeps firing for a week; the overlap rule means each
 scope is alerted at most once per 7 days, so the channel never fills with near-copies.
+
+Nothing is evaluated from data that is not there yet (contract §5): a kind whose window some provider has not
+covered with a successful sync, or that holds a day fetched before it ended (bot.freshness), is neither built
+nor recorded. It waits, the run's notes (and `/aispend alerts`) say why, and the next evaluation after the sync
+that completes the data builds it: spikes over their 14 days, budget over the month's complete days, the digest
+over its week.
 """
 
 from __future__ import annotations
@@ -34,11 +40,13 @@ from bot.alerts.model import AlertRun, FoundAlert
 from bot.alerts.overview import alerts_overview_text, delivery_problems_text, format_alerts_text
 from bot.alerts.render import DIGEST, digest_payload, render_record
 from bot.alerts.rules import BUDGET, SPIKE, BudgetReport, SpikeReport, evaluate_budget, evaluate_spikes, week_for
+from bot.alerts.waits import budget_wait, digest_wait, spike_wait
 from bot.budget import current_budget
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.periods import parse_period
 from bot.report import load_report
+from bot.safe_text import literal
 from bot.store import Store
 from bot.store.alerts import AlertStore
 
@@ -220,9 +228,8 @@ def run_alerts(
     if not acquire(alert_store, holder, clock, lease_wait):
         return AlertRun(today, False, skipped="another aispend process is evaluating alerts right now; it posts them")
     try:
-        spikes = spike_report(store, settings, today)
-        candidates = [_spike_candidate(spikes), _budget_candidate(budget_report(store, settings, today, now))]
-        found = [f for c in candidates if c is not None and (f := _record(alert_store, c, now)) is not None]
+        candidates, notes = _candidates(store, settings, today, now)
+        found = [f for c in candidates if (f := _record(alert_store, c, now)) is not None]
         deliveries = deliver(
             alert_store,
             poster,
@@ -235,7 +242,45 @@ def run_alerts(
         )
     finally:
         alert_store.release_lease(LEASE, holder)
-    return AlertRun(today, False, tuple(found), tuple(deliveries), notes=_notes(spikes))
+    return AlertRun(today, False, tuple(found), tuple(deliveries), notes=notes)
+
+
+def _candidates(
+    store: Store, settings: Settings, today: date, now: datetime
+) -> tuple[list[_Candidate], tuple[str, ...]]:
+    """The messages this evaluation may record, and notes: what was left out and what waits for data."""
+    spikes = spike_report(store, settings, today)
+    notes = list(_notes(spikes))
+    candidates = []
+    waits = spike_wait(store, settings, spikes)
+    if waits is None:
+        candidates.append(_spike_candidate(spikes))
+    else:
+        logger.info("%s", waits)
+        notes.append(waits)
+    budget, waits = _budget_or_wait(store, settings, today, now)
+    if waits is None:
+        candidates.append(_budget_candidate(budget))
+    else:
+        logger.info("%s", waits)
+        notes.append(waits)
+    return [c for c in candidates if c is not None], tuple(notes)
+
+
+def _budget_or_wait(
+    store: Store, settings: Settings, today: date, now: datetime
+) -> tuple[BudgetReport | None, str | None]:
+    """The budget evaluation, or why it waits: the month's data, or a pace to project from, is not there yet."""
+    waits = budget_wait(store, settings, today)
+    if waits is not None:
+        return None, waits
+    report = budget_report(store, settings, today, now)
+    if report is None and current_budget(store, settings)[0] is not None:
+        return None, (
+            f"Budget alerts for {today:%B} wait for a month-end projection: none can be made yet "
+            "(`aispend report month` says why)."
+        )
+    return report, None
 
 
 def _notes(spikes: SpikeReport) -> tuple[str, ...]:
@@ -249,16 +294,14 @@ def _notes(spikes: SpikeReport) -> tuple[str, ...]:
 
 
 def _dry_run(store: Store, alert_store: AlertStore, settings: Settings, today: date, now: datetime) -> AlertRun:
-    spikes = spike_report(store, settings, today)
+    candidates, notes = _candidates(store, settings, today, now)
     found = []
-    for candidate in (_spike_candidate(spikes), _budget_candidate(budget_report(store, settings, today, now))):
-        if candidate is None:
-            continue
+    for candidate in candidates:
         new = _new_scopes(alert_store, candidate, now)
         if new:
             _, _, text = candidate.build({s for s, _ in new})
             found.append(FoundAlert(candidate.identity_base, candidate.kind, text, tuple(s for s, _ in new)))
-    return AlertRun(today, True, tuple(found), notes=_notes(spikes))
+    return AlertRun(today, True, tuple(found), notes=notes)
 
 
 def post_digest(
@@ -275,12 +318,18 @@ def post_digest(
     """Record last week's summary once per week (the 7 complete days before `today`) and post what is pending.
 
     Recording needs no lease (the ledger's key makes it once). Posting waits up to `lease_wait` seconds for the
-    lease; after that the process holding it, or the next evaluation, posts the digest.
+    lease; after that the process holding it, or the next evaluation, posts the digest. A week some provider has
+    not synced completely yet is neither built nor recorded (`skipped` says why): the sync job tries again after
+    each sync while the slot is within its grace (bot.jobs).
     """
     poster, channel = _require_slack(client, settings)
     alert_store = alert_store or AlertStore(store)
     today = today or now.date()
     week = week_for(today)
+    waits = digest_wait(store, settings, today)
+    if waits is not None:
+        logger.info("%s", waits)
+        return AlertRun(today, False, skipped=waits)
     budget, _ = current_budget(store, settings)
     report = load_report(
         store, parse_period("week", today), now=now, configured=settings.configured_providers, budget_usd=budget
@@ -311,11 +360,30 @@ def post_digest(
     return AlertRun(today, False, (found,) if found else (), tuple(deliveries))
 
 
-def alerts_overview(store: Store, now: datetime, *, admin: bool, limit: int = 10) -> str:
-    """`/aispend alerts`: recent alerts and active snoozes; delivery problems too when an admin asks."""
+def alerts_overview(
+    store: Store, now: datetime, *, admin: bool, limit: int = 10, settings: Settings | None = None
+) -> str:
+    """`/aispend alerts`: recent alerts and active snoozes; delivery problems too when an admin asks.
+
+    With `settings`, also the alert kinds that wait for data today, and why.
+    """
     alert_store = AlertStore(store)
     failures = alert_store.failures() if admin else []
-    return alerts_overview_text(alert_store.recent(limit), alert_store.active_snoozes(now), failures)
+    text = alerts_overview_text(alert_store.recent(limit), alert_store.active_snoozes(now), failures)
+    waiting = [] if settings is None else waiting_alerts(store, settings, now)
+    if waiting:
+        text += "\n*Waiting for data*\n" + "\n".join(f"• {literal(line)}" for line in waiting)
+    return text
+
+
+def waiting_alerts(store: Store, settings: Settings, now: datetime) -> list[str]:
+    """What the next evaluation at `now` would leave out for want of complete data, and why."""
+    today = now.date()
+    waits = [
+        spike_wait(store, settings, spike_report(store, settings, today)),
+        _budget_or_wait(store, settings, today, now)[1],
+    ]
+    return [w for w in waits if w is not None]
 
 
 def delivery_problems(store: Store) -> str | None:
@@ -326,11 +394,12 @@ def delivery_problems(store: Store) -> str | None:
 class LedgerView:
     """The alert ledger bound to a store, in the shape `/aispend alerts` asks for (bot.slack.listener.AlertsView)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, settings: Settings | None = None) -> None:
         self.store = store
+        self.settings = settings
 
     def overview(self, now: datetime, admin: bool) -> str:
-        return alerts_overview(self.store, now, admin=admin)
+        return alerts_overview(self.store, now, admin=admin, settings=self.settings)
 
     def problems(self) -> str | None:
         return delivery_problems(self.store)

@@ -15,7 +15,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from bot.freshness import date_list
 from bot.money import fmt_usd
+from bot.projection import projection_text
 from bot.render_text import TOP_N, ago, bar, change_text, compare_label, fmt_count, period_title, sparkline
 from bot.report import KEY_VARIABLES, BudgetStatus, ModelLine, ProviderLine, Report, WorkspaceLine, provider_name
 from bot.safe_text import NOTE_LIMIT, TEXT_LIMIT, clean, code, escape, literal, mrkdwn
@@ -43,13 +45,8 @@ def report_message(report: Report, now: datetime, view: View = "summary") -> Mes
             blocks.append(section(_daily(report)))
         if report.month is not None:
             m = report.month
-            basis = f"{m.basis_days} days with spend" if m.basis_days else "today so far"
-            blocks.append(
-                section(
-                    f"*Month to date* {fmt_usd(m.month_to_date)} · *projected month end* {fmt_usd(m.projected_total)}"
-                    f" (at {fmt_usd(m.burn_rate_per_day)}/day, from {basis})"
-                )
-            )
+            projection = projection_text(m, "*projected month end*")
+            blocks.append(section(f"*Month to date* {fmt_usd(m.month_to_date)} · {projection}"))
         if report.budget is not None:
             blocks.append(section(_budget_text(report.budget)))
     else:
@@ -184,20 +181,23 @@ def _budget_text(b: BudgetStatus) -> str:
         "  :rotating_light: over budget"
         if b.pct_used >= 100
         else "  :warning: on track to go over"
-        if b.projected_pct > 100
+        if b.projected_pct is not None and b.projected_pct > 100
         else ""
     )
     return (
         f"*Budget* `{meter}` {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} this month"
-        f" ({b.pct_used:.1f}%); projected {fmt_usd(b.projected_total)} ({b.projected_pct:.1f}%){warn}"
+        f" ({b.pct_used:.1f}%); {_projected(b)}{warn}"
     )
+
+
+def _projected(b: BudgetStatus) -> str:
+    if b.projected_total is None or b.projected_pct is None:
+        return "no projection yet"
+    return f"projected {fmt_usd(b.projected_total)} ({b.projected_pct:.1f}%)"
 
 
 def _budget_fallback(b: BudgetStatus) -> str:
-    return (
-        f"budget {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} used ({b.pct_used:.1f}%),"
-        f" projected {fmt_usd(b.projected_total)} ({b.projected_pct:.1f}%)"
-    )
+    return f"budget {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} used ({b.pct_used:.1f}%), {_projected(b)}"
 
 
 def _freshness(report: Report, now: datetime) -> str:
@@ -226,11 +226,16 @@ def _fallback(report: Report, now: datetime, view: View) -> str:
         top_w = report.workspaces[0]
         parts.append(f"Top workspace: {clean(top_w.name)} {fmt_usd(top_w.total)}.")
     if report.month is not None and view == "summary":
-        parts.append(f"Projected month end {fmt_usd(report.month.projected_total)}.")
+        projected = report.month.projected_total
+        parts.append(
+            "No month-end projection yet." if projected is None else f"Projected month end {fmt_usd(projected)}."
+        )
     if report.budget is not None and view == "summary":
         parts.append(_budget_fallback(report.budget).capitalize() + ".")
     for line in report.providers:
         if line.status == "error":
             error = clean(line.error or "unknown error", TEXT_LIMIT)
             parts.append(f"⚠ {clean(provider_name(line.provider))}: last sync failed ({error}).")
+    if report.not_final:
+        parts.append(f"Not final yet: {date_list(list(report.not_final))}.")
     return literal(" ".join(parts))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import rollups
+from bot.store import freshness, rollups
 
 migrations = Migrations("aispend")
 
@@ -94,3 +94,11 @@ def m001_spend_tables(db: Database) -> None:
 @migrations(name="002_report_rollups")
 def m002_report_rollups(db: Database) -> None:
     rollups.create(db)
+
+
+@migrations(name="003_day_fetches")
+def m003_day_fetches(db: Database) -> None:
+    # when each day was last fetched, so reports and alerts know which days are final (bot.freshness);
+    # a database from before is filled from its sync log, which records every successful window
+    db.execute(freshness.SCHEMA)
+    freshness.backfill_from_sync_log(db)

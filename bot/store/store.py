@@ -14,8 +14,9 @@ from types import TracebackType
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
+from bot.freshness import ProviderFetches
 from bot.records import Label, ProviderData, SyncState, TokenTotals
-from bot.store import spend, syncs
+from bot.store import freshness, spend, syncs
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
@@ -78,10 +79,15 @@ class Store:
     # ---- writes ---------------------------------------------------------------------------------------------
 
     def replace_provider_data(self, data: ProviderData, synced_at: datetime) -> int:
-        """Replace the provider's days [data.start, data.end) in one transaction; returns rows written."""
+        """Replace the provider's days [data.start, data.end) in one transaction; returns rows written.
+
+        `synced_at` is when the fetch started: it decides which of those days are final (bot.freshness).
+        """
         updated_at = to_timestamp(synced_at)
         with self.writing() as db:
-            return spend.replace_provider_data(db, data, updated_at)
+            rows = spend.replace_provider_data(db, data, updated_at)
+            freshness.record_fetch(db, data.provider, data.start, data.end, updated_at)
+            return rows
 
     def begin_sync(self, provider: str, started_at: datetime, window: tuple[date, date]) -> int:
         """Log a sync of `provider` for the days [window[0], window[1]) as running; returns its id."""
@@ -148,3 +154,13 @@ class Store:
         """First and last day (inclusive) of the provider's successful sync windows; None if never synced."""
         with self.reading() as db:
             return syncs.data_range(db, provider)
+
+    def fetches(self, start: date, end: date) -> dict[str, ProviderFetches]:
+        """Per provider with data: first and last day, complete-through day, and each day's fetch time in range."""
+        with self.reading() as db:
+            return freshness.provider_fetches(db, start, end)
+
+    def first_unfinished_day(self, provider: str, since: date) -> date | None:
+        """The provider's first day from `since` on not yet fetched after it ended (or skipped); None if none."""
+        with self.reading() as db:
+            return freshness.first_unfinished_day(db, provider, since)
