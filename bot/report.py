@@ -40,6 +40,7 @@ DEFAULT_WORKSPACE_NAMES = {"anthropic": "Default", "openai": "Organization (no p
 NON_MODEL_LABEL = "other (web search, tools, storage)"
 # Anthropic bills Priority Tier as a capacity commitment, outside the cost report (reference §3.3).
 UNBILLED_TIERS = ("priority", "priority_on_demand")
+USAGE_DASHBOARDS = {"anthropic": "https://console.anthropic.com/usage", "openai": "https://platform.openai.com/usage"}
 # A sync logged as running for longer than this was interrupted (a real one takes minutes at most).
 STUCK_SYNC = timedelta(minutes=30)
 
@@ -139,6 +140,7 @@ class ReportInputs:
     sync_states: Mapping[str, SyncState]
     data_ranges: Mapping[str, tuple[date, date] | None]  # provider -> first and last day synced
     configured: Sequence[str] = field(default_factory=tuple)
+    cost_gaps: Mapping[tuple[date, str], int] = field(default_factory=dict)  # (day, provider) -> rows with no amount
 
 
 class ReportStore(Protocol):
@@ -150,6 +152,7 @@ class ReportStore(Protocol):
     def token_totals(self, start: date, end: date) -> TokenTotals: ...
     def tier_usage_days(self, start: date, end: date, tiers: tuple[str, ...] = ...) -> list[tuple[date, str]]: ...
     def labels(self) -> dict[tuple[str, str], Label]: ...
+    def cost_gaps(self, start: date, end: date) -> dict[tuple[date, str], int]: ...
     def sync_states(self) -> dict[str, SyncState]: ...
     def data_range(self, provider: str) -> tuple[date, date] | None: ...
 
@@ -182,6 +185,7 @@ def load_report(
         sync_states=states,
         data_ranges={p: store.data_range(p) for p in providers},
         configured=tuple(configured),
+        cost_gaps=store.cost_gaps(period.start, period.end),
     )
     return build_report(inputs, period, now=now, budget=budget_usd)
 
@@ -199,6 +203,7 @@ def build_report(inputs: ReportInputs, period: Period, *, now: datetime, budget:
     ratio = None if tokens.input == 0 else (Decimal(tokens.cache_read) / tokens.input).quantize(_RATIO, ROUND_HALF_EVEN)
 
     notes = _notes(inputs, period, providers, today, now)
+    notes += _cost_gap_notes(inputs.cost_gaps, period)
     if projection_note and (period.name == "month" or (budget is not None and budget > 0)):
         notes.append(projection_note)
     parts = {"models": inputs.models.values(), "workspaces": inputs.workspaces.values()}
@@ -374,6 +379,25 @@ def _notes(
     tier = sorted({d for d, p in inputs.tier_days if p == "anthropic" and period.start <= d <= period.end})
     if tier:
         notes.append(f"Priority Tier usage on {_date_list(tier)} is not included in Anthropic's cost report.")
+    return notes
+
+
+def _cost_gap_notes(gaps: Mapping[tuple[date, str], int], period: Period) -> list[str]:
+    """One note per provider that sent cost rows without an amount in the period: they were counted as $0."""
+    notes = []
+    for provider in sorted({p for _, p in gaps}):
+        days = sorted(d for d, p in gaps if p == provider and period.start <= d <= period.end)
+        rows = sum(gaps[(d, provider)] for d in days)
+        if not rows:
+            continue
+        name = provider_name(provider)
+        where = USAGE_DASHBOARDS.get(provider, "its usage page")
+        plural = rows != 1
+        notes.append(
+            f"{rows} {name} cost row{'s' if plural else ''} on {_date_list(days)} had no amount; "
+            f"{'they are' if plural else 'it is'} counted as $0, so {name}'s spend may be understated: "
+            f"check the {name} usage dashboard ({where})."
+        )
     return notes
 
 

@@ -94,3 +94,16 @@ def m001_spend_tables(db: Database) -> None:
 @migrations(name="002_report_rollups")
 def m002_report_rollups(db: Database) -> None:
     rollups.create(db)
+
+
+@migrations(name="003_cost_gaps")
+def m003_cost_gaps(db: Database) -> None:
+    # cost rows a provider sent without an amount, per day: counted as $0, and the report notes them
+    db.execute(
+        f"""CREATE TABLE cost_gaps (
+            {_DAY},
+            provider TEXT NOT NULL,
+            rows INTEGER NOT NULL CHECK (rows > 0),
+            PRIMARY KEY (day, provider)
+        ) STRICT, WITHOUT ROWID"""
+    )
