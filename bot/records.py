@@ -52,6 +52,16 @@ class UsageRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class CostGap:
+    """Cost rows a provider sent for one day without an amount (OpenAI's schema allows it): counted as $0, and
+    the report says so."""
+
+    provider: str
+    day: date
+    rows: int
+
+
+@dataclass(frozen=True, slots=True)
 class Label:
     """The display name of a workspace (Anthropic) or project (OpenAI); archived ones are kept."""
 
@@ -77,6 +87,7 @@ class ProviderData:
     labels: list[Label] = field(default_factory=list)
     requests: int = 0  # HTTP requests made, for the sync-cost benchmark
     warnings: list[str] = field(default_factory=list)  # degraded but usable, e.g. project names unreadable
+    cost_gaps: list[CostGap] = field(default_factory=list)  # days with cost rows that had no amount
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,6 +43,7 @@ DEFAULT_WORKSPACE_NAMES = {"anthropic": "Default", "openai": "Organization (no p
 NON_MODEL_LABEL = "other (web search, tools, storage)"
 # Anthropic bills Priority Tier as a capacity commitment, outside the cost report (reference §3.3).
 UNBILLED_TIERS = ("priority", "priority_on_demand")
+USAGE_DASHBOARDS = {"anthropic": "https://console.anthropic.com/usage", "openai": "https://platform.openai.com/usage"}
 # A sync logged as running for longer than this was interrupted (a real one takes minutes at most).
 STUCK_SYNC = timedelta(minutes=30)
 
@@ -144,6 +145,7 @@ class ReportInputs:
     configured: Sequence[str] = field(default_factory=tuple)
     previous_month_daily: DayProvider = field(default_factory=dict)  # the whole month before, for the projection
     fetches: Mapping[str, ProviderFetches] = field(default_factory=dict)  # Store.fetches over all the days above
+    cost_gaps: Mapping[tuple[date, str], int] = field(default_factory=dict)  # (day, provider) -> rows with no amount
 
 
 class ReportStore(Protocol):
@@ -155,6 +157,7 @@ class ReportStore(Protocol):
     def token_totals(self, start: date, end: date) -> TokenTotals: ...
     def tier_usage_days(self, start: date, end: date, tiers: tuple[str, ...] = ...) -> list[tuple[date, str]]: ...
     def labels(self) -> dict[tuple[str, str], Label]: ...
+    def cost_gaps(self, start: date, end: date) -> dict[tuple[date, str], int]: ...
     def sync_states(self) -> dict[str, SyncState]: ...
     def data_range(self, provider: str) -> tuple[date, date] | None: ...
     def fetches(self, start: date, end: date) -> dict[str, ProviderFetches]: ...
@@ -191,6 +194,7 @@ def load_report(
         configured=tuple(configured),
         previous_month_daily=store.daily_totals(prev_first, prev_last),
         fetches=store.fetches(min(period.prev_start, prev_first), max(period.end, today)),
+        cost_gaps=store.cost_gaps(period.start, period.end),
     )
     return build_report(inputs, period, now=now, budget=budget_usd)
 
@@ -218,6 +222,7 @@ def build_report(inputs: ReportInputs, period: Period, *, now: datetime, budget:
     final, previous_final, unfinished = _finality(inputs, period, today)
     comparison = {u.day for u in unfinished if period.prev_start <= u.day <= period.prev_end}
     notes += not_final_notes(unfinished, today=today, comparison=comparison)
+    notes += _cost_gap_notes(inputs.cost_gaps, period)
     if projection_note and (period.name == "month" or (budget is not None and budget > 0)):
         notes.append(projection_note)
     parts = {"models": inputs.models.values(), "workspaces": inputs.workspaces.values()}
@@ -412,6 +417,25 @@ def _finality(inputs: ReportInputs, period: Period, today: date) -> tuple[bool, 
     shown = [u for u in current if not (period.includes_partial_today and u.day == today)]
     seen = {(u.day, u.provider) for u in shown}
     return final, previous_final, shown + [u for u in previous if (u.day, u.provider) not in seen]
+
+
+def _cost_gap_notes(gaps: Mapping[tuple[date, str], int], period: Period) -> list[str]:
+    """One note per provider that sent cost rows without an amount in the period: they were counted as $0."""
+    notes = []
+    for provider in sorted({p for _, p in gaps}):
+        days = sorted(d for d, p in gaps if p == provider and period.start <= d <= period.end)
+        rows = sum(gaps[(d, provider)] for d in days)
+        if not rows:
+            continue
+        name = provider_name(provider)
+        where = USAGE_DASHBOARDS.get(provider, "its usage page")
+        plural = rows != 1
+        notes.append(
+            f"{rows} {name} cost row{'s' if plural else ''} on {date_list(days)} had no amount; "
+            f"{'they are' if plural else 'it is'} counted as $0, so {name}'s spend may be understated: "
+            f"check the {name} usage dashboard ({where})."
+        )
+    return notes
 
 
 def _freshness(inputs: ReportInputs, listed: Sequence[str]) -> tuple[FreshnessLine, ...]:

@@ -486,7 +486,7 @@ def test_recorded_usage_rows_normalize(sleeps: list[float]) -> None:
         (
             COST,
             {"data": [bucket("2026-11-25", [])], "has_more": False},
-            "bucket for 2026-11-25 is outside the requested days 2026-11-20..2026-11-20",
+            "bucket for 2026-11-25 is outside the requested days 2026-11-19..2026-11-20",  # one day: asked with 11-19
         ),
         (
             COST,
@@ -534,6 +534,32 @@ def test_workspace_pages_follow_last_id(sleeps: list[float]) -> None:
         [("include_archived", "true"), ("limit", "1000")],
         [("include_archived", "true"), ("limit", "1000"), ("after_id", "wrkspc_2")],
     ]
+
+
+@pytest.mark.parametrize("start", [TODAY, TODAY - timedelta(days=31)], ids=["today only", "32 days"])
+def test_no_cost_request_holds_only_today(sim: Simulator, sleeps: list[float], start: date) -> None:
+    """The live cost report refuses a range that holds only today; the one-day chunk is asked with its eve."""
+    data = fetch(sim.anthropic_url, sleeps, start=start)
+    costs = sorted((r.query["starting_at"][0], r.query["ending_at"][0]) for r in sim.requests if r.path == COST)
+    assert costs[-1] == ("2026-11-21T00:00:00Z", "2026-11-23T00:00:00Z")
+    assert total(data) == sim.org.expected_cost_nano("anthropic", start, END)  # the eve is not counted twice
+    assert min(c.day for c in data.costs) == start and max(c.day for c in data.costs) == TODAY
+    usage = sorted((r.query["starting_at"][0], r.query["ending_at"][0]) for r in sim.requests if r.path == USAGE)
+    assert usage[-1] == ("2026-11-22T00:00:00Z", "2026-11-23T00:00:00Z")  # the usage report takes today alone
+
+
+def test_recorded_eve_of_a_one_day_chunk_is_dropped(sleeps: list[float]) -> None:
+    day = date(2026, 11, 21)
+    eve = bucket("2026-11-20", [cost_row("999")], "2026-11-21T00:00:00Z")
+    wanted = bucket("2026-11-21", [cost_row("250")], "2026-11-22T00:00:00Z")
+    with ScriptedServer() as server:
+        server.route(COST, Reply(200, {"data": [eve, wanted], "has_more": False, "next_page": None}))
+        server.route(USAGE, EMPTY_REPORT)
+        server.route(WORKSPACES, EMPTY_WORKSPACES)
+        data = fetch(server.url, sleeps, start=day, end=day + timedelta(days=1))
+        asked = [r.pairs[:2] for r in server.requests if r.path == COST]
+    assert asked == [[("starting_at", "2026-11-20T00:00:00Z"), ("ending_at", "2026-11-22T00:00:00Z")]]
+    assert [(c.day, c.amount_nano) for c in data.costs] == [(day, cents_to_nano(Decimal("250")))]
 
 
 def test_empty_window_still_reads_labels(sim: Simulator, sleeps: list[float]) -> None:

@@ -25,7 +25,9 @@ from bot.config import Secret, Settings
 from bot.periods import parse_period
 from bot.providers import build_providers
 from bot.providers.base import Provider
+from bot.render_text import render_text
 from bot.report import load_report
+from bot.report_json import report_to_json
 from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Fault, Simulator
 from bot.store import Store
 from bot.sync import SyncResult, sync_providers
@@ -256,10 +258,15 @@ def test_faults_that_fail_one_provider_keep_its_old_numbers(
 
 
 BAD_AMOUNTS = ["NaN", "Infinity", "-Infinity", "abc", "", "1e999", float("nan"), float("inf"), None, True, [1]]
+GARBAGE = [
+    pytest.param(provider, value, id=f"{provider}-{value!r}")
+    for provider in ("anthropic", "openai")
+    for value in BAD_AMOUNTS
+    if not (provider == "openai" and value is None)  # OpenAI's schema allows `amount.value: null`: see below
+]
 
 
-@pytest.mark.parametrize("provider", ["anthropic", "openai"])
-@pytest.mark.parametrize("value", BAD_AMOUNTS, ids=[repr(v) for v in BAD_AMOUNTS])
+@pytest.mark.parametrize(("provider", "value"), GARBAGE)
 def test_garbage_amounts_fail_the_provider_never_count_as_zero(
     sim: Simulator, store: Store, before: Before, provider: str, value: object
 ) -> None:
@@ -267,6 +274,51 @@ def test_garbage_amounts_fail_the_provider_never_count_as_zero(
     error = assert_failed_alone(store, sim, before, sync(store, sim, LATER), provider)
     field = "`amount` for" if provider == "anthropic" else "`amount.value` for"
     assert field in error and "Nothing was stored; run `aispend sync` again later" in error, error
+
+
+def served_rows(sim: Simulator, label: str | None) -> dict[date, tuple[int, int]]:
+    """day -> (OpenAI cost rows with this line_item (None: all), their nano-dollars), as the simulator serves them."""
+    out = {}
+    for day in (START + i * ONE for i in range(DAYS)):
+        rows = [r for r in sim.org.openai_day(day).costs if label is None or r.line_item == label]
+        if rows:
+            out[day] = (len(rows), sum(r.nano() for r in rows))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "hit"),
+    [("no_amount", "label", "label"), ("null_amount", "label", "label"), ("bad_amount", None, None)],
+    ids=["no `amount`", "`amount: null`", "`amount.value: null` everywhere"],
+)
+def test_openai_rows_without_an_amount_count_as_no_cost_with_a_note(
+    sim: Simulator, store: Store, kind: str, value: str | None, hit: str | None
+) -> None:
+    """All three are allowed by OpenAI's published schema: the sync succeeds, the rest is exact, the report says so."""
+    label = sim.org.openai_day(TODAY - 3 * ONE).costs[0].line_item
+    value, hit = (label if value else None), (label if hit else None)
+    sim.inject(Fault(provider="openai", path=COST["openai"], kind=kind, value=value, times=None))
+    results = sync(store, sim, LATER)
+    assert (results["openai"].ok, results["openai"].error) == (True, None)
+    missing = served_rows(sim, hit)
+    assert missing
+    left = {d: n - missing.get(d, (0, 0))[1] for d, n in expected(sim, "openai").items()}
+    assert per_day(store, "openai") == {d: n for d, n in left.items() if n}
+    assert store.cost_gaps(START, END - ONE) == {(d, "openai"): rows for d, (rows, _) in missing.items()}
+    report = load_report(store, parse_period("week", TODAY), now=LATER, configured=list(OTHER), budget_usd=None)
+    rows = sum(n for d, (n, _) in missing.items() if TODAY - 7 * ONE <= d <= TODAY - ONE)
+    [note] = [n for n in report.notes if "had no amount" in n]
+    assert note.startswith(f"{rows} OpenAI cost rows on ")
+    assert note.endswith(
+        "had no amount; they are counted as $0, so OpenAI's spend may be understated: check the OpenAI usage "
+        "dashboard (https://platform.openai.com/usage)."
+    )
+    assert note in report_to_json(report)["notes"] and note in render_text(report, LATER)
+    # a later sync that gets every amount replaces those days: the note goes with them
+    sim.clear_faults()
+    assert sync(store, sim, LATER + timedelta(hours=1))["openai"].ok
+    assert store.cost_gaps(START, END - ONE) == {}
+    assert per_day(store, "openai") == expected(sim, "openai")
 
 
 @pytest.mark.parametrize("provider", ["anthropic", "openai"])

@@ -8,6 +8,7 @@ is a sync at 23:10 on Nov 30, a look at the figures at 00:20 on Dec 1, and the s
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -15,21 +16,18 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
 
 from bot.config import Secret, Settings
 from bot.periods import parse_period
 from bot.providers import build_providers
 from bot.providers.base import Provider
-from bot.records import CostRecord, Label, ProviderData, UsageRecord
 from bot.render_text import render_text
 from bot.report import load_report
 from bot.report_json import dumps_report
 from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Fault, Simulator
 from bot.slack.blocks import report_message
-from bot.store import Store, spend, syncs
-from bot.store.migrations import m001_spend_tables, m002_report_rollups
+from bot.store import Store
+from bot.store.alerts import AlertStore
 from bot.sync import SyncResult, sync_providers
 
 ONE = timedelta(days=1)
@@ -150,36 +148,14 @@ def test_a_day_left_partial_before_a_long_downtime_neither_holds_back_nor_widens
 # ---- the migration ------------------------------------------------------------------------------------------
 
 
+FIRST_RELEASE = Path(__file__).parent / "data" / "first-release.sqlite"
+
+
 def _old_database(path: Path) -> None:
-    """A database as the release before day_fetches wrote it: migrations 001 and 002, three syncs."""
-    old = Migrations("aispend")
-    old(name="001_spend_tables")(m001_spend_tables)
-    old(name="002_report_rollups")(m002_report_rollups)
-    db = Database(sqlite3.connect(path))
-    old.apply(db)
-
-    def data(start: date, end: date, scale: int) -> ProviderData:
-        days = [start + i * ONE for i in range((end - start).days)]
-        return ProviderData(
-            "anthropic",
-            start,
-            end,
-            costs=[CostRecord("anthropic", d, "wrk_a", "claude-opus-4-8", "tokens", "", scale * d.day) for d in days],
-            usage=[UsageRecord("anthropic", d, "wrk_a", "claude-opus-4-8", "", 10, 2, 3, 1, 1) for d in days],
-            labels=[Label("anthropic", "wrk_a", "batch-jobs")],
-        )
-
-    syncs_run = [
-        ("2026-11-30T23:10:00Z", date(2026, 11, 1), date(2026, 12, 1), "ok", 1_000),
-        ("2026-12-01T00:30:00Z", date(2026, 11, 28), date(2026, 12, 2), "error", 0),
-        ("2026-12-01T01:00:00Z", date(2026, 11, 28), date(2026, 12, 2), "ok", 1_001),
-    ]
-    for at, start, end, status, scale in syncs_run:
-        with db.atomic():
-            sync_id = syncs.begin_sync(db, "anthropic", at, (start, end))
-            rows = spend.replace_provider_data(db, data(start, end, scale), at) if status == "ok" else 0
-            syncs.finish_sync(db, sync_id, at, status, None if status == "ok" else "HTTP 500", rows)
-    db.conn.close()
+    """A database the first release (commit 1c9339d) wrote, copied: migrations 001 and 002 and the alert ledger's
+    001, then three syncs of one Anthropic workspace (23:10 ok, 00:30 failed, 01:00 ok re-fetching Nov 28 - Dec 1).
+    """
+    shutil.copyfile(FIRST_RELEASE, path)
 
 
 def _every_row(path: Path) -> dict[str, list[tuple[object, ...]]]:
@@ -198,10 +174,17 @@ def test_a_database_from_before_day_fetches_upgrades_in_place_and_keeps_every_fi
     before = _every_row(path)
     assert before["cost_daily"] and before["spend_provider_daily"] and before["sync_log"]
     with Store(path) as store:
-        assert store.applied_migrations()[-1] == "003_day_fetches"
+        assert store.applied_migrations() == [
+            "001_spend_tables",
+            "002_report_rollups",
+            "003_day_fetches",
+            "004_cost_gaps",
+        ]
+        AlertStore(store)  # the alert ledger of that release upgrades too
         fetches = store.fetches(date(2026, 11, 27), date(2026, 12, 1))["anthropic"]
         totals = store.daily_totals(date(2026, 11, 1), date(2026, 12, 1))
-    assert _every_row(path) == before
+    after = _every_row(path)
+    assert {table: after[table] for table in before} == before  # new tables are added, no old row changes
     # filled from the sync log: the 01:00 sync re-fetched Nov 28 - Dec 1, the failed one counts for nothing
     assert fetches.days == {
         date(2026, 11, 27): LATE,

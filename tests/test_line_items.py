@@ -117,3 +117,26 @@ def test_never_raises_and_keeps_the_label(label: str | None) -> None:
     item = parse(label)
     assert item.raw == (label or "")
     assert item.model == "" or item.model == item.model.lower()
+
+
+@pytest.mark.parametrize(
+    ("label", "attribution"),
+    [
+        ("gpt-4o-mini-2024-07-18, input", "gpt-4o-mini-2024-07-18"),
+        ("ft-gpt-4o-2024-08-06, output", "ft:gpt-4o-2024-08-06"),
+        ("input_tokens", "input_tokens"),  # the current spec's example: token spend of a model it does not name
+        ("output_tokens", "output_tokens"),
+        (" Text tokens ", "Text tokens"),
+        ("Image models", "Image models"),
+        ("priority | cached input", "priority | cached input"),
+        ("web search tool calls", ""),  # services billed apart from any model: non-model spend
+        ("assistants api | file search", ""),
+        ("Vector storage", ""),
+        ("Code Interpreter sessions", ""),
+        ("storage, gb-hours", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_attribution(label: str | None, attribution: str) -> None:
+    assert parse(label).attribution == attribution

@@ -13,7 +13,7 @@ from bot.errors import ProviderAuthError, ProviderDataError
 from bot.money import parse_decimal, usd_to_nano
 from bot.providers import OrgIdentity, line_items
 from bot.providers.openai import OpenAIProvider
-from bot.records import CostRecord, Label, ProviderData, UsageRecord
+from bot.records import CostGap, CostRecord, Label, ProviderData, UsageRecord
 from bot.simulator import OPENAI_KEY, Fault, Simulator
 from tests.scripted_server import Reply, ScriptedServer
 
@@ -97,7 +97,7 @@ def test_cost_records_match_the_served_rows(sim: Simulator, sleeps: list[float])
             "openai",
             day,
             row.project_id or "",
-            line_items.parse(row.line_item).model,
+            line_items.parse(row.line_item).attribution,
             row.line_item,
             "",
             usd_to_nano(parse_decimal(row.value)),
@@ -109,7 +109,8 @@ def test_cost_records_match_the_served_rows(sim: Simulator, sleeps: list[float])
     assert models["ft-gpt-4o-2024-08-06, output"] == "ft:gpt-4o-2024-08-06"
     assert models["evals | gpt-4o-mini-2024-07-18, input"] == "gpt-4o-mini-2024-07-18"
     assert models["gpt-5.5-2026-04-23, cached input"] == "gpt-5.5-2026-04-23"
-    assert models["web search tool calls"] == models["Text tokens"] == models["assistants api | file search"] == ""
+    assert models["web search tool calls"] == models["assistants api | file search"] == ""  # non-model services
+    assert models["Text tokens"] == "Text tokens"  # spend of a model the label does not name: by its line item
     assert "" in {c.workspace_id for c in data.costs}  # org-level cost has project_id null
     assert any(
         isinstance(row.value, str) for d in range(60) for row in sim.org.openai_day(TODAY - timedelta(days=d)).costs
@@ -268,7 +269,6 @@ WINDOW = "(days 2026-09-24..2026-11-23 exclusive)"
         (Fault("openai", COSTS, "bad_amount", value="Infinity"), "`amount.value` for 2026-09-24 is 'Infinity', not"),
         (Fault("openai", COSTS, "bad_amount", value=float("nan")), "`amount.value` for 2026-09-24 is nan, not a"),
         (Fault("openai", COSTS, "bad_amount", value="abc"), "`amount.value` for 2026-09-24 is 'abc', not a finite"),
-        (Fault("openai", COSTS, "bad_amount", value=None), "`amount.value` for 2026-09-24 is None, not a finite"),
         (Fault("openai", COSTS, "bad_amount", value=True), "`amount.value` for 2026-09-24 is True, not a finite"),
     ],
     ids=lambda x: x.kind if isinstance(x, Fault) else "",
@@ -330,8 +330,9 @@ def test_recorded_amount_shapes_are_exact(sleeps: list[float]) -> None:
             cost(0.5, None, amount={"value": 0.5, "currency": "USD"}, quantity_unit="tokens", api_source="unlabeled"),
         ),
     )
+    assert data.cost_gaps == []
     assert data.costs == [
-        CostRecord("openai", DAY, "", "", "Text tokens", "", 12_500_000_000),
+        CostRecord("openai", DAY, "", "Text tokens", "Text tokens", "", 12_500_000_000),
         CostRecord("openai", DAY, "proj_a", "", "", "", 500_000_000),
         CostRecord("openai", DAY, "proj_a", "ft:gpt-4o-2024-08-06", "ft-gpt-4o-2024-08-06, input", "", 1),
         CostRecord("openai", DAY, "proj_a", "gpt-4o-2024-08-06", "gpt-4o-2024-08-06, input", "", 218_703_507),
@@ -347,15 +348,32 @@ def test_recorded_amount_shapes_are_exact(sleeps: list[float]) -> None:
     ]
 
 
+def test_recorded_rows_without_an_amount_count_as_no_cost_and_are_counted(sleeps: list[float]) -> None:
+    """The schema allows a row with no `amount`, `amount: null` or `amount.value: null`: none fails the sync."""
+    data = run_recorded(
+        sleeps,
+        cost_page(
+            {"object": "organization.costs.result", "line_item": "input_tokens", "project_id": "proj_a"},
+            cost(1, "output_tokens", amount=None),
+            cost(1, "input_tokens", amount={"value": None, "currency": "usd"}),
+            cost(1, "gpt-4o-2024-08-06, input", amount={"currency": "usd"}),
+            cost(0.06, "input_tokens"),  # the current spec's example: a line item that names no model
+            cost("0.25", "output_tokens", quantity=10000, quantity_unit="tokens"),
+        ),
+    )
+    assert data.cost_gaps == [CostGap("openai", DAY, 4)]
+    assert data.costs == [
+        CostRecord("openai", DAY, "proj_a", "input_tokens", "input_tokens", "", 60_000_000),
+        CostRecord("openai", DAY, "proj_a", "output_tokens", "output_tokens", "", 250_000_000),
+    ]
+
+
 @pytest.mark.parametrize(
     ("row", "detail"),
     [
-        (
-            {"object": "organization.costs.result", "line_item": "x", "project_id": None},
-            "`amount` for 2026-11-20 is None, not an object with value and currency",
-        ),
-        (cost(1, amount=None), "`amount` for 2026-11-20 is None, not an object with value and currency"),
-        (cost(1, amount={"currency": "usd"}), "`amount.value` for 2026-11-20 is None, not a finite number of dollars"),
+        ({**cost(1), "amount": "0.5"}, "`amount` for 2026-11-20 is '0.5', not an object with value and currency"),
+        (cost(1, amount=[1]), "`amount` for 2026-11-20 is [1], not an object with value and currency"),
+        (cost(None, amount={"value": None, "currency": "eur"}), "`amount.currency` for 2026-11-20 is 'eur', not usd"),
         (cost(1, amount={"value": "1,000.00", "currency": "usd"}), "`amount.value` for 2026-11-20 is '1,000.00'"),
         (cost(1, amount={"value": [1], "currency": "usd"}), "`amount.value` for 2026-11-20 is [1], not a finite"),
         (cost(1, amount={"value": 1, "currency": "eur"}), "`amount.currency` for 2026-11-20 is 'eur', not usd"),

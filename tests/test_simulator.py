@@ -350,6 +350,121 @@ def test_openai_restricted_key_still_reads_costs(sim: Simulator) -> None:
     assert response.json()["object"] == "page"
 
 
+# --- only the documented parameters --------------------------------------------------------------------------
+
+YESTERDAY = TODAY - timedelta(days=1)
+ANT_WINDOW = [("starting_at", iso(YESTERDAY)), ("ending_at", iso(TODAY))]
+OAI_WINDOW = [("start_time", str(ts(YESTERDAY))), ("end_time", str(ts(TODAY)))]
+MISSPELLED_ANTHROPIC = [
+    (COST, [("group_by", "workspace_id")], "group_by: Extra inputs are not permitted; array parameters are written"),
+    (COST, [("group_by[]", "model")], "group_by[]: unsupported value 'model'"),
+    (COST, [("group_by[]", "api_key_id")], "group_by[]: unsupported value 'api_key_id'"),
+    (COST, [("endng_at", iso(TODAY))], "endng_at: Extra inputs are not permitted"),
+    (COST, [("models[]", "claude-opus-4-8")], "models[]: Extra inputs are not permitted"),
+    (USAGE, [("group_by[]", "description")], "group_by[]: unsupported value 'description'"),
+    (USAGE, [("models", "claude-opus-4-8")], "models: Extra inputs are not permitted; array parameters are written"),
+    (USAGE, [("context_windows[]", "0-200k")], "context_windows[]: Extra inputs are not permitted"),
+    (USAGE, [("service_tiers[]", "premium")], "service_tiers[]: unsupported value 'premium'"),
+    (USAGE, [("group_by[]", "speed")], "requires the anthropic-beta: fast-mode-2026-02-01 header"),
+    (
+        USAGE,
+        [("group_by[]", g) for g in ("model", "workspace_id", "service_tier", "api_key_id", "context_window", "speed")],
+        "Cannot specify more than 5 group_by[] dimensions.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "extra", "message"), MISSPELLED_ANTHROPIC)
+def test_anthropic_refuses_what_it_does_not_document(
+    sim: Simulator, path: str, extra: list[tuple[str, str]], message: str
+) -> None:
+    response = ant(sim, path, [*ANT_WINDOW, *extra])
+    assert response.status_code == 400
+    body = response.json()
+    assert (body["type"], body["error"]["type"]) == ("error", "invalid_request_error")
+    assert message in body["error"]["message"]
+    assert body["request_id"] == response.headers["request-id"]
+
+
+def test_anthropic_misspelled_listing_parameters_are_refused(sim: Simulator) -> None:
+    assert ant(sim, "/v1/organizations/workspaces", {"after": "wrkspc_x"}).status_code == 400  # OpenAI's spelling
+    assert ant(sim, "/v1/organizations/me", {"limit": 1}).status_code == 400
+    beta = {"anthropic-version": "2023-06-01", "x-api-key": ANTHROPIC_KEY, "anthropic-beta": "fast-mode-2026-02-01"}
+    fast = _HTTP.get(sim.anthropic_url + USAGE, params=[*ANT_WINDOW, ("group_by[]", "speed")], headers=beta)
+    assert fast.status_code == 200  # speed is documented, behind the fast-mode beta header
+
+
+MISSPELLED_OPENAI = [
+    (COSTS, [("group_by", "user_id")], "Invalid value for 'group_by': 'user_id'"),
+    (COSTS, [("group_by", "api_key_id")], "Invalid value for 'group_by': 'api_key_id'"),  # the spec lists it; live 400
+    (COSTS, [("group_by", "api_source")], "Invalid value for 'group_by': 'api_source'"),
+    (COSTS, [("group_by", "model")], "Invalid value for 'group_by': 'model'"),
+    (COSTS, [("group_by", "line_item,project_id")], "Invalid value for 'group_by': 'line_item,project_id'"),
+    (COSTS, [("groupby", "line_item")], "Unrecognized request argument supplied: groupby"),
+    (COSTS, [("line_items", "gpt-4o-2024-08-06, input")], "Unrecognized request argument supplied: line_items"),
+    (COSTS, [("user_ids", "user_x")], "Unrecognized request argument supplied: user_ids"),
+    (COSTS, [("group_by[]", "user_id")], "Invalid value for 'group_by': 'user_id'"),
+    (COMPLETIONS, [("group_by", "line_item")], "Invalid value for 'group_by': 'line_item'"),
+    (COMPLETIONS, [("group_by", "api_source")], "Invalid value for 'group_by': 'api_source'"),
+    (COMPLETIONS, [("project_id", "proj_x")], "Unrecognized request argument supplied: project_id"),
+    (COMPLETIONS, [("starting_at", iso(YESTERDAY))], "Unrecognized request argument supplied: starting_at"),
+    ("/v1/organization/usage/vector_stores", [("group_by", "model")], "Invalid value for 'group_by': 'model'"),
+    ("/v1/organization/usage/images", [("sizes", "9x9")], "Invalid value for 'sizes': '9x9'"),
+]
+
+
+@pytest.mark.parametrize(("path", "extra", "message"), MISSPELLED_OPENAI)
+def test_openai_refuses_what_its_spec_does_not_list(
+    sim: Simulator, path: str, extra: list[tuple[str, str]], message: str
+) -> None:
+    response = oai(sim, path, [*OAI_WINDOW, *extra])
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["type"] == "invalid_request_error"
+    assert error["message"].startswith(message)
+    assert error["param"] == extra[0][0].removesuffix("[]")
+
+
+def test_openai_answers_both_array_encodings_alike(sim: Simulator) -> None:
+    plain = oai(sim, COSTS, [*OAI_WINDOW, ("group_by", "line_item"), ("group_by", "project_id")])
+    brackets = oai(sim, COSTS, [*OAI_WINDOW, ("group_by[]", "line_item"), ("group_by[]", "project_id")])
+    assert plain.status_code == brackets.status_code == 200
+    assert plain.json() == brackets.json()
+    assert oai(sim, "/v1/organization/projects", {"after_id": "proj_x"}).status_code == 400  # Anthropic's spelling
+
+
+# --- the cost report and today ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"starting_at": iso(TODAY), "ending_at": iso(TODAY + timedelta(days=1))},  # today only
+        {"starting_at": iso(TODAY)},  # no ending_at: the range ends at today 00:00
+        {"starting_at": f"{TODAY.isoformat()}T09:00:00Z", "ending_at": iso(TODAY + timedelta(days=2))},
+        {"starting_at": iso(YESTERDAY), "ending_at": iso(YESTERDAY)},  # empty
+        {"starting_at": iso(YESTERDAY), "ending_at": iso(YESTERDAY - timedelta(days=3))},  # backwards
+    ],
+)
+def test_anthropic_cost_report_refuses_a_range_with_no_complete_day(sim: Simulator, params: dict[str, str]) -> None:
+    response = ant(sim, COST, params)
+    assert response.status_code == 400
+    assert response.json()["error"] == {
+        "type": "invalid_request_error",
+        "message": "ending date must be after starting date",
+    }
+
+
+def test_anthropic_cost_report_around_today(sim: Simulator) -> None:
+    tomorrow = TODAY + timedelta(days=1)
+    both = ant(sim, COST, {"starting_at": iso(YESTERDAY), "ending_at": iso(tomorrow)}).json()["data"]
+    assert [b["starting_at"] for b in both] == [iso(YESTERDAY), iso(TODAY)]  # today's partial bucket is served
+    default = ant(sim, COST, {"starting_at": iso(TODAY - timedelta(days=3))}).json()["data"]
+    assert [b["ending_at"] for b in default][-1] == iso(TODAY)  # with no ending_at, the last bucket is yesterday
+    usage = ant(sim, USAGE, {"starting_at": iso(TODAY), "ending_at": iso(tomorrow)})
+    assert (usage.status_code, len(usage.json()["data"])) == (200, 1)  # the usage report serves today alone
+
+
 # --- limits, paging, buckets -------------------------------------------------------------------------------
 
 
@@ -394,14 +509,15 @@ def test_cursor_is_bound_to_the_query(sim: Simulator) -> None:
     params: dict[str, Any] = {"starting_at": iso(TODAY - timedelta(days=20)), "group_by[]": ["workspace_id"]}
     cursor = ant(sim, COST, params).json()["next_page"]
     assert ant(sim, COST, {**params, "page": cursor}).status_code == 200
-    # the same parameters in the other array spelling are the same query
-    assert ant(sim, COST, {**params, "group_by": ["workspace_id"], "group_by[]": [], "page": cursor}).status_code == 200
     changed = ant(sim, COST, {**params, "group_by[]": ["description"], "page": cursor})
     assert changed.status_code == 400
     assert "different parameters" in changed.json()["error"]["message"]
     assert ant(sim, COST, {**params, "page": "page_not-a-cursor"}).status_code == 400
     o_params = {"start_time": ts(TODAY - timedelta(days=20)), "group_by": ["line_item"]}
     o_cursor = oai(sim, COSTS, o_params).json()["next_page"]
+    # OpenAI answers the SDK's bracketed array spelling as the same query
+    bracketed = {**o_params, "group_by": [], "group_by[]": ["line_item"], "page": o_cursor}
+    assert oai(sim, COSTS, bracketed).status_code == 200
     rebound = oai(sim, COSTS, {**o_params, "end_time": ts(TODAY), "page": o_cursor})
     assert (rebound.status_code, rebound.json()["error"]["param"]) == (400, "page")
 
@@ -528,7 +644,7 @@ def test_status_fault_hits_n_times_with_headers(fresh: Simulator) -> None:
     fresh.inject(
         Fault(provider="anthropic", path=COST, kind="status", status=429, headers={"retry-after": "0"}, times=2)
     )
-    params = {"starting_at": iso(TODAY)}
+    params = {"starting_at": iso(TODAY - timedelta(days=1))}
     assert ant(fresh, USAGE, params).status_code == 200  # another path is not hit
     first, second, third = (ant(fresh, COST, params) for _ in range(3))
     assert (first.status_code, second.status_code, third.status_code) == (429, 429, 200)

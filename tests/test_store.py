@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.errors import StoreError
-from bot.records import CostRecord, Label, ProviderData, SyncState, TokenTotals, UsageRecord
+from bot.records import CostGap, CostRecord, Label, ProviderData, SyncState, TokenTotals, UsageRecord
 from bot.store import Store
 from bot.store.db import store_error
 
@@ -102,22 +102,37 @@ def store(db_path: Path) -> Iterator[Store]:
 # ---- opening and migrations ---------------------------------------------------------------------------------
 
 
+SPEND_MIGRATIONS = ["001_spend_tables", "002_report_rollups", "003_day_fetches", "004_cost_gaps"]
+
+
 def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
     with Store(db_path) as first:
-        assert first.applied_migrations() == ["001_spend_tables", "002_report_rollups", "003_day_fetches"]
+        assert first.applied_migrations() == [
+            "001_spend_tables",
+            "002_report_rollups",
+            "003_day_fetches",
+            "004_cost_gaps",
+        ]
         assert first.pending_migrations() == []
     with Store(db_path) as second:
-        assert second.applied_migrations() == ["001_spend_tables", "002_report_rollups", "003_day_fetches"]
+        assert second.applied_migrations() == [
+            "001_spend_tables",
+            "002_report_rollups",
+            "003_day_fetches",
+            "004_cost_gaps",
+        ]
     assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
         ("aispend", "001_spend_tables"),
         ("aispend", "002_report_rollups"),
         ("aispend", "003_day_fetches"),
+        ("aispend", "004_cost_gaps"),
     ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {
         "_sqlite_migrations",
         "cost_daily",
         "usage_daily",
+        "cost_gaps",
         "spend_provider_daily",
         "spend_model_daily",
         "spend_workspace_daily",
@@ -134,7 +149,8 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
 
 
 def test_every_rollup_key_starts_with_day(store: Store, db_path: Path) -> None:
-    for table in ("cost_daily", "usage_daily", "spend_provider_daily", "spend_model_daily", "spend_workspace_daily"):
+    tables = ("cost_daily", "usage_daily", "cost_gaps", "spend_provider_daily", "spend_model_daily")
+    for table in (*tables, "spend_workspace_daily"):
         pk = [name for _, name, _, _, _, position in query(db_path, f"PRAGMA table_info({table})") if position == 1]
         assert pk == ["day"], table
 
@@ -537,6 +553,51 @@ def test_data_that_would_corrupt_the_store_is_refused(
         "This is a bug in the provider module; please report it with the bot's log."
     )
     assert store.daily_totals(day(0), day(2)) == {(day(n), "anthropic"): n + 1 for n in range(3)}
+
+
+def test_cost_gaps_are_replaced_with_their_window(store: Store, db_path: Path) -> None:
+    gaps = [CostGap("openai", day(1), 2), CostGap("openai", day(2), 1)]
+    first = ProviderData("openai", day(0), day(3), [cost(1, 5, provider="openai")], cost_gaps=gaps)
+    store.replace_provider_data(first, NOW)
+    store.replace_provider_data(window(0, 3, [cost(1, 7)], [], [], provider="anthropic"), NOW)
+    assert store.cost_gaps(day(0), day(2)) == {(day(1), "openai"): 2, (day(2), "openai"): 1}
+    assert store.cost_gaps(day(2), day(2)) == {(day(2), "openai"): 1}  # inclusive range reads
+    # a re-sync of day 2 that got every amount clears that day's gap and keeps the others
+    store.replace_provider_data(ProviderData("openai", day(2), day(3), []), NOW)
+    assert store.cost_gaps(day(0), day(5)) == {(day(1), "openai"): 2}
+    assert store.daily_totals(day(0), day(5)) == {(day(1), "openai"): 5, (day(1), "anthropic"): 7}
+
+
+@pytest.mark.parametrize(
+    ("gap", "problem"),
+    [
+        (CostGap("openai", day(5), 1), "a cost gap record for 2026-11-06, outside the fetched days"),
+        (CostGap("anthropic", day(1), 1), "a cost gap record of provider 'anthropic'"),
+        (CostGap("openai", day(1), 0), "a count of cost rows without an amount that is not a positive integer (0)"),
+    ],
+)
+def test_cost_gaps_that_would_corrupt_the_store_are_refused(store: Store, gap: CostGap, problem: str) -> None:
+    with pytest.raises(StoreError, match=re.escape(problem)):
+        store.replace_provider_data(ProviderData("openai", day(1), day(2), [], cost_gaps=[gap]), NOW)
+    assert store.cost_gaps(day(0), day(9)) == {}
+
+
+def test_an_existing_database_gains_the_cost_gaps_table_in_place(db_path: Path) -> None:
+    with Store(db_path) as store:
+        store.replace_provider_data(window(0, 2, [cost(0, 3), cost(1, 4)]), NOW)
+    # the database as it was before 004_cost_gaps existed
+    conn = sqlite3.connect(db_path)
+    conn.execute("DROP TABLE cost_gaps")
+    conn.execute("DELETE FROM _sqlite_migrations WHERE name = '004_cost_gaps'")
+    conn.commit()
+    conn.close()
+    with Store(db_path) as reopened:
+        assert reopened.pending_migrations() == []
+        assert reopened.daily_totals(day(0), day(1)) == {(day(0), "anthropic"): 3, (day(1), "anthropic"): 4}
+        assert reopened.cost_gaps(day(0), day(1)) == {}
+        data = ProviderData("openai", day(1), day(2), [], cost_gaps=[CostGap("openai", day(1), 3)])
+        reopened.replace_provider_data(data, NOW)
+        assert reopened.cost_gaps(day(0), day(1)) == {(day(1), "openai"): 3}
 
 
 # ---- labels, tiers, sync log, settings ----------------------------------------------------------------------

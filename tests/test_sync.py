@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Secret, Settings
+from bot.config import Secret, Settings, load_settings
 from bot.errors import ProviderAuthError, UsageError
 from bot.providers import build_providers
 from bot.providers.base import OrgIdentity, Provider
@@ -25,6 +25,7 @@ from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Fault, Simulator
 from bot.store import Store
 from bot.sync import SyncResult, sync_providers, sync_window
 from tests import clock_support
+from tests.env_support import environment
 
 pytestmark = pytest.mark.dates  # every window here is counted from NOW, the suite's clock
 
@@ -193,6 +194,32 @@ def test_days_override_and_revised_days(sim: Simulator, store: Store) -> None:
     ]
     assert provider_total(store, "openai", ago(5), ago(4)) == revised_total
     assert_matches_simulator(store, sim, ago(BACKFILL - 1), TODAY + ONE)
+    for provider in providers:
+        provider.close()
+
+
+@pytest.mark.parametrize(
+    ("days", "environ"),
+    [(1, {}), (None, {"AISPEND_BACKFILL_DAYS": "32"}), (None, {"AISPEND_BACKFILL_DAYS": "1"}), (2, {})],
+    ids=["--days 1", "AISPEND_BACKFILL_DAYS=32", "AISPEND_BACKFILL_DAYS=1", "--days 2"],
+)
+def test_windows_that_end_today_sync_whole(
+    sim: Simulator, store: Store, tmp_path: Path, days: int | None, environ: dict[str, str]
+) -> None:
+    """`aispend sync` as the CLI runs it (settings from the environment), at a fixed now: the window ends with
+    today's partial day, and no cost-report request is one the live API refuses (a range holding only today)."""
+    settings = load_settings(environment(sim, None, tmp_path / "unused.db", **environ), tmp_path)
+    providers = build_providers(settings, timeout=10.0, sleep=lambda _: None)
+    results = sync_providers(store, providers, now=NOW, backfill_days=settings.backfill_days, days=days)
+    start = TODAY - ((days or settings.backfill_days) - 1) * ONE
+    assert [(r.provider, r.ok, r.start, r.end, r.error) for r in results] == [
+        ("anthropic", True, start, TODAY + ONE, None),
+        ("openai", True, start, TODAY + ONE, None),
+    ]
+    assert_matches_simulator(store, sim, start, TODAY + ONE)
+    assert all(provider_total(store, name, TODAY, TODAY + ONE) > 0 for name in ("anthropic", "openai"))
+    cost_starts = [r.query["starting_at"][0] for r in sim.requests if r.path == "/v1/organizations/cost_report"]
+    assert cost_starts and all(date.fromisoformat(s[:10]) < TODAY for s in cost_starts)
     for provider in providers:
         provider.close()
 

@@ -4,7 +4,9 @@ Quirks handled here and nowhere else: amounts are decimal strings of cents; the 
 `input_tokens` (total input is uncached + both cache-write TTLs + cache reads, read from the nested
 `cache_creation`); `workspace_id: null` is the Default Workspace, which the workspace list omits;
 array params go in bracket form (`group_by[]`). Priority Tier usage appears in usage but never in cost;
-the report layer notes that from the usage records' service_tier.
+the report layer notes that from the usage records' service_tier. A cost-report range that holds only today
+is refused live ("ending date must be after starting date": the API ends the range at today 00:00), so a
+one-day cost chunk is asked for with the day before it, whose bucket is dropped.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from bot.providers.collect import Collected, Tokens
 from bot.providers.fields import RowFields
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
 from bot.providers.paging import fetch_all, last_id_cursor
-from bot.providers.windows import day_chunks, report_rows, rfc3339, run_all
+from bot.providers.windows import day_chunks, padded_start, report_rows, rfc3339, run_all
 from bot.records import NO_WORKSPACE, Label, ProviderData
 
 API_VERSION = "2023-06-01"
 DAYS_PER_REQUEST = 31  # the documented maximum `limit` for 1d buckets on both reports
+COST_MIN_DAYS = 2  # so the range that ends with today's partial day also holds a complete one
 WORKSPACES_PER_PAGE = 1000
 DEFAULT_WORKSPACE = "Default"
 COST_PATH = "/v1/organizations/cost_report"
@@ -133,6 +136,8 @@ class AnthropicProvider(RowFields):
         out = Collected()
 
         def add(day: date, row: JsonObject) -> None:
+            if day < lo:  # a day asked for only so the range is one the API accepts; another chunk has it
+                return
             amount = row.get("amount")
             try:
                 nano = row_nano(cents_to_nano(parse_decimal(amount)))
@@ -146,7 +151,8 @@ class AnthropicProvider(RowFields):
             )
             out.add_cost((day, workspace, model, _item(row), tier), nano)
 
-        self._report(COST_PATH, lo, hi, ["workspace_id", "description"], session, add, out)
+        asked_from = padded_start(lo, hi, COST_MIN_DAYS)
+        self._report(COST_PATH, asked_from, hi, ["workspace_id", "description"], session, add, out)
         return out
 
     def _usage(self, lo: date, hi: date, session: FetchSession) -> Collected:

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.records import CostRecord, Label, ProviderData, UsageRecord
+from bot.records import CostGap, CostRecord, Label, ProviderData, UsageRecord
 
 MAX_COUNT = 10**15
 CostKey = tuple[date, str, str, str, str]  # day, workspace_id, model, item, service_tier
@@ -47,6 +47,7 @@ class Collected:
     usage: dict[UsageKey, Tokens] = field(default_factory=dict)
     labels: dict[str, Label] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    gaps: dict[date, int] = field(default_factory=dict)  # day -> cost rows without an amount
     cost_records: list[CostRecord] = field(default_factory=list)
     usage_records: list[UsageRecord] = field(default_factory=list)
 
@@ -60,6 +61,10 @@ class Collected:
         day, workspace, model, tier = key
         key = (day, _intern(workspace), _intern(model), _intern(tier))
         self.usage.setdefault(key, Tokens()).add(tokens)
+
+    def add_gap(self, day: date) -> None:
+        """A cost row of `day` came without an amount: it counts as no cost, and the report will say so."""
+        self.gaps[day] = self.gaps.get(day, 0) + 1
 
     def add_label(self, label: Label) -> None:
         self.labels[label.id] = label
@@ -90,13 +95,16 @@ class Collected:
         other.costs, other.usage, other.cost_records, other.usage_records = {}, {}, [], []
         self.labels.update(other.labels)
         self.warnings.extend(other.warnings)
+        for day, rows in other.gaps.items():
+            self.gaps[day] = self.gaps.get(day, 0) + rows
 
     def to_data(self, provider: str, start: date, end: date, requests: int) -> ProviderData:
         self.seal(provider)
         labels = [self.labels[key] for key in sorted(self.labels)]
         costs, usage = self.cost_records, self.usage_records
         self.cost_records, self.usage_records = [], []
-        return ProviderData(provider, start, end, costs, usage, labels, requests, list(self.warnings))
+        gaps = [CostGap(provider, day, rows) for day, rows in sorted(self.gaps.items())]
+        return ProviderData(provider, start, end, costs, usage, labels, requests, list(self.warnings), gaps)
 
 
 def opt_text(value: object) -> str | None:

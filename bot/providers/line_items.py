@@ -5,6 +5,11 @@ output` (a fine-tune of gpt-4o-2024-08-06), `evals | gpt-4o-mini-2024-07-18, inp
 gpt-5.6-sol, output, long context`, `gpt-audio-mini-2025-12-15 audio, input`, `gpt-6-astra, input_tokens`,
 `assistants api | file search`, `web search tool calls`, `Text tokens`, `input_tokens`, `Image models`.
 Anything that does not clearly name a model gets model "" and keeps its raw label, so no dollar is dropped.
+
+`attribution` is what the spend is reported under: the model when the label names one; "" (non-model spend)
+for tool and storage services (`web search tool calls`, `assistants api | file search`, `Vector storage`);
+and otherwise the label itself, for spend of a model the label does not name (`input_tokens`, as in the
+current spec's example, or `Text tokens`), which is neither a tool nor storage.
 """
 
 from __future__ import annotations
@@ -17,6 +22,12 @@ _MODEL = re.compile(r"^(?P<model>[a-z0-9][\w.\-:]*)(?: (?:audio|image|text))?$")
 _LOOKS_VERSIONED = re.compile(r"[\d-]")  # every model id has a digit or a dash; "storage" or "text" do not
 FINE_TUNE_PREFIXES = ("ft:", "ft-")
 TIER_QUALIFIERS = {"priority": "priority", "flex": "flex", "batch": "batch", "scale": "scale", "scale tier": "scale"}
+# words that mark a service billed apart from any model
+SERVICE_WORDS = frozenset(
+    {"search", "storage", "tool", "tools", "calls", "interpreter", "container", "containers", "session"}
+    | {"sessions", "assistants", "vector", "file", "files"}
+)
+_WORD = re.compile(r"[a-z]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +41,15 @@ class LineItem:
     @property
     def fine_tuned(self) -> bool:
         return self.model.startswith("ft:")
+
+    @property
+    def attribution(self) -> str:
+        if self.model:
+            return self.model
+        label = self.raw.strip()
+        if not label or SERVICE_WORDS.intersection(_WORD.findall(label.lower())):
+            return ""
+        return label
 
     @property
     def service_tier(self) -> str:

@@ -1,13 +1,16 @@
 """OpenAI organization Usage & Costs API → normalized records: costs, completions usage, projects.
 
 Quirks handled here and nowhere else: `amount.value` is dollars as a float with noise or sometimes a
-numeric string (parsed exactly, non-finite rejected, a missing `amount` is an error and never a zero);
-the model comes only from the free-text `line_item` (see line_items); `project_id: null` is org-level
-cost; `input_tokens` already includes cached and cache-write tokens; a Restricted key without
-Organization Administration: Read cannot list projects, which only costs us the names. Never send
-`OpenAI-Organization`: an admin key is bound to one organization and a mismatch is a 401. Array params
-repeat the plain key (`group_by=line_item&group_by=project_id`), the form the cookbook and CodexBar use
-against the live API.
+numeric string (parsed exactly, non-finite rejected); a row with no `amount`, `amount: null` or
+`amount.value: null`, all of which the published schema allows, counts as no cost and is recorded as a
+CostGap, so the report says so (never a failed sync, never a silent zero); the model comes only from the
+free-text `line_item`, and spend whose label names no model is attributed by its label (see line_items);
+`project_id: null` is org-level cost; `input_tokens` already includes cached and cache-write tokens; a
+Restricted key without Organization Administration: Read cannot list projects, which only costs us the
+names. Never send `OpenAI-Organization`: an admin key is bound to one organization and a mismatch is a
+401. Array params repeat the plain key (`group_by=line_item&group_by=project_id`): the OpenAPI spec's form
+(default form/explode style), and what the cookbook and CodexBar send against the live API. Costs group by
+`line_item` and `project_id` only: `api_key_id`, though in the spec, was refused live (PostHog/posthog#71784).
 """
 
 from __future__ import annotations
@@ -121,20 +124,23 @@ class OpenAIProvider(RowFields):
 
         def add(day: date, row: JsonObject) -> None:
             amount = row.get("amount")
-            if not isinstance(amount, dict):
+            if amount is not None and not isinstance(amount, dict):
                 raise self._bad(COSTS_PATH, day, "amount", amount, "an object with value and currency")
-            value = amount.get("value")
-            try:
-                nano = row_nano(usd_to_nano(parse_decimal(value)))
-            except AmountError:
-                raise self._bad(COSTS_PATH, day, "amount.value", value, "a finite number of dollars") from None
-            currency = amount.get("currency")
+            value = None if amount is None else amount.get("value")
+            currency = None if amount is None else amount.get("currency")
             if currency is not None and (not isinstance(currency, str) or currency.lower() != "usd"):
                 raise self._bad(COSTS_PATH, day, "amount.currency", currency, "usd")
             project = self._text(COSTS_PATH, day, row, "project_id")
             label = self._text(COSTS_PATH, day, row, "line_item")
+            if value is None:
+                out.add_gap(day)
+                return
+            try:
+                nano = row_nano(usd_to_nano(parse_decimal(value)))
+            except AmountError:
+                raise self._bad(COSTS_PATH, day, "amount.value", value, "a finite number of dollars") from None
             item = _parse_line_item(label)
-            out.add_cost((day, project, item.model, label, item.service_tier), nano)
+            out.add_cost((day, project, item.attribution, label, item.service_tier), nano)
 
         self._rows(COSTS_PATH, lo, hi, params, session, add, out)
         return out

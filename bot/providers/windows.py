@@ -27,6 +27,12 @@ def day_chunks(start: date, end: date, size: int) -> list[tuple[date, date]]:
     return chunks
 
 
+def padded_start(lo: date, hi: date, min_days: int) -> date:
+    """Where a request for the days [lo, hi) starts so that it spans at least `min_days` days (the caller drops
+    the rows of the days before lo)."""
+    return min(lo, hi - timedelta(days=min_days))
+
+
 def midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=UTC)
 

@@ -3,10 +3,17 @@
 Shapes follow the documented responses: cost amounts are decimal strings of cents, usage rows carry
 uncached_input_tokens plus nested cache_creation (never input_tokens), buckets snap to UTC midnight, empty
 days are present, `limit` counts buckets, and errors use {"type":"error","error":{...},"request_id":...}.
+
+Requests are held to the documented parameters (see params). The cost report also enforces what a client
+met live: with no `ending_at` the range ends at today 00:00 UTC, so a range that starts today holds no day
+and is refused with "ending date must be after starting date". Whether the live API also refuses it when a
+later `ending_at` is given is not documented, so the simulator does; days after today are served as empty
+buckets.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +25,6 @@ from bot.simulator.paging import (
     Bucket,
     PageState,
     ParamError,
-    Query,
     midnight,
     page_window,
     parse_bool,
@@ -28,6 +34,14 @@ from bot.simulator.paging import (
     rfc3339,
     single,
     values,
+)
+from bot.simulator.params import (
+    ANTHROPIC_COST,
+    ANTHROPIC_USAGE,
+    ANTHROPIC_WORKSPACES,
+    NO_PARAMS,
+    Accepts,
+    anthropic_check,
 )
 from bot.simulator.wire import RecordedRequest, Response
 
@@ -48,11 +62,7 @@ ERROR_TYPES = {
     504: "timeout_error",
     529: "overloaded_error",
 }
-COST_GROUPS = frozenset({"workspace_id", "description"})
-USAGE_GROUPS = frozenset(
-    {"api_key_id", "workspace_id", "model", "service_tier", "context_window", "inference_geo", "speed"}
-    | {"account_id", "service_account_id"}
-)
+EMPTY_RANGE = "ending date must be after starting date"  # the live API's words, as a client reported them
 _DESCRIPTION_FIELDS = ("cost_type", "description", "model", "service_tier", "token_type", "context_window")
 
 
@@ -93,6 +103,7 @@ def handle(req: RecordedRequest, org: Org) -> Response:
     route = req.path.removeprefix(PREFIX)
     try:
         if route == "/me":
+            _check(req, NO_PARAMS)
             return _ok(req, {"id": org.anthropic_org_id, "type": "organization", "name": org.anthropic_org_name})
         if route == "/cost_report":
             return cost_report(req, org)
@@ -107,31 +118,29 @@ def handle(req: RecordedRequest, org: Org) -> Response:
     return error(req, 404, f"Not found: {req.path}")
 
 
-def _window(req: RecordedRequest, org: Org, cap: int) -> tuple[list[Bucket], str | None, PageState]:
+def _check(req: RecordedRequest, accepts: Accepts) -> None:
+    anthropic_check(req.query, accepts, req.headers)
+
+
+def _window(req: RecordedRequest, org: Org, cap: int, default_end: date) -> tuple[list[Bucket], str | None, PageState]:
     query = req.query
     start = parse_rfc3339(single(query, "starting_at"), "starting_at")
     raw_end = single(query, "ending_at")
-    end = (
-        parse_rfc3339(raw_end, "ending_at") if raw_end else midnight(org.today + DAY)
-    )  # through today's partial bucket
+    end = parse_rfc3339(raw_end, "ending_at") if raw_end else midnight(default_end)
     width = single(query, "bucket_width") or "1d"
     if width != "1d":
         raise ParamError(f"bucket_width: the simulator serves daily buckets only ('1d'), got {width!r}")
     limit = parse_limit(query, 7, cap, "daily buckets")
-    return page_window(query, plan(start, end, clip=False, end_name="ending_at"), limit)
-
-
-def _groups(query: Query, allowed: frozenset[str]) -> set[str]:
-    groups = set(values(query, "group_by"))
-    unknown = sorted(groups - allowed)
-    if unknown:
-        raise ParamError(f"group_by[]: unsupported value {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
-    return groups
+    return page_window(query, plan(start, end, clip=False, end_name="ending_at", empty=EMPTY_RANGE), limit)
 
 
 def cost_report(req: RecordedRequest, org: Org) -> Response:
-    groups = _groups(req.query, COST_GROUPS)
-    buckets, next_page, state = _window(req, org, 31)
+    _check(req, ANTHROPIC_COST)
+    groups = set(values(req.query, "group_by[]"))
+    start = parse_rfc3339(single(req.query, "starting_at"), "starting_at")
+    if start.date() == org.today:  # only today's partial day in the range: what the live API refused
+        raise ParamError(EMPTY_RANGE, "ending_at")
+    buckets, next_page, state = _window(req, org, 31, org.today)
     data = []
     for bucket in buckets:
         rows = org.anthropic_day(bucket.day).costs
@@ -172,15 +181,16 @@ def _cost_results(rows: tuple[CostRow, ...], by_workspace: bool, by_description:
 
 def usage_report(req: RecordedRequest, org: Org) -> Response:
     query = req.query
-    groups = _groups(query, USAGE_GROUPS)
+    _check(req, ANTHROPIC_USAGE)
+    groups = set(values(query, "group_by[]"))
     filters = {
-        "model": set(values(query, "models")),
-        "workspace_id": set(values(query, "workspace_ids")),
-        "service_tier": set(values(query, "service_tiers")),
-        "context_window": set(values(query, "context_window")),
-        "inference_geo": set(values(query, "inference_geos")),
+        "model": set(values(query, "models[]")),
+        "workspace_id": set(values(query, "workspace_ids[]")),
+        "service_tier": set(values(query, "service_tiers[]")),
+        "context_window": set(values(query, "context_window[]")),
+        "inference_geo": set(values(query, "inference_geos[]")),
     }
-    buckets, next_page, state = _window(req, org, 31)
+    buckets, next_page, state = _window(req, org, 31, org.today + DAY)  # through today's partial bucket
     data = []
     for bucket in buckets:
         rows = [r for r in org.anthropic_day(bucket.day).usage if _passes(r, filters)]
@@ -258,6 +268,7 @@ def default_workspace_id(org: Org) -> str:
 
 def list_workspaces(req: RecordedRequest, org: Org) -> Response:
     query = req.query
+    _check(req, ANTHROPIC_WORKSPACES)
     limit = parse_limit(query, 20, 1000, "workspaces")
     listed = [w for w in org.listed_workspaces() if parse_bool(query, "include_archived") or w.archived_at is None]
     ids = [w.id for w in listed]
@@ -281,6 +292,7 @@ def list_workspaces(req: RecordedRequest, org: Org) -> Response:
 
 
 def get_workspace(req: RecordedRequest, org: Org, workspace_id: str) -> Response:
+    _check(req, NO_PARAMS)
     for ws in org.anthropic_workspaces:
         if (ws.id or default_workspace_id(org)) == workspace_id:
             return _ok(req, workspace_object(ws, org))

@@ -3,7 +3,7 @@
 A Fault matches requests by provider and exact path (None: any path of that provider) and hits `times`
 matching requests (None: forever). Some kinds replace the answer (status, reset, non_json, error_envelope,
 no_data), `timeout` only delays it, and the rest rewrite the normal answer (truncated, the cursor kinds,
-bad_amount, extra_fields).
+bad_amount, no_amount, null_amount, extra_fields).
 """
 
 from __future__ import annotations
@@ -18,7 +18,10 @@ from bot.simulator.paging import encode_cursor
 from bot.simulator.wire import RecordedRequest, Response
 
 REPLACING = frozenset({"status", "reset", "non_json", "error_envelope", "no_data"})
-REWRITING = frozenset({"truncated", "repeat_cursor", "missing_cursor", "endless", "bad_amount", "extra_fields"})
+REWRITING = frozenset(
+    {"truncated", "repeat_cursor", "missing_cursor", "endless", "bad_amount", "no_amount", "null_amount"}
+    | {"extra_fields"}
+)
 KINDS = REPLACING | REWRITING | {"timeout"}
 
 _HTML = (
@@ -43,7 +46,9 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     times: int | None = 1  # matching requests it hits before it is removed; None = forever
     delay: float = 0.0  # seconds, for kind="timeout"
-    value: Any = None  # for kind="bad_amount": what every amount becomes ("NaN", "abc", float("inf"), ...)
+    # kind="bad_amount": what every amount becomes ("NaN", "abc", float("inf"), ...); kinds "no_amount" (the
+    # key is dropped) and "null_amount" (`amount: null`): the line_item or description of the rows hit (None: all)
+    value: Any = None
 
     def __post_init__(self) -> None:
         if self.provider not in ("anthropic", "openai"):
@@ -138,6 +143,14 @@ def after(fault: Fault, response: Response) -> Response:
     elif fault.kind == "bad_amount":
         for row in _rows(payload):
             _spoil(row, fault.value)
+    elif fault.kind in ("no_amount", "null_amount"):
+        for row in _rows(payload):
+            hit = fault.value is None or fault.value in (row.get("line_item"), row.get("description"))
+            if hit and "amount" in row:
+                if fault.kind == "no_amount":
+                    del row["amount"]
+                else:
+                    row["amount"] = None
     elif fault.kind == "extra_fields":
         payload["x_simulator_envelope"] = {"note": "unknown envelope field", "version": 2}
         for item in payload.get("data") or []:

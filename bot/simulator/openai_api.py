@@ -4,10 +4,13 @@ Shapes follow the documented responses and the live quirks: `amount.value` is a 
 sometimes a numeric string, org-level cost has project_id null, cost buckets snap the start down to UTC
 midnight while completions usage starts its first bucket at the raw start_time, `limit` counts buckets,
 and errors use {"error":{"message","type","param","code"}}.
+
+Requests are held to the parameters the published OpenAPI spec gives each endpoint (see params).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.money import parse_decimal
@@ -18,7 +21,6 @@ from bot.simulator.paging import (
     Bucket,
     PageState,
     ParamError,
-    Query,
     midnight,
     page_window,
     parse_bool,
@@ -29,6 +31,15 @@ from bot.simulator.paging import (
     unix,
     values,
 )
+from bot.simulator.params import (
+    NO_PARAMS,
+    OPENAI_COMPLETIONS,
+    OPENAI_COSTS,
+    OPENAI_OTHER_USAGE,
+    OPENAI_PROJECTS,
+    Accepts,
+    openai_query,
+)
 from bot.simulator.wire import RecordedRequest, Response
 
 OPENAI_KEY = "sk-admin-simulator-key"
@@ -37,12 +48,6 @@ PREFIX = "/v1/organization"
 _SCOPE_HINT = (
     " Check that you have the correct role in your organization (Reader, Writer, Owner) and project"
     " (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes."
-)
-COST_GROUPS = frozenset({"project_id", "line_item", "api_key_id", "user_id", "api_source"})
-COMPLETION_GROUPS = frozenset({"project_id", "user_id", "api_key_id", "model", "batch", "service_tier", "api_source"})
-OTHER_USAGE = frozenset(
-    {"embeddings", "moderations", "images", "audio_speeches", "audio_transcriptions", "vector_stores"}
-    | {"code_interpreter_sessions", "file_search_calls", "web_search_calls"}
 )
 _DAY_SECONDS = 86_400
 
@@ -102,18 +107,23 @@ def handle(req: RecordedRequest, org: Org) -> Response:
     route = req.path.removeprefix(PREFIX)
     try:
         if route == "/costs":
-            return costs(req, org)
+            return costs(_checked(req, OPENAI_COSTS), org)
         if route == "/usage/completions":
-            return completions(req, org)
-        if route.startswith("/usage/") and route.removeprefix("/usage/") in OTHER_USAGE:
-            return other_usage(req, org)
+            return completions(_checked(req, OPENAI_COMPLETIONS), org)
+        family = route.removeprefix("/usage/")
+        if route.startswith("/usage/") and family in OPENAI_OTHER_USAGE:
+            return other_usage(_checked(req, OPENAI_OTHER_USAGE[family]), org)
         if route == "/projects":
-            return list_projects(req, org)
+            return list_projects(_checked(req, OPENAI_PROJECTS), org)
         if route.startswith("/projects/") and route.count("/") == 2:
-            return get_project(req, org, route.rsplit("/", 1)[1])
+            return get_project(_checked(req, NO_PARAMS), org, route.rsplit("/", 1)[1])
     except ParamError as exc:
         return error(req, 400, exc.message, param=exc.param, code="invalid_value")
     return error(req, 404, f"Invalid URL (GET {req.path})")
+
+
+def _checked(req: RecordedRequest, accepts: Accepts) -> RecordedRequest:
+    return replace(req, query=openai_query(req.query, accepts))
 
 
 def _window(req: RecordedRequest, org: Org, cap: int, *, clip: bool) -> tuple[list[Bucket], str | None, PageState]:
@@ -130,14 +140,6 @@ def _window(req: RecordedRequest, org: Org, cap: int, *, clip: bool) -> tuple[li
     return page_window(query, plan(start, end, clip=clip, end_name="end_time"), limit)
 
 
-def _groups(query: Query, allowed: frozenset[str]) -> set[str]:
-    groups = set(values(query, "group_by"))
-    unknown = sorted(groups - allowed)
-    if unknown:
-        raise ParamError(f"Invalid value for 'group_by': {unknown[0]!r} is not supported here.", "group_by")
-    return groups
-
-
 def _page(req: RecordedRequest, buckets: list[dict[str, Any]], next_page: str | None, state: PageState) -> Response:
     response = _ok(req, {"object": "page", "data": buckets, "has_more": next_page is not None, "next_page": next_page})
     response.page = state
@@ -150,16 +152,12 @@ def _bucket(bucket: Bucket, results: list[dict[str, Any]]) -> dict[str, Any]:
 
 def costs(req: RecordedRequest, org: Org) -> Response:
     query = req.query
-    groups = _groups(query, COST_GROUPS)
-    project_ids, line_items = set(values(query, "project_ids")), set(values(query, "line_items"))
+    groups = set(values(query, "group_by"))
+    project_ids = set(values(query, "project_ids"))
     buckets, next_page, state = _window(req, org, 180, clip=False)
     data = []
     for bucket in buckets:
-        rows = [
-            r
-            for r in org.openai_day(bucket.day).costs
-            if (not project_ids or r.project_id in project_ids) and (not line_items or r.line_item in line_items)
-        ]
+        rows = [r for r in org.openai_day(bucket.day).costs if not project_ids or r.project_id in project_ids]
         data.append(_bucket(bucket, _cost_results(rows, groups, org.openai_org_id)))
     return _page(req, data, next_page, state)
 
@@ -191,7 +189,7 @@ def _cost_results(rows: list[CostRow], groups: set[str], org_id: str) -> list[di
 
 def completions(req: RecordedRequest, org: Org) -> Response:
     query = req.query
-    groups = _groups(query, COMPLETION_GROUPS)
+    groups = set(values(query, "group_by"))
     project_ids, models = set(values(query, "project_ids")), set(values(query, "models"))
     batch_filter = single(query, "batch")
     buckets, next_page, state = _window(req, org, 31, clip=True)

@@ -28,8 +28,8 @@ class ParamError(Exception):
 
 
 def values(query: Query, name: str) -> list[str]:
-    """Array parameters in either spelling: `name[]=a&name[]=b` or `name=a&name=b`."""
-    return [*query.get(name + "[]", []), *query.get(name, [])]
+    """Every value of one parameter, exactly as spelled (`group_by[]` and `group_by` are different names)."""
+    return query.get(name, [])
 
 
 def single(query: Query, name: str) -> str | None:
@@ -114,9 +114,10 @@ class BucketPlan:
         return Bucket(start, end, day, int((end - start).total_seconds()))
 
 
-def plan(start: datetime, end: datetime, *, clip: bool, end_name: str) -> BucketPlan:
+def plan(start: datetime, end: datetime, *, clip: bool, end_name: str, empty: str | None = None) -> BucketPlan:
+    """The buckets of [start, end); an empty range is a 400 (`empty` is the provider's wording for it)."""
     if end <= start:
-        raise ParamError(f"{end_name} must be after the start of the range", end_name)
+        raise ParamError(empty or f"{end_name} must be after the start of the range", end_name)
     first_day = start.date()
     span = end - midnight(first_day)
     count = span.days + (1 if span % DAY else 0)
@@ -124,8 +125,8 @@ def plan(start: datetime, end: datetime, *, clip: bool, end_name: str) -> Bucket
 
 
 def fingerprint(query: Query) -> str:
-    """Every parameter but the cursor itself, order-insensitive, both array spellings alike."""
-    pairs = sorted((key.removesuffix("[]"), value) for key, vals in query.items() if key != "page" for value in vals)
+    """Every parameter but the cursor itself, order-insensitive."""
+    pairs = sorted((key, value) for key, vals in query.items() if key != "page" for value in vals)
     return hashlib.sha256(json.dumps(pairs).encode()).hexdigest()[:16]
 
 

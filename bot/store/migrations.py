@@ -102,3 +102,16 @@ def m003_day_fetches(db: Database) -> None:
     # a database from before is filled from its sync log, which records every successful window
     db.execute(freshness.SCHEMA)
     freshness.backfill_from_sync_log(db)
+
+
+@migrations(name="004_cost_gaps")
+def m004_cost_gaps(db: Database) -> None:
+    # cost rows a provider sent without an amount, per day: counted as $0, and the report notes them
+    db.execute(
+        f"""CREATE TABLE cost_gaps (
+            {_DAY},
+            provider TEXT NOT NULL,
+            rows INTEGER NOT NULL CHECK (rows > 0),
+            PRIMARY KEY (day, provider)
+        ) STRICT, WITHOUT ROWID"""
+    )

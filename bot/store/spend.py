@@ -20,6 +20,7 @@ from bot.store import rollups
 SPEND_TABLES = (
     "cost_daily",
     "usage_daily",
+    "cost_gaps",
     "spend_provider_daily",
     "spend_model_daily",
     "spend_workspace_daily",
@@ -48,6 +49,10 @@ _INSERT_USAGE = (
     "cache_read_tokens = usage_daily.cache_read_tokens + excluded.cache_read_tokens, "
     "cache_write_tokens = usage_daily.cache_write_tokens + excluded.cache_write_tokens, "
     "requests = usage_daily.requests + excluded.requests"
+)
+_INSERT_GAP = (
+    "INSERT INTO cost_gaps (day, provider, rows) VALUES (?, ?, ?) "
+    "ON CONFLICT (day, provider) DO UPDATE SET rows = cost_gaps.rows + excluded.rows"
 )
 # A label list that omits a workspace leaves its row alone, so archived names survive forever; a blank name
 # never overwrites a known one.
@@ -78,6 +83,7 @@ def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> 
         db.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ? AND provider = ?", params)
     db.conn.executemany(_INSERT_COST, _cost_rows(data))
     db.conn.executemany(_INSERT_USAGE, _usage_rows(data))
+    db.conn.executemany(_INSERT_GAP, _gap_rows(data))
     for table, columns in ROLLUPS.items():
         group = ", ".join(("day", *columns))
         db.execute(
@@ -118,6 +124,14 @@ def _usage_rows(data: ProviderData) -> Iterator[UsageRow]:
         if set(map(type, counts)) != _INT_ONLY:  # bool and float are refused too
             raise _bug(data, f"a token count that is not an integer ({counts!r})")
         yield (days.check(r.provider, r.day), r.provider, r.workspace_id, r.model, r.service_tier, *counts)
+
+
+def _gap_rows(data: ProviderData) -> Iterator[tuple[str, str, int]]:
+    days = _DayChecker(data, "cost gap")
+    for gap in data.cost_gaps:
+        if type(gap.rows) is not int or gap.rows < 1:
+            raise _bug(data, f"a count of cost rows without an amount that is not a positive integer ({gap.rows!r})")
+        yield (days.check(gap.provider, gap.day), gap.provider, gap.rows)
 
 
 def _label_rows(data: ProviderData, updated_at: str) -> list[tuple[str, str, str, int, str]]:
@@ -195,6 +209,12 @@ def tier_usage_days(db: Database, start: date, end: date, tiers: tuple[str, ...]
     if not tiers:
         return []
     return [(date.fromisoformat(day), provider) for day, provider in rollups.tier_days(db, start, end, tiers)]
+
+
+def cost_gaps(db: Database, start: date, end: date) -> dict[tuple[date, str], int]:
+    """(day, provider) -> cost rows that came without an amount."""
+    rows = db.execute("SELECT day, provider, rows FROM cost_gaps WHERE day BETWEEN ? AND ?", _range(start, end))
+    return {(date.fromisoformat(day), provider): count for day, provider, count in rows.fetchall()}
 
 
 def labels(db: Database) -> dict[tuple[str, str], Label]:

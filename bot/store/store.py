@@ -137,6 +137,11 @@ class Store:
         with self.reading() as db:
             return spend.tier_usage_days(db, start, end, tuple(tiers))
 
+    def cost_gaps(self, start: date, end: date) -> dict[tuple[date, str], int]:
+        """(day, provider) -> cost rows the provider sent without an amount (counted as $0)."""
+        with self.reading() as db:
+            return spend.cost_gaps(db, start, end)
+
     def labels(self) -> dict[tuple[str, str], Label]:
         with self.reading() as db:
             return spend.labels(db)
