@@ -103,7 +103,10 @@ class SlackAsgiHandler(SlackRequestHandler):  # type: ignore[misc]
             return BoltResponse(status=401, body=_INVALID)
         try:
             bolt_request = BoltRequest(body=body, query=request.query_string, headers=headers)
-        except ValueError:
+        except Exception as err:
+            # Bolt parses the body and reads a dozen of its fields while building the request, before the
+            # signature is checked, and raises whatever a wrong shape makes it raise (`[1,2]`, `"user": 5`)
+            log.debug("refused a request Bolt cannot read (%s)", type(err).__name__)
             return BoltResponse(status=400, body=_INVALID)
         response: BoltResponse = self.app.dispatch(bolt_request)
         return response
