@@ -33,6 +33,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack.app import Pools, create_app
 from bot.slack.client import BOT_TOKEN_FIX, make_client
+from bot.slack.connections import ConnectionLimits, protocol_with
 from bot.slack.gate import AckGate
 from bot.slack.listener import AlertsView, SpendStore
 
@@ -43,6 +44,7 @@ HEALTH_PATH = "/healthz"
 _INVALID = '{"error": "invalid request"}'
 MAX_BODY_BYTES = 1_000_000  # Slack payloads are a few KB; refuse anything absurd before reading it all
 SOCKET_WORKERS = 32
+DEFAULT_LIMITS = ConnectionLimits()
 APP_TOKEN_FIX = (
     "create an app-level token with the connections:write scope (Slack app settings › Basic Information › "
     "App-Level Tokens), set SLACK_APP_TOKEN to it, and turn Socket Mode on; or unset SLACK_APP_TOKEN for HTTP mode."
@@ -136,13 +138,18 @@ class HttpServer:
 
     mode = "http"
 
-    def __init__(self, app: App, host: str, port: int, *, gate: AckGate) -> None:
-        """`gate` must be the one the App's answers wait on (`Pools.gate`), or answers would not yield to acks."""
+    def __init__(
+        self, app: App, host: str, port: int, *, gate: AckGate, limits: ConnectionLimits = DEFAULT_LIMITS
+    ) -> None:
+        """`gate` must be the one the App's answers wait on (`Pools.gate`), or answers would not yield to acks;
+        `limits` bound what a client's connection may take (see bot.slack.connections)."""
+        self.limits = limits.within_descriptors()
         self._sock = _bind(host, port)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
         config = uvicorn.Config(
             SlackAsgiHandler(app, gate),
+            http=protocol_with(self.limits),
             lifespan="off",
             log_config=None,  # logging is configured by the CLI, not by uvicorn
             access_log=False,
