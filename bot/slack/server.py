@@ -36,6 +36,7 @@ from bot.slack.client import BOT_TOKEN_FIX, make_client
 from bot.slack.connections import ConnectionLimits, protocol_with
 from bot.slack.gate import AckGate
 from bot.slack.listener import AlertsView, SpendStore
+from bot.slack.reach import DEFAULT_BACKOFF, Backoff, reach
 
 log = logging.getLogger(__name__)
 
@@ -210,23 +211,41 @@ class SocketModeServer:
     def __init__(self, app: App, app_token: str, *, workers: int = SOCKET_WORKERS) -> None:
         self.handler = SocketModeHandler(app, app_token=app_token, concurrency=workers)
 
-    def start(self) -> SocketModeServer:
+    def start(
+        self, stopping: Callable[[], bool] = lambda: False, backoff: Backoff = DEFAULT_BACKOFF
+    ) -> SocketModeServer:
+        """Connect, waiting while Slack cannot be reached; returns unconnected if `stopping()` came true."""
+        api_url = self.handler.client.web_client.base_url
         try:
-            self.handler.connect()  # type: ignore[no-untyped-call]
+            connected = reach(self._connect, api_url=api_url, stopping=stopping, backoff=backoff)
         except SlackApiError as err:
             self.handler.close()  # type: ignore[no-untyped-call]
             raise ConfigError(f"Slack refused SLACK_APP_TOKEN ({err.response.get('error')}): {APP_TOKEN_FIX}") from None
-        log.info("Socket Mode: connected to Slack")
+        if connected:
+            log.info("Socket Mode: connected to Slack")
         return self
+
+    def _connect(self) -> bool:
+        self.handler.connect()  # type: ignore[no-untyped-call]
+        return True
 
     def stop(self) -> None:
         self.handler.close()  # type: ignore[no-untyped-call]
 
 
-def serve(app: App, settings: Settings, *, gate: AckGate, port: int | None = None) -> Running:
-    """Start the transport `settings` ask for (Socket Mode when SLACK_APP_TOKEN is set) and return its handle."""
+def serve(
+    app: App,
+    settings: Settings,
+    *,
+    gate: AckGate,
+    port: int | None = None,
+    stopping: Callable[[], bool] = lambda: False,
+) -> Running:
+    """Start the transport `settings` ask for (Socket Mode when SLACK_APP_TOKEN is set) and return its handle.
+
+    Socket Mode waits while Slack cannot be reached, until `stopping()` (then the handle is not connected)."""
     if settings.slack_app_token is not None:
-        return SocketModeServer(app, settings.slack_app_token.reveal()).start()
+        return SocketModeServer(app, settings.slack_app_token.reveal()).start(stopping)
     return HttpServer(app, settings.host, settings.port if port is None else port, gate=gate).start()
 
 
@@ -248,7 +267,11 @@ def run_bot(
     """
     secret = _check_transport(settings)
     client = make_client(settings)
-    _check_bot_token(client)
+    stop = stop or threading.Event()
+    signals = _SignalWatch()
+    stopping = _stopping(signals, stop)
+    if not _signed_in(client, signals, stopping):
+        return
     pools = Pools()
     app = create_app(
         client=client,
@@ -261,15 +284,13 @@ def run_bot(
         registrars=registrars,
         pools=pools,
     )
-    stop = stop or threading.Event()
-    signals = _SignalWatch()
     running: Running | None = None
     try:
-        running = serve(app, settings, gate=pools.gate)
-        if on_ready is not None:
+        running = serve(app, settings, gate=pools.gate, stopping=stopping)
+        if on_ready is not None and not stopping():
             on_ready()
         # sleep-polling rather than Event.wait: a signal handler must not take the lock a waiting thread holds
-        while not (signals.received or stop.is_set()):
+        while not stopping():
             time.sleep(0.1)
         log.info("Stopping: finishing the requests in progress (signal again to quit at once)")
     finally:
@@ -321,10 +342,38 @@ def _check_transport(settings: Settings) -> str | None:
     return settings.slack_signing_secret.reveal()
 
 
-def _check_bot_token(client: Any) -> None:
-    """Fail at start, with the fix, rather than at the first command."""
+def _stopping(signals: _SignalWatch, stop: threading.Event) -> Callable[[], bool]:
+    return lambda: bool(signals.received) or stop.is_set()
+
+
+def _signed_in(client: Any, signals: _SignalWatch, stopping: Callable[[], bool]) -> bool:
+    """`_check_bot_token`, restoring the signal handlers when the bot goes no further (refused, or stopped)."""
     try:
-        identity = client.auth_test()
+        if _check_bot_token(client, stopping):
+            return True
+    except BaseException:
+        signals.restore()
+        raise
+    signals.restore()
+    log.info("Stopped before Slack could be reached")
+    return False
+
+
+def _check_bot_token(client: Any, stopping: Callable[[], bool], backoff: Backoff = DEFAULT_BACKOFF) -> bool:
+    """Fail at start, with the fix, rather than at the first command; wait while Slack cannot be reached.
+
+    True once signed in; False if `stopping()` came true while waiting for Slack."""
+    try:
+        identity = reach(client.auth_test, api_url=client.base_url, stopping=stopping, backoff=backoff)
     except SlackApiError as err:
+        status = getattr(err.response, "status_code", 200)
+        if status != 200:  # a Slack refusal comes with 200 and ok: false; anything else is not Slack's Web API
+            raise ConfigError(
+                f"SLACK_API_URL answered auth.test with HTTP {status}, not like Slack's Web API: set it to "
+                "https://slack.com/api/ (or remove it)."
+            ) from None
         raise ConfigError(f"Slack refused SLACK_BOT_TOKEN ({err.response.get('error')}): {BOT_TOKEN_FIX}") from None
+    if identity is None:
+        return False
     log.info("Slack: signed in as bot %s in team %s", identity.get("user_id"), identity.get("team"))
+    return True
