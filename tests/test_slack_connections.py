@@ -19,7 +19,7 @@ import pytest
 
 from bot.slack.app import Pools
 from bot.slack.connections import ConnectionLimits
-from bot.slack.server import HttpServer
+from bot.slack.http_server import HttpServer
 from bot.store import Store
 from tests.fake_slack import FakeSlack
 from tests.run_support import aispend_run, raise_own_nofile

@@ -17,8 +17,8 @@ from bot.alerts.messages import ACK_ACTION, DETAILS_ACTION, SNOOZE_ACTION
 from bot.slack.alert_actions import register_alert_actions
 from bot.slack.app import Pools
 from bot.slack.guard import ResponseUrls
+from bot.slack.http_server import HttpServer
 from bot.slack.listener import BUSY
-from bot.slack.server import HttpServer
 from bot.store import Store
 from bot.store.alerts import AlertStore
 from tests.fake_slack import FakeSlack

@@ -26,7 +26,7 @@ from bot.alerts.service import run_alerts
 from bot.slack.alert_actions import register_alert_actions
 from bot.slack.app import Pools
 from bot.slack.client import build_client
-from bot.slack.server import HttpServer
+from bot.slack.http_server import HttpServer
 from bot.store import Store
 from bot.store.alerts import AlertStore
 from tests.alert_support import ADMIN, NOW, SPIKE_ID, TODAY, alert_settings, filled_store

@@ -92,9 +92,7 @@ def test_an_api_url_that_is_not_slack_says_so(fake: FakeSlack) -> None:
     )
 
 
-def test_run_bot_stops_cleanly_while_it_waits_for_slack(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_run_bot_stops_cleanly_while_it_waits_for_slack(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     stop = threading.Event()
 
     class StopOnFirstWait(logging.Handler):

@@ -1,7 +1,7 @@
 """The buttons on alert messages: Acknowledge, Snooze 7 days, Details.
 
 Each handler acks first (Slack wants it within 3 s), then does its work in the `work` pool: a listener must never
-block, because HTTP mode dispatches on its event loop (see bot.slack.server).
+block, because HTTP mode dispatches on its event loop (see bot.slack.http_server).
 - Acknowledge records who clicked (the first click wins) and edits the message to say so.
 - Snooze 7 days mutes every scope of that alert (all budget warnings, for a budget alert); admins only
   (AISPEND_ADMIN_USERS), others get a polite ephemeral refusal.
