@@ -35,7 +35,8 @@ class Recorded:
 
 
 class FakeSlack:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
+        """On `port` of 127.0.0.1 (0: any free one)."""
         self.requests: list[Recorded] = []
         self.responses: dict[str, Override | list[Override]] = {}
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
@@ -87,7 +88,7 @@ class FakeSlack:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = _Server(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
         self.api_url = self.url + "/api/"

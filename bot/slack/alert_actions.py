@@ -1,7 +1,7 @@
 """The buttons on alert messages: Acknowledge, Snooze 7 days, Details.
 
 Each handler acks first (Slack wants it within 3 s), then does its work in the `work` pool: a listener must never
-block, because HTTP mode dispatches on its event loop (see bot.slack.server).
+block, because HTTP mode dispatches on its event loop (see bot.slack.http_server).
 - Acknowledge records who clicked (the first click wins) and edits the message to say so.
 - Snooze 7 days mutes every scope of that alert (all budget warnings, for a budget alert); admins only
   (AISPEND_ADMIN_USERS), others get a polite ephemeral refusal.
@@ -40,6 +40,11 @@ _GONE = (
     "This alert is no longer in aispend's database (was the database replaced?), so there is nothing to do here; "
     "`/aispend alerts` lists the current ones."
 )
+_NO_ALERT = (
+    "This button does not say which alert it belongs to, so there is nothing to do here; "
+    "`/aispend alerts` lists the current ones."
+)
+_NO_USER = "Slack did not say who clicked this button, so nothing was recorded: please click it again."
 
 
 class AlertActions:
@@ -76,7 +81,13 @@ class AlertActions:
     # --- the work after the ack ----------------------------------------------------------------------------
 
     def acknowledge(self, body: Body, client: WebClient, respond: Respond) -> None:
-        identity, user = _identity(body), body["user"]["id"]
+        identity, user = _identity(body), _user(body)
+        if user is None:
+            _tell(respond, _NO_USER)
+            return
+        if identity is None:
+            _tell(respond, _NO_ALERT)
+            return
         record = self.alert_store.acknowledge(identity, user, self.now())
         if record is None:
             _tell(respond, _GONE)
@@ -87,10 +98,16 @@ class AlertActions:
         self._update(body, client, respond, record, self._state(record))
 
     def snooze(self, body: Body, client: WebClient, respond: Respond) -> None:
-        identity, user = _identity(body), body["user"]["id"]
+        identity, user = _identity(body), _user(body)
+        if user is None:
+            _tell(respond, _NO_USER)
+            return
         refusal = admin_refusal(self.policy, user, "snooze alerts")
         if refusal is not None:
             _tell(respond, refusal + " You can still Acknowledge it.")
+            return
+        if identity is None:
+            _tell(respond, _NO_ALERT)
             return
         record = self.alert_store.get(identity)
         if record is None:
@@ -104,7 +121,11 @@ class AlertActions:
         self._update(body, client, respond, record, self._state(record))
 
     def details(self, body: Body, client: WebClient, respond: Respond) -> None:
-        record = self.alert_store.get(_identity(body))
+        identity = _identity(body)
+        if identity is None:
+            _tell(respond, _NO_ALERT)
+            return
+        record = self.alert_store.get(identity)
         if record is None:
             _tell(respond, _GONE)
             return
@@ -147,15 +168,31 @@ class AlertActions:
             _tell(respond, f"Recorded, but Slack would not edit the message ({_code(err)}).")
 
 
-def _identity(body: Body) -> str:
-    return str(body["actions"][0]["value"])
+def _text_at(value: object, *path: str | int) -> str | None:
+    """The text at `path` (keys of objects, indexes of arrays) in a payload, or None if any step of the way is
+    missing or of another type: a click carries whatever the signed payload says, not what Slack documents."""
+    for step in path:
+        if isinstance(step, int) and isinstance(value, list) and 0 <= step < len(value):
+            value = value[step]
+        elif isinstance(step, str) and isinstance(value, dict):
+            value = value.get(step)
+        else:
+            return None
+    return value if isinstance(value, str) else None
+
+
+def _identity(body: Body) -> str | None:
+    return _text_at(body, "actions", 0, "value")
+
+
+def _user(body: Body) -> str | None:
+    return _text_at(body, "user", "id") or None
 
 
 def _where(body: Body, record: AlertRecord) -> tuple[str, str]:
     """The clicked message's channel and ts (the record's, if the payload lacks them)."""
-    container = body.get("container") or {}
-    channel = (body.get("channel") or {}).get("id") or container.get("channel_id") or record.channel
-    ts = container.get("message_ts") or (body.get("message") or {}).get("ts") or record.ts
+    channel = _text_at(body, "channel", "id") or _text_at(body, "container", "channel_id") or record.channel
+    ts = _text_at(body, "container", "message_ts") or _text_at(body, "message", "ts") or record.ts
     return str(channel), str(ts)
 
 
@@ -175,6 +212,9 @@ def _labels(labels: list[str]) -> str:
 
 
 def _tell(respond: Respond, text: str) -> None:
+    if not respond.response_url:  # a click outside a message (App Home) has nowhere to answer
+        logger.info("a click without a response_url was not answered: %s", text)
+        return
     respond(text=fit_text(text), response_type="ephemeral", replace_original=False)
 
 

@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.slack.client import safe_respond
 from bot.slack.commands import COMMAND
 from bot.slack.gate import AckGate
+from bot.slack.guard import RequestGuard, ResponseUrls
 from bot.slack.listener import AlertsView, CommandListener, SpendStore
 
 Registrar = Callable[[App], None]
@@ -68,7 +69,7 @@ def create_app(
     registrars: Sequence[Registrar] = (),
     pools: Pools | None = None,
 ) -> App:
-    """The App, with `/aispend`, then each registrar's listeners, then a catch-all that acks unknown actions.
+    """The App: the request guard, `/aispend`, each registrar's listeners, then a catch-all for unknown actions.
 
     `signing_secret` is required for HTTP mode (None is only right for Socket Mode, where Slack does not sign);
     `now` is the clock (UTC-aware); `sync_now` runs a provider sync and returns a one-line summary.
@@ -87,6 +88,9 @@ def create_app(
         authorize=_authorize_with(token),
         listener_executor=pools.work,  # Bolt uses it only for lazy listeners, and this app registers none
         raise_error_for_unhandled_request=False,
+        # right after the signature check, before Bolt reads the payload to authorize and route it: only payloads
+        # this app serves, answered only at Slack (the client's base URL is SLACK_API_URL, the Web API it trusts)
+        before_authorize=RequestGuard(ResponseUrls(client.base_url)),
         # Every listener acks and hands its work to a pool of ours, so running it in the request's own dispatch
         # costs nothing, spares Bolt's 10 ms ack polling, and lets HTTP mode dispatch on its event loop. A
         # listener registered here must never block (no SQLite, no network before it returns).

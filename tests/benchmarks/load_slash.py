@@ -21,6 +21,7 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -123,10 +124,10 @@ async def _fire(url: str, response_base: str, count: int) -> list[dict[str, Any]
     return await asyncio.gather(*tasks)
 
 
-def client_main(url: str, count: int) -> int:
+def client_main(url: str, count: int, response_port: int) -> int:
     from tests.fake_slack import FakeSlack
 
-    with FakeSlack() as fake:
+    with FakeSlack(response_port) as fake:
         results = asyncio.run(_fire(url, fake.url, count))
         waiting = {f"/commands/r{r['i']}" for r in results if r["status"] == 200}
         waiting -= {f"/commands/r{i}" for i in range(count) if text_of(i) in ANSWERED_IN_ACK}
@@ -136,6 +137,13 @@ def client_main(url: str, count: int) -> int:
         answers = [str(req.body.get("text", "")) for req in fake.requests if req.path.startswith("/commands/")]
     json.dump({"results": results, "answers": answers, "expected_answers": len(waiting)}, sys.stdout)
     return 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
 
 
 # ---- the server: the bot, in this process --------------------------------------------------------------------
@@ -185,8 +193,11 @@ def run(count: int, sync_during: bool = True, work_workers: int | None = None) -
                 syncs.append(all(r.ok for r in results))
 
         pools = Pools(work=work)
+        # slash commands never call the Web API, but the bot answers only at its origin (or Slack's hooks host), so
+        # the client's receiver listens there
+        response_port = free_port()
         app = create_app(
-            client=build_client("xoxb-load", "http://127.0.0.1:9/api/"),  # slash commands never call the Web API
+            client=build_client("xoxb-load", f"http://127.0.0.1:{response_port}/api/"),
             store=store,
             settings=conf,
             signing_secret=SECRET,
@@ -206,7 +217,7 @@ def run(count: int, sync_during: bool = True, work_workers: int | None = None) -
                 writer.start()
             cpu_before = time.process_time()
             child = subprocess.run(
-                [sys.executable, __file__, "--client", server.url, str(count)],
+                [sys.executable, __file__, "--client", server.url, str(count), str(response_port)],
                 capture_output=True,
                 text=True,
                 timeout=ANSWER_WAIT + 180,
@@ -285,8 +296,8 @@ def summarize(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def main() -> int:
-    if len(sys.argv) == 4 and sys.argv[1] == "--client":
-        return client_main(sys.argv[2], int(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "--client":
+        return client_main(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=500, help="concurrent requests (default 500)")
     parser.add_argument("--runs", type=int, default=1, help="bursts, each against a fresh server (default 1)")
