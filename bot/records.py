@@ -61,6 +61,84 @@ class CostGap:
     rows: int
 
 
+# Spender kinds (issue 11: who spent it). A key is an API key; a user is a person; a service account owns keys.
+KEY = "key"
+USER = "user"
+SERVICE_ACCOUNT = "service_account"
+# Spender id for usage with no key: Anthropic's Console / Workbench (api_key_id null). Shown as "Console / Workbench".
+NO_KEY = ""
+# How a spender's dollars were found (CONTRACT §4 `basis`): the provider's cost endpoint grouped by the spender,
+# or the billed total split by the spender's share of tokens (never a billed figure; labelled everywhere).
+BILLED = "billed"
+TOKEN_SHARE = "token_share"
+
+
+@dataclass(frozen=True, slots=True)
+class SpenderUsage:
+    """Token usage of one spender (an API key or a user) for one UTC day, workspace/project and model."""
+
+    provider: str
+    day: date
+    kind: str  # KEY or USER
+    spender_id: str  # NO_KEY for Anthropic's Console / Workbench usage
+    workspace_id: str  # NO_WORKSPACE as for UsageRecord
+    model: str
+    input_tokens: int  # every input token, cached or not, as UsageRecord
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SpenderCost:
+    """Billed cost of one spender for one UTC day, from a cost endpoint that groups by the spender.
+
+    Only produced when the provider's cost endpoint itself gives the figure (Anthropic's analytics cost API,
+    OpenAI costs grouped by api_key_id); never an estimate.
+    """
+
+    provider: str
+    day: date
+    kind: str  # KEY or USER
+    spender_id: str
+    workspace_id: str
+    model: str  # NO_MODEL when the endpoint does not split by model
+    amount_nano: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpenderLabel:
+    """The name of an API key, user or service account; like workspace labels, archived ones keep their name.
+
+    `email` is personal data: stored for the people who may see it (CONTRACT §2), never logged.
+    """
+
+    provider: str
+    kind: str  # KEY, USER or SERVICE_ACCOUNT
+    id: str
+    name: str
+    workspace_id: str = NO_WORKSPACE  # a key's workspace (Anthropic) or project (OpenAI)
+    owner_kind: str = ""  # a key's owner: USER, SERVICE_ACCOUNT or "" when unknown
+    owner_id: str = ""
+    email: str | None = None
+    status: str = ""  # as the provider says: active, archived, expired, inactive, deleted...
+
+
+@dataclass(frozen=True, slots=True)
+class SpenderBasis:
+    """Whether this sync's window has billed per-spender cost for `kind`, and why not when it has not.
+
+    `basis` is BILLED when SpenderCost rows for `kind` cover the window (zero rows then mean zero cost), else
+    TOKEN_SHARE with `reason`, the one sentence the report and doctor show (e.g. the beta API was refused).
+    """
+
+    provider: str
+    kind: str
+    basis: str
+    reason: str | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Label:
     """The display name of a workspace (Anthropic) or project (OpenAI); archived ones are kept."""
@@ -88,6 +166,11 @@ class ProviderData:
     requests: int = 0  # HTTP requests made, for the sync-cost benchmark
     warnings: list[str] = field(default_factory=list)  # degraded but usable, e.g. project names unreadable
     cost_gaps: list[CostGap] = field(default_factory=list)  # days with cost rows that had no amount
+    # who spent it (issue 11); an empty list with no SpenderBasis for a kind means "not fetched", not zero
+    spender_usage: list[SpenderUsage] = field(default_factory=list)
+    spender_costs: list[SpenderCost] = field(default_factory=list)
+    spender_labels: list[SpenderLabel] = field(default_factory=list)
+    spender_basis: list[SpenderBasis] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
