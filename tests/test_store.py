@@ -102,7 +102,7 @@ def store(db_path: Path) -> Iterator[Store]:
 # ---- opening and migrations ---------------------------------------------------------------------------------
 
 
-SPEND_MIGRATIONS = ["001_spend_tables", "002_report_rollups", "003_day_fetches", "004_cost_gaps"]
+SPEND_MIGRATIONS = ["001_spend_tables", "002_report_rollups", "003_day_fetches", "004_cost_gaps", "005_spenders"]
 
 
 def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
@@ -112,6 +112,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "002_report_rollups",
             "003_day_fetches",
             "004_cost_gaps",
+            "005_spenders",
         ]
         assert first.pending_migrations() == []
     with Store(db_path) as second:
@@ -120,12 +121,14 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "002_report_rollups",
             "003_day_fetches",
             "004_cost_gaps",
+            "005_spenders",
         ]
     assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
         ("aispend", "001_spend_tables"),
         ("aispend", "002_report_rollups"),
         ("aispend", "003_day_fetches"),
         ("aispend", "004_cost_gaps"),
+        ("aispend", "005_spenders"),
     ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {
@@ -144,6 +147,10 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         "sync_log",
         "settings",
         "day_fetches",
+        "spender_usage_daily",
+        "spender_cost_daily",
+        "spender_basis_daily",
+        "spender_labels",
     }
     assert query(db_path, "PRAGMA journal_mode") == [("wal",)]
 

@@ -2,7 +2,8 @@
 
 AISPEND_ALLOWED_USERS / AISPEND_ALLOWED_CHANNELS, when set, limit reading; AISPEND_ADMIN_USERS limits
 changes and, when empty, nobody can change anything. Admins may always read, wherever the channel rules
-allow. A refusal is a polite sentence that says how to get access.
+allow. Per-person spend is for admins and AISPEND_PEOPLE_VIEWERS, and never in public replies unless
+AISPEND_SHOW_PEOPLE_IN_CHANNEL says so. A refusal is a polite sentence that says how to get access.
 """
 
 from __future__ import annotations
@@ -17,10 +18,41 @@ class Policy:
     admin_users: frozenset[str] = frozenset()
     allowed_users: frozenset[str] = frozenset()
     allowed_channels: frozenset[str] = frozenset()
+    people_viewers: frozenset[str] = frozenset()
+    show_people_in_channel: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
-        return cls(settings.admin_users, settings.allowed_users, settings.allowed_channels)
+        return cls(
+            settings.admin_users,
+            settings.allowed_users,
+            settings.allowed_channels,
+            settings.people_viewers,
+            settings.show_people_in_channel,
+        )
+
+
+def may_see_people(policy: Policy, user_id: str, public: bool) -> bool:
+    """Per-person spend (users, owners of keys) only for admins and people viewers, and in a `public` reply only
+    when AISPEND_SHOW_PEOPLE_IN_CHANNEL allows it (CONTRACT §2)."""
+    if public and not policy.show_people_in_channel:
+        return False
+    return user_id in policy.admin_users or user_id in policy.people_viewers
+
+
+def people_refusal(policy: Policy, user_id: str, public: bool) -> str:
+    """Why `/aispend users` shows nobody to this caller, and who can see it."""
+    if public and not policy.show_people_in_channel and (
+        user_id in policy.admin_users or user_id in policy.people_viewers
+    ):
+        return (
+            ":lock: Spend by person is not posted in channels: ask without `public` to see it yourself, or whoever "
+            "runs aispend can set AISPEND_SHOW_PEOPLE_IN_CHANNEL=true."
+        )
+    return (
+        ":lock: Spend by person is shown only to aispend admins and the people in AISPEND_PEOPLE_VIEWERS; ask "
+        f"whoever runs aispend to add your Slack user ID `{user_id}` there. `/aispend keys` shows spend by API key."
+    )
 
 
 def read_refusal(policy: Policy, user_id: str, channel_id: str) -> str | None:
