@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.money import fmt_usd
-from bot.records import KEY
+from bot.records import KEY, provider_name
 from bot.render_text import NOTE_WIDTH, period_title
 from bot.safe_text import clean
 from bot.spenders import BASIS_WORDS, SpenderLine, SpenderView
-from bot.records import provider_name
 
 TITLES = {KEY: "AI spend by API key", "user": "AI spend by user"}
 NO_PEOPLE = "Spend by person is not shown here."
@@ -49,3 +48,14 @@ def _table(rows: Sequence[tuple[str, str, str]]) -> list[str]:
     name_w = max(len(r[0]) for r in rows)
     money_w = max(len(r[1]) for r in rows)
     return [f"  {a.ljust(name_w)}  {b.rjust(money_w)}  {c}" for a, b, c in rows]
+
+
+TOP_SPENDERS = 3
+
+
+def top_spenders(view: SpenderView | None) -> str:
+    """The summary's "Top spenders" line (keys), or "" when there is no spender data; starts with a blank line."""
+    if view is None or view.hidden or not view.lines:
+        return ""
+    shown = [f"{line_name(x, 40)} {fmt_usd(x.total)} ({BASIS_WORDS[x.basis]})" for x in view.lines[:TOP_SPENDERS]]
+    return "\n\nTop spenders (API keys): " + "; ".join(shown)

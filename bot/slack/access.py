@@ -42,8 +42,10 @@ def may_see_people(policy: Policy, user_id: str, public: bool) -> bool:
 
 def people_refusal(policy: Policy, user_id: str, public: bool) -> str:
     """Why `/aispend users` shows nobody to this caller, and who can see it."""
-    if public and not policy.show_people_in_channel and (
-        user_id in policy.admin_users or user_id in policy.people_viewers
+    if (
+        public
+        and not policy.show_people_in_channel
+        and (user_id in policy.admin_users or user_id in policy.people_viewers)
     ):
         return (
             ":lock: Spend by person is not posted in channels: ask without `public` to see it yourself, or whoever "
