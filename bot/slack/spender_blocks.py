@@ -7,6 +7,7 @@ table (`code`), literal everywhere else, and the message goes through `fit`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from bot.slack.kit import Block, Message, context, fit, header, section
 from bot.spenders import BASIS_WORDS, KIND_WORDS, SpenderLine, SpenderView
 
 LIST_ROWS = 20
+_QUOTE_START = re.compile(r"^(\s*)>", re.MULTILINE)
 TOP_ROWS = 3
 
 
@@ -43,7 +45,9 @@ def spender_table(lines: Sequence[SpenderLine], rows: int) -> str:
     name_w = max(len(a) for a, _, _ in table)
     money_w = max(len(b) for _, b, _ in table)
     body = "\n".join(f"{a.ljust(name_w)}  {b.rjust(money_w)}  {c}" for a, b, c in table)
-    return f"```{code(body)}```"
+    # a name that starts a line with ">" must not look like a quote, even where Slack would not format it
+    unquoted = _QUOTE_START.sub(lambda m: m.group(1) + "\u203a", body)
+    return f"```{code(unquoted)}```"
 
 
 def top_spenders_block(view: SpenderView | None) -> Block | None:
