@@ -43,6 +43,11 @@ from bot.records import (
 
 NO_KEY_NAME = "Console / Workbench"
 KIND_WORDS = {KEY: "API key", USER: "user"}
+_SHORT = {KEY: "key", USER: "user"}  # in "per-key", "a key with both"
+_UNASSIGNED = {
+    KEY: "spend without per-key usage, such as web search, tools or storage",
+    USER: "spend by API keys of no person, such as service accounts and Console use, or web search and storage",
+}
 BASIS_WORDS = {BILLED: "billed", TOKEN_SHARE: "token share"}
 
 Labels = Mapping[tuple[str, str, str], SpenderLabel]
@@ -162,7 +167,7 @@ def _notes(
     period: Period,
     kind: str,
 ) -> list[str]:
-    word = KIND_WORDS[kind]
+    word, short = KIND_WORDS[kind], _SHORT[kind]
     notes = []
     spend_days: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
     for (d, p, _w, _m), nano in rows.scopes.items():
@@ -180,13 +185,13 @@ def _notes(
                     reasons.append(found[1])
         if by_basis.get(TOKEN_SHARE):
             notes += reasons or [
-                f"{name} gives no billed cost per {word}, so its per-{word} figures are token shares of the billed "
+                f"{name} gives no billed cost per {short}, so its per-{short} figures are token shares of the billed "
                 "total, not billed cost."
             ]
         if by_basis.get(BILLED) and by_basis.get(TOKEN_SHARE):
             notes.append(
-                f"{name}: per-{word} cost was billed on {date_list(by_basis[BILLED])} and a token share on "
-                f"{date_list(by_basis[TOKEN_SHARE])}; a {word} with both has one line of each, never added together."
+                f"{name}: per-{short} cost was billed on {date_list(by_basis[BILLED])} and a token share on "
+                f"{date_list(by_basis[TOKEN_SHARE])}; a {short} with both has one line of each, never added together."
             )
         missing = sorted(d for d, nano in spend_days[provider].items() if nano and (d, provider) not in basis)
         if missing:
@@ -201,12 +206,12 @@ def _notes(
             gap = nano_to_usd(covered - shown)
             if gap > 0:
                 notes.append(
-                    f"{fmt_usd(gap)} of {name}'s billed spend has no per-{word} figure (spend without per-{word} "
-                    "usage, such as web search, tools or storage), so it is not assigned to anyone."
+                    f"{fmt_usd(gap)} of {name}'s billed spend has no per-{short} figure ({_UNASSIGNED[kind]}), so it "
+                    "is not assigned to anyone."
                 )
             else:
                 notes.append(
-                    f"{name}'s per-{word} billed cost is {fmt_usd(-gap)} more than its billed total; the total stays "
+                    f"{name}'s per-{short} billed cost is {fmt_usd(-gap)} more than its billed total; the total stays "
                     "the billed figure from the cost report."
                 )
     return notes
