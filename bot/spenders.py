@@ -20,7 +20,7 @@ Choices a reader of the numbers should know:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -118,6 +118,33 @@ def split_by_tokens(total: int, tokens: Mapping[str, int]) -> dict[str, int]:
     return {k: sign * v for k, v in parts.items()}
 
 
+Amounts = dict[tuple[str, str, str, str, str], int]  # (provider, spender, basis, workspace_id, model) -> nano
+
+
+def spender_amounts(rows: SpenderRows, days: Collection[date], kind: str) -> Amounts:
+    """Each spender's dollars over `days` by basis, workspace and model: billed where the day is billed (its cost
+    rows), else its exact token share of each billed group. Days without a basis contribute nothing."""
+    wanted = set(days)
+    basis = {(d, p): b for (d, p, k), (b, _) in rows.basis.items() if k == kind and d in wanted}
+    out: Amounts = defaultdict(int)
+    for (d, p, k, s, w, m), nano in rows.costs.items():
+        if k == kind and basis.get((d, p)) == BILLED:
+            out[(p, s, BILLED, w, m)] += nano
+    groups: dict[tuple[date, str, str, str], dict[str, int]] = defaultdict(dict)
+    for (d, p, k, s, w, m), n in rows.tokens.items():
+        if k == kind and basis.get((d, p)) == TOKEN_SHARE:
+            groups[(d, p, w, m)][s] = groups[(d, p, w, m)].get(s, 0) + n
+    for (d, p, w, m), tokens in groups.items():
+        for spender, nano in split_by_tokens(rows.scopes.get((d, p, w, m), 0), tokens).items():
+            out[(p, spender, TOKEN_SHARE, w, m)] += nano
+    return dict(out)
+
+
+def fetched_days(rows: SpenderRows, provider: str, kind: str) -> set[date]:
+    """The days of `rows` with a basis for (provider, kind): the days whose per-spender figures are known."""
+    return {d for (d, p, k) in rows.basis if p == provider and k == kind}
+
+
 def build_spenders(
     rows: SpenderRows, labels: Labels, period: Period, kind: str, *, people: bool, emails: bool = False
 ) -> SpenderView:
@@ -127,23 +154,17 @@ def build_spenders(
     days = set(period.dates())
     basis = {(d, p): b for (d, p, k), b in rows.basis.items() if k == kind and d in days}
     totals: dict[tuple[str, str, str], int] = defaultdict(int)  # (provider, id, basis) -> nano
-    for (d, p, k, s, _w, _m), nano in rows.costs.items():
-        if k == kind and basis.get((d, p), ("",))[0] == BILLED:
-            totals[(p, s, BILLED)] += nano
-    groups: dict[tuple[date, str, str, str], dict[str, int]] = defaultdict(dict)
-    for (d, p, k, s, w, m), n in rows.tokens.items():
-        if k == kind and basis.get((d, p), ("",))[0] == TOKEN_SHARE:
-            groups[(d, p, w, m)][s] = groups[(d, p, w, m)].get(s, 0) + n
-    for group, tokens in groups.items():
-        for spender, nano in split_by_tokens(rows.scopes.get(group, 0), tokens).items():
-            totals[(group[1], spender, TOKEN_SHARE)] += nano
-    lines = [_line(p, kind, s, b, nano, labels, people=people, emails=emails) for (p, s, b), nano in totals.items()]
+    for (p, s, b, _w, _m), nano in spender_amounts(rows, days, kind).items():
+        totals[(p, s, b)] += nano
+    lines = [
+        spender_line(p, kind, s, b, nano, labels, people=people, emails=emails) for (p, s, b), nano in totals.items()
+    ]
     lines.sort(key=lambda line: (-line.total, line.provider, line.name, line.id, line.basis))
     notes = _notes(rows, basis, totals, period, kind)
     return SpenderView(period, kind, lines, notes, fetched=bool(basis))
 
 
-def _line(
+def spender_line(
     provider: str, kind: str, spender: str, basis: str, nano: int, labels: Labels, *, people: bool, emails: bool
 ) -> SpenderLine:
     label = labels.get((provider, kind, spender))

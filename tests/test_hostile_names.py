@@ -136,14 +136,16 @@ def hostile_store(path: Path) -> Store:
 
 
 def _hostile_spenders(data: ProviderData) -> None:
-    """Every hostile string is also an API key's name (billed) and a person's name and email (token share)."""
+    """Every hostile string is also an API key's name (billed; the spike's top spenders) and a person's name and
+    email (token share)."""
     data.spender_basis = [
         SpenderBasis("anthropic", KEY, BILLED),
         SpenderBasis("anthropic", USER, TOKEN_SHARE, "Per-user cost is a share: " + HOSTILE_ERROR),
     ]
-    for day in _days(SPIKE_DAY, END):
+    for day in _days(FIRST_DAY, END):
         for i, name in enumerate(HOSTILE):
-            amount = usd(str(20 + len(HOSTILE) - i))
+            # a dollar a day before the spike, so the keys are the spike's drivers without each firing as new
+            amount = usd(str(20 + len(HOSTILE) - i) if day >= SPIKE_DAY else "1")
             data.spender_costs.append(SpenderCost("anthropic", day, KEY, f"key_{i}", f"wrk_{i}", name, amount))
             data.spender_usage.append(SpenderUsage("anthropic", day, USER, f"user_{i}", f"wrk_{i}", name, 10, 1, 0, 0))
     for i, name in enumerate(HOSTILE):
@@ -361,6 +363,8 @@ def test_every_slack_message_shows_provider_text_literally_and_fits(app: App, fa
     # the names are there, shown as text: not dropped to pass the checks
     for shown in ("&lt;!channel&gt;", "&lt;@UEVIL&gt;", "&amp;amp;", "a b", "red", "evil", "L" * 30):
         assert shown in everything, shown
+    # the keys named after the attacks drive the spike, in the alert and the week reply
+    assert "*Top spenders*" in everything and "from key &lt;!channel&gt; (anthropic: " in everything
     # the Details thread of a hundred fired scopes was cut to fit, and says so
     details = [p for p in posts if p.get("thread_ts")]
     assert any("cut to fit" in json.dumps(d["blocks"]) for d in details)
