@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -218,8 +218,10 @@ def _notes(
         if missing:
             unsplit = fmt_usd(nano_to_usd(sum(spend_days[provider][d] for d in missing)))
             notes.append(
-                f"{name}'s spend by {word} was not fetched for {date_list(missing)}, so the {unsplit}"
-                f" billed on those days is not shown by {word}; run `aispend sync --days {period.days}` to fetch it."
+                f"{name}'s spend by {word} was not fetched for {date_list(missing)}, so the {unsplit} billed on "
+                f"those days is not shown by {word}: they were synced without it (by an earlier release, or the "
+                f"provider did not give it); `aispend sync --days {_days_back(period, missing[0])}` fetches it where "
+                "the provider can."
             )
         covered = sum(nano for d, nano in spend_days[provider].items() if (d, provider) in basis)
         shown = sum(nano for (p, _s, _b), nano in totals.items() if p == provider)
@@ -236,3 +238,9 @@ def _notes(
                     "the billed figure from the cost report."
                 )
     return notes
+
+
+def _days_back(period: Period, first: date) -> int:
+    """The `aispend sync --days N` that reaches back to `first` (a sync's window ends with today)."""
+    today = period.end if period.includes_partial_today else period.end + timedelta(days=1)
+    return min(400, (today - first).days + 1)

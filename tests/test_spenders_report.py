@@ -110,7 +110,8 @@ def test_days_not_fetched_by_spender_are_a_note_never_zero(tmp_path: Path, today
     assert view.lines == [] and not view.fetched
     assert view.notes == [
         f"Anthropic's spend by API key was not fetched for {end - 6 * ONE} to {end}, so the $700.00 billed on those "
-        "days is not shown by API key; run `aispend sync --days 7` to fetch it."
+        "days is not shown by API key: they were synced without it (by an earlier release, or the provider did not "
+        "give it); `aispend sync --days 8` fetches it where the provider can."
     ]
 
 
