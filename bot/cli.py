@@ -219,7 +219,7 @@ def cmd_report(
     from bot.render_text import render_text
     from bot.report import load_report
     from bot.report_json import dumps_report
-    from bot.spenders import load_spenders
+    from bot.spenders import build_spenders
 
     today = as_of or now.date()
     period = parse_period(period_word, today)
@@ -232,7 +232,8 @@ def cmd_report(
         budget = budget_in_force(store, settings)
         report = load_report(store, period, now=now, configured=settings.configured_providers, budget_usd=budget.amount)
         # the operator runs the CLI on the bot's machine: names of people, never emails, in the JSON
-        keys, users = (load_spenders(store, period, kind, people=True) for kind in (KEY, USER))
+        rows, labels = store.spender_rows(period.start, period.end), store.spender_labels()
+        keys, users = (build_spenders(rows, labels, period, kind, people=True) for kind in (KEY, USER))
     finally:
         store.close()
     if budget.problem:

@@ -250,3 +250,17 @@ def test_openai_only_week_has_users_as_token_shares(tmp_path: Path, today: date)
         store.replace_provider_data(openai_week(today - ONE), synced_at(today))
         users = load_spenders(store, parse_period("week", today), USER, people=True)
     assert [(u.name, u.basis, u.total) for u in users.lines] == [("Bob <@U999> Person", TOKEN_SHARE, Decimal(70))]
+
+
+def test_cli_refuses_a_second_period_and_emails_for_keys(
+    db: Path, now: datetime, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"AISPEND_DB": str(db)}
+    assert main(["report", "week", "30d"], env, clock=lambda: now) == 2
+    assert "`report week` takes one period, but got '30d' too." in capsys.readouterr().err
+    assert main(["report", "keys", "--emails"], env, clock=lambda: now) == 2
+    assert "--emails goes with `aispend report users` only." in capsys.readouterr().err
+    assert main(["report", "keys", "30d", "--json"], env, clock=lambda: now) == 0
+    loaded = json.loads(capsys.readouterr().out, parse_float=Decimal)
+    assert len(loaded["keys"]) == 6 and loaded["notes"] == [SHARE_REASON]
