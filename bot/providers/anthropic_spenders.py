@@ -80,37 +80,38 @@ def early_reason(kind: str, first: date) -> str:
     )
 
 
-def jobs(
-    client: JsonClient, analytics: JsonClient, start: date, end: date
-) -> list[Callable[[FetchSession], Collected]]:
-    """Key names, user names and the analytics cost, whose chunks run as one job: they share one fallback."""
-    return [partial(analytics_costs, analytics, start, end), partial(key_labels, client), partial(user_labels, client)]
+Job = Callable[[FetchSession], Collected]
 
 
-def analytics_costs(client: JsonClient, start: date, end: date, session: FetchSession) -> Collected:
-    out = Collected()
-    if end <= start:
-        return out
+def jobs(client: JsonClient, analytics: JsonClient, start: date, end: date) -> list[Job]:
+    """Key names, user names, and the analytics cost one job per 31-day chunk (concurrent, like the reports)."""
     first = analytics_days(start, end)
-    try:
-        for lo, hi in day_chunks(first, end, ANALYTICS_MAX_DAYS):
+    windows = day_chunks(first, end, ANALYTICS_MAX_DAYS)
+    chunks: list[Job] = [partial(analytics_costs, analytics, start, end, lo, hi) for lo, hi in windows]
+    if start < end and not chunks:  # the whole window predates the analytics API
+        chunks = [partial(analytics_costs, analytics, start, end, end, end)]
+    return [*chunks, partial(key_labels, client), partial(user_labels, client)]
+
+
+def analytics_costs(client: JsonClient, start: date, end: date, lo: date, hi: date, session: FetchSession) -> Collected:
+    """Billed cost per key and per user actor for the days [lo, hi) of the window [start, end), and the basis
+    of the whole window (the same from every chunk; a refusal in any chunk wins when they merge)."""
+    out = Collected()
+    if lo < hi:
+        try:
             _cost_chunk(client, lo, hi, session, out)
-    except _Refused as exc:
-        out = Collected()
-        for kind in (KEY, USER):
-            out.spenders.set_basis(SpenderBasis(PROVIDER, kind, TOKEN_SHARE, refused_reason(kind, exc.status)))
-        return out
+        except RequestRefused as exc:
+            for kind in (KEY, USER):
+                basis = SpenderBasis(PROVIDER, kind, TOKEN_SHARE, refused_reason(kind, exc.error.status))
+                out.spenders.set_basis(basis, refused=True)
+            return out
+    first = analytics_days(start, end)
     for kind in (KEY, USER):
         if first == start:
             out.spenders.set_basis(SpenderBasis(PROVIDER, kind, BILLED))
         else:
             out.spenders.set_basis(SpenderBasis(PROVIDER, kind, TOKEN_SHARE, early_reason(kind, first)))
     return out
-
-
-class _Refused(Exception):
-    def __init__(self, status: int) -> None:
-        self.status = status
 
 
 def _cost_chunk(client: JsonClient, lo: date, hi: date, session: FetchSession, out: Collected) -> None:
@@ -146,19 +147,16 @@ def _cost_chunk(client: JsonClient, lo: date, hi: date, session: FetchSession, o
                 raise _bad(client, day, "group.actor.user_id", user, "a user id")
             out.spenders.add_cost((day, USER, user, workspace or NO_WORKSPACE, model or NO_MODEL), nano)
 
-    try:
-        fetch_all(
-            client,
-            ANALYTICS_COST_PATH,
-            params,
-            session,
-            max_pages=ANALYTICS_MAX_PAGES,
-            context=f"days {lo}..{hi} exclusive",
-            on_item=add,
-            refused=refused,
-        )
-    except RequestRefused as exc:
-        raise _Refused(exc.error.status) from None
+    fetch_all(
+        client,
+        ANALYTICS_COST_PATH,
+        params,
+        session,
+        max_pages=ANALYTICS_MAX_PAGES,
+        context=f"days {lo}..{hi} exclusive",
+        on_item=add,
+        refused=refused,
+    )
 
 
 def _text(client: JsonClient, day: date, row: JsonObject, field: str) -> str:

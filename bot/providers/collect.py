@@ -53,6 +53,9 @@ class Spenders:
     costs: dict[SpenderKey, int] = field(default_factory=dict)
     labels: dict[tuple[str, str], SpenderLabel] = field(default_factory=dict)
     basis: dict[str, SpenderBasis] = field(default_factory=dict)
+    # kinds whose cost endpoint refused this fetch (in any chunk): their cost rows are dropped, the refusal's basis
+    # stands, so chunks fetched concurrently reach one answer for the whole window
+    refused: set[str] = field(default_factory=set)
 
     def add_usage(self, key: SpenderKey, tokens: Tokens) -> None:
         self.usage.setdefault(_interned(key), Tokens()).add(tokens)
@@ -64,8 +67,11 @@ class Spenders:
     def add_label(self, label: SpenderLabel) -> None:
         self.labels[(label.kind, label.id)] = label
 
-    def set_basis(self, basis: SpenderBasis) -> None:
-        self.basis[basis.kind] = basis
+    def set_basis(self, basis: SpenderBasis, *, refused: bool = False) -> None:
+        if refused:
+            self.refused.add(basis.kind)
+        if refused or basis.kind not in self.refused:
+            self.basis[basis.kind] = basis
 
     def merge(self, other: Spenders) -> None:
         for key, tokens in other.usage.items():
@@ -73,8 +79,9 @@ class Spenders:
         for key, amount in other.costs.items():
             self.costs[key] = self.costs.get(key, 0) + amount
         self.labels.update(other.labels)
-        self.basis.update(other.basis)
-        other.usage, other.costs, other.labels, other.basis = {}, {}, {}, {}
+        for kind, basis in other.basis.items():
+            self.set_basis(basis, refused=kind in other.refused)
+        other.usage, other.costs, other.labels, other.basis, other.refused = {}, {}, {}, {}, set()
 
     def fill(self, data: ProviderData) -> None:
         """Put the records into `data`, in key order, and drop the sums."""
@@ -86,6 +93,7 @@ class Spenders:
         data.spender_costs = [
             SpenderCost(p, d, kind, who, ws, model, amount)
             for (d, kind, who, ws, model), amount in sorted(self.costs.items())
+            if kind not in self.refused
         ]
         data.spender_labels = [self.labels[k] for k in sorted(self.labels)]
         data.spender_basis = [self.basis[k] for k in sorted(self.basis)]
