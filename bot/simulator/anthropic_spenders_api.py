@@ -182,13 +182,8 @@ def analytics_cost(req: RecordedRequest, org: Org) -> Response:
     if unserved:
         raise ParamError(f"group_by[]: the simulator does not break cost out by {unserved[0]!r}", "group_by[]")
     limit = parse_limit(req.query, 20, 1000, "rows")
-    sums: dict[tuple[Any, ...], Decimal] = {}
-    for day in _range(req, org):
-        for row in org.anthropic_day(day).key_costs:
-            key = (day, *(_group_value(row, g, org) for g in groups))
-            sums[key] = sums.get(key, Decimal(0)) + row.cents()
-    ranked = sorted(sums.items(), key=lambda kv: (-kv[1], repr(kv[0])))  # order_by=amount, desc (the default)
     fp = fingerprint(req.query)
+    ranked = _ranked(org, _range(req, org), tuple(groups), fp)
     given = single(req.query, "page")
     offset = decode_cursor(given, fp) if given else 0
     page = ranked[offset : offset + limit]
@@ -203,6 +198,29 @@ def analytics_cost(req: RecordedRequest, org: Org) -> Response:
             "data_refreshed_at": rfc3339(midnight(org.today) + timedelta(hours=4)),
         },
     )
+
+
+_RANKED_MAX = 8  # queries whose ranked rows are kept, per organization
+
+
+def _ranked(org: Org, days: list[date], groups: tuple[str, ...], fp: str) -> list[tuple[tuple[Any, ...], Decimal]]:
+    """Every row of the query, ranked as served; kept for the query's next pages (a big month is many pages, and
+    summing it again for each would make paging quadratic)."""
+    cache: dict[object, list[tuple[tuple[Any, ...], Decimal]]] = org.analytics_cache
+    key = (fp, tuple((d, org.factor("anthropic", d)) for d in days))  # a revised day is summed afresh
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    sums: dict[tuple[Any, ...], Decimal] = {}
+    for day in days:
+        for row in org.anthropic_day(day).key_costs:
+            group = (day, *(_group_value(row, g, org) for g in groups))
+            sums[group] = sums.get(group, Decimal(0)) + row.cents()
+    ranked = sorted(sums.items(), key=lambda kv: (-kv[1], repr(kv[0])))  # order_by=amount, desc (the default)
+    if len(cache) >= _RANKED_MAX:
+        cache.pop(next(iter(cache)), None)
+    cache[key] = ranked
+    return ranked
 
 
 def _cost_item(key: tuple[Any, ...], cents: Decimal, groups: list[str], org: Org) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import functools
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bot.money import cents_to_nano
 from bot.simulator.anthropic_data import AnthropicDay, anthropic_day
@@ -60,6 +60,7 @@ class Org:
             self.anthropic_keys = scale_keys(ws, today, seed, max(len(ws), n_keys or 2 * len(ws)), n_users or len(ws))
         # the HTTP status /analytics/cost refuses this organization with (403, 404 or 400), or None: it has the beta
         self.analytics_refused: int | None = None
+        self.analytics_cache: dict[object, Any] = {}  # ranked analytics rows per query, for its next pages
         self.spike_start = today - timedelta(days=SPIKE_OFFSET)  # the new spender's first day
         self.priority_day = today - timedelta(days=PRIORITY_OFFSET)  # Priority Tier usage in one workspace
         self.anthropic_org_id = _uuid(b62(seed, 32, "anthropic-org"))
