@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -91,23 +92,24 @@ def test_each_figure_has_the_promised_json_shape(smoke_figures: list[dict[str, o
 
 def test_request_counts_are_the_documented_minimum(smoke_figures: list[dict[str, object]]) -> None:
     by_name = {figure["name"]: figure for figure in smoke_figures}
-    # 40 days: Anthropic 2 cost + 2 usage pages + 1 workspace page; OpenAI 1 cost + 2 usage + 1 project page
+    # 40 days: Anthropic 2 cost + 2 usage + 2 analytics cost pages + 1 page each of workspaces, keys and users;
+    # OpenAI 1 cost + 2 usage + 1 project page
     assert {k: by_name[k]["value"] for k in ("sync.backfill.anthropic.requests", "sync.backfill.openai.requests")} == {
-        "sync.backfill.anthropic.requests": 5,
+        "sync.backfill.anthropic.requests": 9,
         "sync.backfill.openai.requests": 4,
     }
     assert by_name["sync.backfill.requests"] == {
         "name": "sync.backfill.requests",
-        "value": 9,
+        "value": 13,
         "unit": "requests",
-        "target": "= 9 (minimum)",
+        "target": "= 13 (minimum)",
         "ok": True,
     }
     incremental = {k: v["value"] for k, v in by_name.items() if str(k).startswith("sync.incremental.")}
     assert incremental == {
-        "sync.incremental.10d.anthropic.requests": 3,
+        "sync.incremental.10d.anthropic.requests": 6,  # + analytics cost, keys, users
         "sync.incremental.10d.openai.requests": 3,
-        "sync.incremental.40d.anthropic.requests": 3,
+        "sync.incremental.40d.anthropic.requests": 6,
         "sync.incremental.40d.openai.requests": 3,
         "sync.incremental.anthropic.spread": 0,
         "sync.incremental.openai.spread": 0,
@@ -119,6 +121,12 @@ def test_minimum_requests_follow_the_limit_caps() -> None:
     assert bench_sync.min_requests("anthropic", 400, 40) == 13 + 13 + 1
     assert bench_sync.min_requests("openai", 400, 40) == 3 + 13 + 1
     assert bench_sync.min_requests("openai", 400, 250) == 3 + 13 + 3
+    # Anthropic's spenders over 400 days to 2026-11-22: the analytics API from 2026-01-01 (326 days, 11 chunks of
+    # at most 31, one page each for the demo organization) + one page of keys + one of users
+    org = bench_sync.Org(bench_sync.TODAY)
+    end = bench_sync.TODAY + timedelta(days=1)
+    assert bench_sync.anthropic_spender_pages(org, end - timedelta(days=400), end) == 11 + 1 + 1
+    assert bench_sync.min_requests("anthropic", 400, 40, 13) == 13 + 13 + 1 + 13
 
 
 def test_flatness_compares_histories_that_hold_the_period() -> None:
