@@ -404,3 +404,29 @@ def test_a_hostile_name_keeps_its_row_in_the_slack_tables(store: Store) -> None:
     message = report_message(report, NOW, "models")
     table = next(b["text"]["text"] for b in message.blocks if b.get("text", {}).get("text", "").startswith("```"))
     assert len(table.strip("`").split("\n")) == 20
+
+
+def test_the_waiting_reasons_of_alerts_show_a_failed_syncs_error_literally(tmp_path: Path, fake: FakeSlack) -> None:
+    """`/aispend alerts` says why alerts wait; when a provider's first sync failed, that names its error."""
+    conf = hostile_settings()
+    with Store(tmp_path / "waiting.db") as store:
+        sync_id = store.begin_sync("openai", NOW - timedelta(minutes=10), (TODAY - timedelta(days=90), END))
+        store.finish_sync(sync_id, NOW - timedelta(minutes=9), "error", HOSTILE_ERROR, 0)
+        pools = Pools(work=2)
+        app = create_app(
+            client=build_client("xoxb-test-token", fake.api_url),
+            store=store,
+            settings=conf,
+            signing_secret=SECRET,
+            now=lambda: NOW,
+            alerts=LedgerView(store, conf),  # as bot.runner wires it: with the settings, so waits are shown
+            pools=pools,
+        )
+        try:
+            talk = Conversation(app, fake)
+            talk.command("alerts")
+            [answer] = talk.sent("/commands/")
+        finally:
+            pools.shutdown()
+    assert "Waiting for data" in answer["text"] and "gnirts" in answer["text"], answer
+    assert_safe_message("/aispend alerts", answer)
