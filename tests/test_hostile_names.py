@@ -80,10 +80,32 @@ HOSTILE = [  # the first ones spend the most, so they lead the tables and the al
     "tab\tcr\r",
     "&amp;",
     "\u202e\u200b",
+    ":skull:",
+    "ft:gpt-4o:acme::skin-tone-2:",
 ]
 HOSTILE_ERROR = "\x1b[2J\x1b[31m<!channel> *down* `now`\n> quote \u202egnirts\u202c"
 FORMATTING = ("*bold*", "_it_", "~s~", "`code`", "```block```", "*down*", "`now`")
 INVISIBLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+# the emoji the bot itself shows; any other `:name:` Slack would render came from provider data
+OUR_EMOJI = {
+    ":chart_with_upwards_trend:",
+    ":rotating_light:",
+    ":warning:",
+    ":calendar:",
+    ":white_check_mark:",
+    ":zzz:",
+    ":lock:",
+    ":information_source:",
+    ":hourglass:",
+    ":x:",
+    ":arrows_counterclockwise:",
+}
+SHORTCODE = re.compile(r":[A-Za-z0-9_+'-]+:")
+
+
+def shortcodes(text: str) -> list[str]:
+    """`:name:` emoji Slack would render in `text`, other than the bot's own."""
+    return [m for m in SHORTCODE.findall(text) if m not in OUR_EMOJI]
 
 
 def usd(text: str) -> int:
@@ -152,6 +174,7 @@ def assert_literal_mrkdwn(where: str, text: str) -> None:
     # inside a code block Slack does not format; outside, no provider marker may
     assert [m for m in FORMATTING for plain in parts[0::2] if m in plain] == [], (where, text)
     assert [line for line in text.split("\n") if re.match(r"\s*(>|&gt;)", line)] == [], (where, text)
+    assert [m for plain in parts[0::2] for line in plain.split("\n") for m in shortcodes(line)] == [], (where, text)
 
 
 def text_objects(block: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -182,6 +205,7 @@ def assert_safe_message(where: str, body: dict[str, Any]) -> None:
                 assert_literal_mrkdwn(where, obj["text"])
             else:
                 assert invisible(obj["text"]) == [], (where, obj)
+                assert shortcodes(obj["text"]) == [], (where, obj)  # plain_text with `emoji: true` renders them
 
 
 # --- driving the app -----------------------------------------------------------------------------------------
