@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import re
+import socket
+import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -454,3 +456,44 @@ def test_the_waiting_reasons_of_alerts_show_a_failed_syncs_error_literally(tmp_p
             pools.shutdown()
     assert "Waiting for data" in answer["text"] and "gnirts" in answer["text"], answer
     assert_safe_message("/aispend alerts", answer)
+
+
+def test_a_garbled_answer_from_the_network_is_quoted_literally_in_alerts(store: Store) -> None:
+    """A post answered with a garbled status line (a broken proxy, a hostile network) has an unknown outcome;
+    `/aispend alerts` quotes what came back, which must not mention or format anything."""
+    garbage = b"<!channel> *down* \x1b[2J\r\n"
+    server = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def answer_garbage() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.recv(65536)
+                conn.sendall(garbage)
+
+    thread = threading.Thread(target=answer_garbage, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/api/"
+        run = run_alerts(
+            store,
+            build_client("xoxb-test-token", url),
+            settings=hostile_settings(),
+            today=TODAY,
+            now=NOW,
+            dry_run=False,
+            pace=0,
+        )
+    finally:
+        stop.set()
+        server.close()
+        thread.join(5)
+    assert len(run.deliveries) == 2 and {d.state for d in run.deliveries} == {"posting"}, run
+    text = LedgerView(store).overview(NOW, admin=True)
+    assert "down" in text, text
+    assert_literal_mrkdwn("/aispend alerts", text)
+
