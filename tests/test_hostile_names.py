@@ -45,6 +45,7 @@ from bot.slack.client import build_client
 from bot.store import Store
 from bot.store.alerts import AlertStore
 from tests.fake_slack import FakeSlack
+from tests.run_support import aispend_run
 from tests.scripted_server import Reply, ScriptedServer
 from tests.slack_support import form_body, signed, slash_form
 
@@ -497,3 +498,18 @@ def test_a_garbled_answer_from_the_network_is_quoted_literally_in_alerts(store: 
     assert "down" in text, text
     assert_literal_mrkdwn("/aispend alerts", text)
 
+
+def test_the_bots_log_shows_a_hostile_providers_error_without_control_characters(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """`aispend run` logs a failed sync to its terminal with the provider's words: no ESC or bidi from them."""
+    refusal = Reply(400, {"type": "error", "error": {"type": "invalid_request_error", "message": HOSTILE_ERROR}})
+    with ScriptedServer() as server:
+        for path in (COST_PATH, USAGE_PATH, WORKSPACES_PATH, ME_PATH):
+            server.route(path, refusal)
+        provider = {"ANTHROPIC_ADMIN_KEY": "sk-ant-admin01-test", "ANTHROPIC_BASE_URL": server.url}
+        with aispend_run(tmp_path, fake.api_url, extra_env=provider) as bot:
+            bot.wait_for_log("sync of anthropic failed")
+            log = bot.stderr()
+    assert "gnirts" in log
+    assert_terminal_safe("aispend run's log", log)
