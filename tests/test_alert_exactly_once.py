@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -163,6 +164,7 @@ def test_another_apps_message_with_the_same_identity_is_not_taken_for_ours(store
 
 _CHILD = """
 import sys
+import threading
 from bot.alerts.service import run_alerts
 from bot.slack.client import build_client
 from bot.store import Store
@@ -350,3 +352,32 @@ def test_an_existing_ledger_upgrades_in_place(tmp_path: Path, slack: FakeSlack) 
             ("budget|2026-11", "posted"),
             (SPIKE_ID, "posting"),
         ]
+
+
+def test_an_evaluation_that_outlived_its_lease_does_not_post_what_the_next_one_already_sent(
+    store: Store, slack: FakeSlack
+) -> None:
+    """Evaluation A looks for an uncertain post and its read of the channel takes longer than the lease; B takes
+    the lease over, finds the post absent, sends it and loses the answer (it is in the channel). A's read then
+    answers "absent", as it was when Slack read it: A must see that the attempt it looked for is not the latest
+    one, and leave the message alone."""
+    slack.responses[POST] = (503, {}, {"ok": False, "error": "service_unavailable"})  # nothing was posted
+    assert run(store, client(slack)).deliveries == (Delivery(SPIKE_ID, "posting", "service_unavailable"),)
+    del slack.responses[POST]
+    slack.faults[HISTORY] = ["hold"]  # A's read of the channel
+    first: list[AlertRun] = []
+    a = threading.Thread(target=lambda: first.append(run(store, client(slack), hours=1)))
+    a.start()
+    try:
+        slack.holding()
+        slack.faults[POST] = ["drop"]  # B's post reaches the channel; its answer is lost
+        b = run(store, client(slack), hours=1 + 11 / 60)  # after A's lease ran out
+        assert b.deliveries == (
+            Delivery(SPIKE_ID, "posting", "RemoteDisconnected: Remote end closed connection without response"),
+        ), b
+    finally:
+        slack.release()
+        a.join(30)
+    assert len(slack.in_channel(CHANNEL)) == 1, [r.path for r in slack.requests]
+    assert len(slack.received(POST)) == 2  # the refused first post and B's: A sent none
+    assert first and first[0].deliveries == (), first

@@ -173,7 +173,7 @@ def _post(
     secrets: Sequence[str],
 ) -> Delivery | None:
     identity = record.identity
-    if not alert_store.begin_attempt(identity, channel, now, expected=record.state):
+    if not alert_store.begin_attempt(identity, channel, now, expected=record.state, expected_attempt=record.attempt_at):
         return None  # another evaluation took it meanwhile
     message = render_record(record)
     try:
