@@ -271,3 +271,14 @@ def test_an_edit_whose_answer_is_lost_still_answers_the_click(
     assert alert_row(store)["acked_by"] == READER
     assert reply.body["text"].startswith("Recorded"), reply.body
     assert not [r for r in caplog.records if r.exc_info], "no traceback in the log"
+
+
+def test_a_confirmation_whose_answer_is_lost_still_lets_the_snooze_edit_the_message(
+    app: App, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.faults["/commands/muted"] = ["drop"]  # the ephemeral "Muted until…" arrives, its answer does not
+    assert click(app, fake, SNOOZE_ACTION, ADMIN, "muted").status == 200
+    [edit] = fake.wait_for("/api/chat.update")
+    assert "Snoozed by <@UADMIN>" in edit.body["text"]
+    assert len(fake.received("/commands/muted")) == 1  # the confirmation was not sent twice
+    assert not [r for r in caplog.records if r.exc_info], "no traceback in the log"

@@ -225,7 +225,10 @@ def _tell(respond: Respond, text: str) -> None:
     if not respond.response_url:  # a click outside a message (App Home) has nowhere to answer
         logger.info("a click without a response_url was not answered: %s", text)
         return
-    respond(text=fit_text(text), response_type="ephemeral", replace_original=False)
+    try:
+        respond(text=fit_text(text), response_type="ephemeral", replace_original=False)
+    except Exception as err:  # refused, unreachable or no answer: not sent again (it may have arrived); go on
+        logger.warning("could not answer a click at its response_url: %s", _code(err))
 
 
 def register_alert_actions(
