@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
+from bot.alerts.lease import new_holder
 from bot.alerts.model import AlertRun, Delivery
 from bot.alerts.overview import format_alerts_text
 from bot.alerts.service import delivery_problems, run_alerts
@@ -381,3 +382,24 @@ def test_an_evaluation_that_outlived_its_lease_does_not_post_what_the_next_one_a
     assert len(slack.in_channel(CHANNEL)) == 1, [r.path for r in slack.requests]
     assert len(slack.received(POST)) == 2  # the refused first post and B's: A sent none
     assert first and first[0].deliveries == (), first
+
+
+def test_a_lease_left_by_an_earlier_process_with_this_pid_is_taken_over_at_once(
+    store: Store, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In a container the bot has the same pid (often 1) and hostname after every restart: a lease from before a
+    kill names this very host and pid, yet no thread of this process holds it."""
+    earlier = f"{socket.gethostname()}:{os.getpid()}:140000:e4r1ier0"
+    assert AlertStore(store).acquire_lease("alerts", earlier, NOW, NOW + timedelta(minutes=10))
+    with caplog.at_level(logging.WARNING, logger="aispend.alerts"):
+        assert run(store, client(slack), lease_wait=0).posted == [SPIKE_ID]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"took over the alerts lease from {earlier}: that process is no longer running (stopped mid-evaluation?)"
+    ]
+
+
+def test_a_lease_another_thread_of_this_process_holds_is_waited_for(store: Store, slack: FakeSlack) -> None:
+    ours = new_holder()  # as another evaluation in this process (the scheduler, a resend) holds it
+    assert AlertStore(store).acquire_lease("alerts", ours, NOW, NOW + timedelta(minutes=10))
+    assert run(store, client(slack), lease_wait=0).skipped is not None
+    assert slack.requests == []
