@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
 import time
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -46,7 +44,7 @@ from bot.store import Store
 from bot.store.alerts import AlertStore
 from tests.fake_slack import FakeSlack
 from tests.run_support import aispend_run
-from tests.scripted_server import Reply, ScriptedServer
+from tests.scripted_server import Reply, ScriptedServer, raw_http
 from tests.slack_support import form_body, signed, slash_form
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -462,37 +460,9 @@ def test_the_waiting_reasons_of_alerts_show_a_failed_syncs_error_literally(tmp_p
 def test_a_garbled_answer_from_the_network_is_quoted_literally_in_alerts(store: Store) -> None:
     """A post answered with a garbled status line (a broken proxy, a hostile network) has an unknown outcome;
     `/aispend alerts` quotes what came back, which must not mention or format anything."""
-    garbage = b"<!channel> *down* \x1b[2J\r\n"
-    server = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
-
-    def answer_garbage() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = server.accept()
-            except OSError:
-                return
-            with conn:
-                conn.recv(65536)
-                conn.sendall(garbage)
-
-    thread = threading.Thread(target=answer_garbage, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.getsockname()[1]}/api/"
-        run = run_alerts(
-            store,
-            build_client("xoxb-test-token", url),
-            settings=hostile_settings(),
-            today=TODAY,
-            now=NOW,
-            dry_run=False,
-            pace=0,
-        )
-    finally:
-        stop.set()
-        server.close()
-        thread.join(5)
+    with raw_http(b"<!channel> *down* \x1b[2J\r\n") as url:
+        client = build_client("xoxb-test-token", f"{url}/api/")
+        run = run_alerts(store, client, settings=hostile_settings(), today=TODAY, now=NOW, dry_run=False, pace=0)
     assert len(run.deliveries) == 2 and {d.state for d in run.deliveries} == {"posting"}, run
     text = LedgerView(store).overview(NOW, admin=True)
     assert "down" in text, text
