@@ -24,7 +24,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack.app import Pools, create_app
-from bot.slack.client import BOT_TOKEN_FIX, make_client
+from bot.slack.client import BOT_TOKEN_FIX, NOT_SLACK, answered_by_a_page, make_client
 from bot.slack.gate import AckGate
 from bot.slack.http_server import EVENTS_PATH, HttpServer, SlackAsgiHandler
 from bot.slack.listener import AlertsView, SpendStore
@@ -220,6 +220,8 @@ def _check_bot_token(client: Any, stopping: Callable[[], bool], backoff: Backoff
                 f"SLACK_API_URL answered auth.test with HTTP {status}, not like Slack's Web API: set it to "
                 "https://slack.com/api/ (or remove it)."
             ) from None
+        if answered_by_a_page(err.response.get("error")):
+            raise ConfigError(NOT_SLACK) from None
         raise ConfigError(f"Slack refused SLACK_BOT_TOKEN ({err.response.get('error')}): {BOT_TOKEN_FIX}") from None
     if identity is None:
         return False
