@@ -31,6 +31,7 @@ from bot.store.alert_schema import migrations
 from bot.store.alerts import AlertStore
 from tests.alert_support import CHANNEL, NOW, SPIKE_ID, TODAY, alert_settings, filled_store, table_rows
 from tests.fake_slack import FakeSlack
+from tests.scripted_server import html_page, raw_http
 
 POST = "/api/chat.postMessage"
 HISTORY = "/api/conversations.history"
@@ -404,3 +405,22 @@ def test_a_lease_another_thread_of_this_process_holds_is_waited_for(store: Store
     assert AlertStore(store).acquire_lease("alerts", ours, NOW, NOW + timedelta(minutes=10))
     assert run(store, client(slack), lease_wait=0).skipped is not None
     assert slack.requests == []
+
+
+def test_a_page_that_is_not_slacks_answer_leaves_the_post_to_be_looked_for(store: Store, slack: FakeSlack) -> None:
+    """A proxy that passed the post on and answered with its own HTML page: Slack's answer is unknown, so the post
+    is looked for before it is sent again, never resent blindly."""
+    with raw_http(html_page(b"<html>upstream answer dropped by the proxy</html>")) as url:
+        first = run(store, build_client(TOKEN, f"{url}/api/"))
+    assert [d.state for d in first.deliveries] == ["posting"], first
+    slack.messages[CHANNEL] = [  # it did reach Slack
+        {
+            "type": "message",
+            "bot_id": "BBOT",
+            "text": "the alert",
+            "ts": f"{slack.epoch}.000001",
+            "metadata": {"event_type": "aispend_alert", "event_payload": {"identity": SPIKE_ID}},
+        }
+    ]
+    assert run(store, client(slack), hours=1).deliveries == (Delivery(SPIKE_ID, "posted"),)
+    assert slack.received(POST) == []
