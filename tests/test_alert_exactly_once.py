@@ -424,3 +424,15 @@ def test_a_page_that_is_not_slacks_answer_leaves_the_post_to_be_looked_for(store
     ]
     assert run(store, client(slack), hours=1).deliveries == (Delivery(SPIKE_ID, "posted"),)
     assert slack.received(POST) == []
+
+
+def test_a_page_that_is_not_slacks_answer_to_the_lookup_is_asked_again_later(store: Store, slack: FakeSlack) -> None:
+    """The channel's history answered by a proxy's page says nothing about the channel: ask again at the next
+    evaluation, rather than give up on checking and leave the alert to an admin."""
+    slack.faults[POST] = ["drop"]
+    assert [d.state for d in run(store, client(slack)).deliveries] == ["posting"]
+    with raw_http(html_page(b"<html>proxy error</html>")) as url:
+        later = run(store, build_client(TOKEN, f"{url}/api/"), hours=1)
+    assert [d.state for d in later.deliveries] == ["posting"], later
+    assert run(store, client(slack), hours=2).deliveries == (Delivery(SPIKE_ID, "posted"),)
+    assert len(slack.in_channel(CHANNEL)) == 1

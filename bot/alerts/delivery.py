@@ -10,6 +10,7 @@ out, and only an answer from Slack decides what happens next:
 | refused for good: channel_not_found, not_in_channel, invalid_auth… | not      | failed_permanent        |
 | the request never left: connection refused, DNS (urllib URLError)  | not      | pending: retried        |
 | 5xx, internal_error, fatal_error, timeout, reset or dropped answer | unknown  | posting: checked first  |
+| an answer that is not Slack's JSON (a proxy's HTML page)           | unknown  | posting: checked first  |
 | the process died during the post                                   | unknown  | posting (committed)     |
 
 Before a `posting` or `uncertain` message is posted again, the channel is read (bot.alerts.lookup), once the
