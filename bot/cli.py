@@ -89,6 +89,13 @@ def _as_of(text: str) -> date:
     return day
 
 
+class TerminalFormatter(logging.Formatter):
+    """The log is the terminal of `aispend run`: a logged sync failure quotes the provider's error text."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return terminal(super().format(record))
+
+
 def main(
     argv: Sequence[str] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -100,9 +107,11 @@ def main(
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    handler = logging.StreamHandler()
+    handler.setFormatter(TerminalFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO if args.command == "run" else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[handler],
     )
     env = os.environ if environ is None else environ
     try:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from bot.records import SyncState, provider_name
+from bot.safe_text import TEXT_LIMIT, clean
 
 DAY = timedelta(days=1)
 TRAILING_DAYS = 3  # what every incremental sync fetches again, at least (bot.sync's default)
@@ -195,7 +196,7 @@ def wait_reasons(
             )
         if missing:
             state = states.get(provider)
-            failed = f" (the last sync failed: {state.error})" if state and state.status == "error" else ""
+            failed = f" (the last sync failed: {_error(state)})" if state and state.status == "error" else ""
             reasons.append(f"{name} has no data synced for {date_list([u.day for u in missing])}{failed}")
     return reasons
 
@@ -206,5 +207,10 @@ def _never_synced(name: str, state: SyncState | None) -> str:
     if state.status == "running":
         return f"{name}'s first sync has not finished yet"
     if state.status == "error":
-        return f"{name}'s sync failed ({state.error}) and nothing has been synced"
+        return f"{name}'s sync failed ({_error(state)}) and nothing has been synced"
     return f"{name} has no synced data"
+
+
+def _error(state: SyncState) -> str:
+    # the provider's own words (bot.providers.http quotes its error message): one clean line, like every name
+    return clean(state.error or "unknown error", TEXT_LIMIT)

@@ -12,7 +12,9 @@ a control character. Two steps, so each sink escapes once and only for itself:
      `& < >` as entities, which is all Slack documents; Slack has no escape for `* _ ~ \\``, so those become
      look-alikes (`∗ ˍ ∼ ˋ`) wherever they could open or close formatting (everywhere but between two ASCII
      letters or digits, where Slack never formats: snake_case ids stay readable), and a `>` that starts a line
-     becomes `›` so it cannot quote.
+     becomes `›` so it cannot quote. A colon that opens an emoji shortcode (`:skull:`, `::skin-tone-2:`) becomes
+     `∶`, so Slack shows the name rather than an emoji; `no_emoji` does only that, for plain_text sent with
+     `emoji: true` (headers).
    - `code(text)` for text inside a ``` block or a `code span`, where Slack does not format: entities for
      `& < >`, and backticks become `ˋ` so the span cannot be closed early.
    - `mrkdwn(name)` is `literal(clean(name))`, for one name set into our own markup.
@@ -46,6 +48,8 @@ _LOOK_ALIKES = {"*": "\u2217", "_": "\u02cd", "~": "\u223c", "`": "\u02cb"}
 # a formatting character is safe only with an ASCII letter or digit on both sides (Slack formats at word breaks)
 _FORMATTING = re.compile(r"`|(?<![A-Za-z0-9])[*_~]|[*_~](?![A-Za-z0-9])")
 _QUOTE_START = re.compile(r"^(\s*)>", re.MULTILINE)
+# Slack's emoji names: letters, digits, `_ + - '`; a colon followed by one and another colon opens a shortcode
+_SHORTCODE_START = re.compile(r":(?=[A-Za-z0-9_+'-]+:)")
 UNNAMED = "(unnamed)"
 
 
@@ -69,8 +73,13 @@ def escape(text: str) -> str:
 
 def literal(text: str) -> str:
     """Plain text (our words and clean names) as mrkdwn that shows it literally: no mention, link or formatting."""
-    quoted = _QUOTE_START.sub(lambda m: m.group(1) + "\u203a", text)
+    quoted = _QUOTE_START.sub(lambda m: m.group(1) + "\u203a", no_emoji(text))
     return escape(_FORMATTING.sub(lambda m: _LOOK_ALIKES[m.group()], quoted))
+
+
+def no_emoji(text: str) -> str:
+    """Text in which Slack finds no emoji shortcode: the colon that would open one becomes a look-alike `∶`."""
+    return _SHORTCODE_START.sub("\u2236", text)
 
 
 def mrkdwn(name: str, limit: int = NAME_LIMIT) -> str:

@@ -81,7 +81,9 @@ class Child:
 
 
 @contextmanager
-def aispend_run(tmp_path: Path, slack_api_url: str, *, nofile: int = 0) -> Iterator[Child]:
+def aispend_run(
+    tmp_path: Path, slack_api_url: str, *, nofile: int = 0, extra_env: dict[str, str] | None = None
+) -> Iterator[Child]:
     """`aispend run` in HTTP mode on a free loopback port, talking to the Slack Web API at `slack_api_url`."""
     port = closed_port()
     env = {
@@ -94,6 +96,7 @@ def aispend_run(tmp_path: Path, slack_api_url: str, *, nofile: int = 0) -> Itera
         "AISPEND_DB": str(tmp_path / "aispend.db"),
         "AISPEND_HOST": "127.0.0.1",
         "PORT": str(port),
+        **(extra_env or {}),
     }
     out_path, err_path = tmp_path / "run.out", tmp_path / "run.err"
     with out_path.open("wb") as out, err_path.open("wb") as err:

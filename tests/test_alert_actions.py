@@ -249,3 +249,36 @@ def test_the_click_is_acked_before_the_work_runs(fake: FakeSlack, store: Store) 
         gate.set()
         work.shutdown(wait=True)
         pools.shutdown()
+
+
+def test_a_details_reply_whose_answer_is_lost_is_not_posted_twice_and_the_clicker_is_told(
+    app: App, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.faults["/api/chat.postMessage"] = ["drop"]  # Slack posts the thread reply, then the answer is lost
+    assert click(app, fake, DETAILS_ACTION, OTHER, "lost").status == 200
+    [reply] = fake.wait_for("/commands/lost")
+    assert len(fake.received("/api/chat.postMessage")) == 1  # not sent again
+    assert "thread" in reply.body["text"] and "again" in reply.body["text"], reply.body
+    assert not [r for r in caplog.records if r.exc_info], "no traceback in the log"
+
+
+def test_an_edit_whose_answer_is_lost_still_answers_the_click(
+    app: App, fake: FakeSlack, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.faults["/api/chat.update"] = ["drop", "drop", "drop"]  # every try of the edit loses its answer
+    assert click(app, fake, ACK_ACTION, READER, "acked").status == 200
+    [reply] = fake.wait_for("/commands/acked")
+    assert alert_row(store)["acked_by"] == READER
+    assert reply.body["text"].startswith("Recorded"), reply.body
+    assert not [r for r in caplog.records if r.exc_info], "no traceback in the log"
+
+
+def test_a_confirmation_whose_answer_is_lost_still_lets_the_snooze_edit_the_message(
+    app: App, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake.faults["/commands/muted"] = ["drop"]  # the ephemeral "Muted until…" arrives, its answer does not
+    assert click(app, fake, SNOOZE_ACTION, ADMIN, "muted").status == 200
+    [edit] = fake.wait_for("/api/chat.update")
+    assert "Snoozed by <@UADMIN>" in edit.body["text"]
+    assert len(fake.received("/commands/muted")) == 1  # the confirmation was not sent twice
+    assert not [r for r in caplog.records if r.exc_info], "no traceback in the log"

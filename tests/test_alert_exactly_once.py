@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 from slack_sdk import WebClient
 
+from bot.alerts.lease import new_holder
 from bot.alerts.model import AlertRun, Delivery
 from bot.alerts.overview import format_alerts_text
 from bot.alerts.service import delivery_problems, run_alerts
@@ -29,6 +31,7 @@ from bot.store.alert_schema import migrations
 from bot.store.alerts import AlertStore
 from tests.alert_support import CHANNEL, NOW, SPIKE_ID, TODAY, alert_settings, filled_store, table_rows
 from tests.fake_slack import FakeSlack
+from tests.scripted_server import html_page, raw_http
 
 POST = "/api/chat.postMessage"
 HISTORY = "/api/conversations.history"
@@ -129,6 +132,7 @@ def test_a_failed_answer_is_looked_for_and_posted_again_when_absent(store: Store
     assert run(store, client(slack), hours=1).deliveries == (Delivery(SPIKE_ID, "posted"),)
     [message] = slack.in_channel(CHANNEL)
     assert state(store) == ("posted", message["ts"], None)
+    slack.received("")  # the last post is recorded just after its answer went out: wait for it
     assert [r.path for r in slack.requests if r.path != "/api/auth.test"] == [POST, HISTORY, POST]
 
 
@@ -163,6 +167,7 @@ def test_another_apps_message_with_the_same_identity_is_not_taken_for_ours(store
 
 _CHILD = """
 import sys
+import threading
 from bot.alerts.service import run_alerts
 from bot.slack.client import build_client
 from bot.store import Store
@@ -350,3 +355,84 @@ def test_an_existing_ledger_upgrades_in_place(tmp_path: Path, slack: FakeSlack) 
             ("budget|2026-11", "posted"),
             (SPIKE_ID, "posting"),
         ]
+
+
+def test_an_evaluation_that_outlived_its_lease_does_not_post_what_the_next_one_already_sent(
+    store: Store, slack: FakeSlack
+) -> None:
+    """Evaluation A looks for an uncertain post and its read of the channel takes longer than the lease; B takes
+    the lease over, finds the post absent, sends it and loses the answer (it is in the channel). A's read then
+    answers "absent", as it was when Slack read it: A must see that the attempt it looked for is not the latest
+    one, and leave the message alone."""
+    slack.responses[POST] = (503, {}, {"ok": False, "error": "service_unavailable"})  # nothing was posted
+    assert run(store, client(slack)).deliveries == (Delivery(SPIKE_ID, "posting", "service_unavailable"),)
+    del slack.responses[POST]
+    slack.faults[HISTORY] = ["hold"]  # A's read of the channel
+    first: list[AlertRun] = []
+    a = threading.Thread(target=lambda: first.append(run(store, client(slack), hours=1)))
+    a.start()
+    try:
+        slack.holding()
+        slack.faults[POST] = ["drop"]  # B's post reaches the channel; its answer is lost
+        b = run(store, client(slack), hours=1 + 11 / 60)  # after A's lease ran out
+        assert b.deliveries == (
+            Delivery(SPIKE_ID, "posting", "RemoteDisconnected: Remote end closed connection without response"),
+        ), b
+    finally:
+        slack.release()
+        a.join(30)
+    assert len(slack.in_channel(CHANNEL)) == 1, [r.path for r in slack.requests]
+    assert len(slack.received(POST)) == 2  # the refused first post and B's: A sent none
+    assert first and first[0].deliveries == (), first
+
+
+def test_a_lease_left_by_an_earlier_process_with_this_pid_is_taken_over_at_once(
+    store: Store, slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """In a container the bot has the same pid (often 1) and hostname after every restart: a lease from before a
+    kill names this very host and pid, yet no thread of this process holds it."""
+    earlier = f"{socket.gethostname()}:{os.getpid()}:140000:e4r1ier0"
+    assert AlertStore(store).acquire_lease("alerts", earlier, NOW, NOW + timedelta(minutes=10))
+    with caplog.at_level(logging.WARNING, logger="aispend.alerts"):
+        assert run(store, client(slack), lease_wait=0).posted == [SPIKE_ID]
+    assert [r.getMessage() for r in caplog.records] == [
+        f"took over the alerts lease from {earlier}: that process is no longer running (stopped mid-evaluation?)"
+    ]
+
+
+def test_a_lease_another_thread_of_this_process_holds_is_waited_for(store: Store, slack: FakeSlack) -> None:
+    ours = new_holder()  # as another evaluation in this process (the scheduler, a resend) holds it
+    assert AlertStore(store).acquire_lease("alerts", ours, NOW, NOW + timedelta(minutes=10))
+    assert run(store, client(slack), lease_wait=0).skipped is not None
+    assert slack.requests == []
+
+
+def test_a_page_that_is_not_slacks_answer_leaves_the_post_to_be_looked_for(store: Store, slack: FakeSlack) -> None:
+    """A proxy that passed the post on and answered with its own HTML page: Slack's answer is unknown, so the post
+    is looked for before it is sent again, never resent blindly."""
+    with raw_http(html_page(b"<html>upstream answer dropped by the proxy</html>")) as url:
+        first = run(store, build_client(TOKEN, f"{url}/api/"))
+    assert [d.state for d in first.deliveries] == ["posting"], first
+    slack.messages[CHANNEL] = [  # it did reach Slack
+        {
+            "type": "message",
+            "bot_id": "BBOT",
+            "text": "the alert",
+            "ts": f"{slack.epoch}.000001",
+            "metadata": {"event_type": "aispend_alert", "event_payload": {"identity": SPIKE_ID}},
+        }
+    ]
+    assert run(store, client(slack), hours=1).deliveries == (Delivery(SPIKE_ID, "posted"),)
+    assert slack.received(POST) == []
+
+
+def test_a_page_that_is_not_slacks_answer_to_the_lookup_is_asked_again_later(store: Store, slack: FakeSlack) -> None:
+    """The channel's history answered by a proxy's page says nothing about the channel: ask again at the next
+    evaluation, rather than give up on checking and leave the alert to an admin."""
+    slack.faults[POST] = ["drop"]
+    assert [d.state for d in run(store, client(slack)).deliveries] == ["posting"]
+    with raw_http(html_page(b"<html>proxy error</html>")) as url:
+        later = run(store, build_client(TOKEN, f"{url}/api/"), hours=1)
+    assert [d.state for d in later.deliveries] == ["posting"], later
+    assert run(store, client(slack), hours=2).deliveries == (Delivery(SPIKE_ID, "posted"),)
+    assert len(slack.in_channel(CHANNEL)) == 1

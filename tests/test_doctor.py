@@ -32,6 +32,7 @@ from tests.env_support import (
     leaks,
 )
 from tests.fake_slack import FakeSlack
+from tests.scripted_server import html_page, raw_http
 
 NOW = clock_support.NOW  # the simulator's today and doctor's `now`: the real clock is never read
 YESTERDAY = NOW.date() - timedelta(days=1)
@@ -520,3 +521,17 @@ def test_doctor_refuses_what_run_refuses(
     assert run_said.err == doctor_said.err
     assert "Traceback" not in doctor_said.err
     assert not (tmp_path / "a.db").exists()  # refused before anything was opened
+
+
+def test_a_web_page_answering_for_slack_is_not_blamed_on_the_bot_token(
+    sim: Simulator, fake: FakeSlack, tmp_path: Path
+) -> None:
+    with raw_http(html_page(b"<html><h1>Please sign in to the hotel Wi-Fi</h1></html>")) as url:
+        env = {**environment(sim, fake, tmp_path / "a.db"), "SLACK_API_URL": f"{url}/api/"}
+        status, lines = doctor(env)
+    assert status == 1
+    assert line(lines, "Slack bot token") == (
+        "✗ Slack bot token: SLACK_API_URL answered auth.test with a page that is not Slack's Web API (a proxy or a "
+        "captive portal?): check this host's network connection and any HTTPS_PROXY setting, and set SLACK_API_URL "
+        "to https://slack.com/api/ (or remove it)."
+    )

@@ -56,7 +56,8 @@ from bot.slack.client import build_client
 from bot.store import Store
 from bot.store.alerts import AlertStore
 from tests.fake_slack import FakeSlack
-from tests.scripted_server import Reply, ScriptedServer
+from tests.run_support import aispend_run
+from tests.scripted_server import Reply, ScriptedServer, raw_http
 from tests.slack_support import form_body, signed, slash_form
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -93,10 +94,32 @@ HOSTILE = [  # the first ones spend the most, so they lead the tables and the al
     "tab\tcr\r",
     "&amp;",
     "\u202e\u200b",
+    ":skull:",
+    "ft:gpt-4o:acme::skin-tone-2:",
 ]
 HOSTILE_ERROR = "\x1b[2J\x1b[31m<!channel> *down* `now`\n> quote \u202egnirts\u202c"
 FORMATTING = ("*bold*", "_it_", "~s~", "`code`", "```block```", "*down*", "`now`")
 INVISIBLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+# the emoji the bot itself shows; any other `:name:` Slack would render came from provider data
+OUR_EMOJI = {
+    ":chart_with_upwards_trend:",
+    ":rotating_light:",
+    ":warning:",
+    ":calendar:",
+    ":white_check_mark:",
+    ":zzz:",
+    ":lock:",
+    ":information_source:",
+    ":hourglass:",
+    ":x:",
+    ":arrows_counterclockwise:",
+}
+SHORTCODE = re.compile(r":[A-Za-z0-9_+'-]+:")
+
+
+def shortcodes(text: str) -> list[str]:
+    """`:name:` emoji Slack would render in `text`, other than the bot's own."""
+    return [m for m in SHORTCODE.findall(text) if m not in OUR_EMOJI]
 
 
 def usd(text: str) -> int:
@@ -186,6 +209,7 @@ def assert_literal_mrkdwn(where: str, text: str) -> None:
     # inside a code block Slack does not format; outside, no provider marker may
     assert [m for m in FORMATTING for plain in parts[0::2] if m in plain] == [], (where, text)
     assert [line for line in text.split("\n") if re.match(r"\s*(>|&gt;)", line)] == [], (where, text)
+    assert [m for plain in parts[0::2] for line in plain.split("\n") for m in shortcodes(line)] == [], (where, text)
 
 
 def text_objects(block: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -216,6 +240,7 @@ def assert_safe_message(where: str, body: dict[str, Any]) -> None:
                 assert_literal_mrkdwn(where, obj["text"])
             else:
                 assert invisible(obj["text"]) == [], (where, obj)
+                assert shortcodes(obj["text"]) == [], (where, obj)  # plain_text with `emoji: true` renders them
 
 
 # --- driving the app -----------------------------------------------------------------------------------------
@@ -462,3 +487,57 @@ def test_a_hostile_name_keeps_its_row_in_the_slack_tables(store: Store) -> None:
     message = report_message(report, NOW, "models")
     table = next(b["text"]["text"] for b in message.blocks if b.get("text", {}).get("text", "").startswith("```"))
     assert len(table.strip("`").split("\n")) == 20
+
+
+def test_the_waiting_reasons_of_alerts_show_a_failed_syncs_error_literally(tmp_path: Path, fake: FakeSlack) -> None:
+    """`/aispend alerts` says why alerts wait; when a provider's first sync failed, that names its error."""
+    conf = hostile_settings()
+    with Store(tmp_path / "waiting.db") as store:
+        sync_id = store.begin_sync("openai", NOW - timedelta(minutes=10), (TODAY - timedelta(days=90), END))
+        store.finish_sync(sync_id, NOW - timedelta(minutes=9), "error", HOSTILE_ERROR, 0)
+        pools = Pools(work=2)
+        app = create_app(
+            client=build_client("xoxb-test-token", fake.api_url),
+            store=store,
+            settings=conf,
+            signing_secret=SECRET,
+            now=lambda: NOW,
+            alerts=LedgerView(store, conf),  # as bot.runner wires it: with the settings, so waits are shown
+            pools=pools,
+        )
+        try:
+            talk = Conversation(app, fake)
+            talk.command("alerts")
+            [answer] = talk.sent("/commands/")
+        finally:
+            pools.shutdown()
+    assert "Waiting for data" in answer["text"] and "gnirts" in answer["text"], answer
+    assert_safe_message("/aispend alerts", answer)
+
+
+def test_a_garbled_answer_from_the_network_is_quoted_literally_in_alerts(store: Store) -> None:
+    """A post answered with a garbled status line (a broken proxy, a hostile network) has an unknown outcome;
+    `/aispend alerts` quotes what came back, which must not mention or format anything."""
+    with raw_http(b"<!channel> *down* \x1b[2J\r\n") as url:
+        client = build_client("xoxb-test-token", f"{url}/api/")
+        run = run_alerts(store, client, settings=hostile_settings(), today=TODAY, now=NOW, dry_run=False, pace=0)
+    assert len(run.deliveries) == 2 and {d.state for d in run.deliveries} == {"posting"}, run
+    text = LedgerView(store).overview(NOW, admin=True)
+    assert "down" in text, text
+    assert_literal_mrkdwn("/aispend alerts", text)
+
+
+def test_the_bots_log_shows_a_hostile_providers_error_without_control_characters(
+    tmp_path: Path, fake: FakeSlack
+) -> None:
+    """`aispend run` logs a failed sync to its terminal with the provider's words: no ESC or bidi from them."""
+    refusal = Reply(400, {"type": "error", "error": {"type": "invalid_request_error", "message": HOSTILE_ERROR}})
+    with ScriptedServer() as server:
+        for path in (COST_PATH, USAGE_PATH, WORKSPACES_PATH, ME_PATH):
+            server.route(path, refusal)
+        provider = {"ANTHROPIC_ADMIN_KEY": "sk-ant-admin01-test", "ANTHROPIC_BASE_URL": server.url}
+        with aispend_run(tmp_path, fake.api_url, extra_env=provider) as bot:
+            bot.wait_for_log("sync of anthropic failed")
+            log = bot.stderr()
+    assert "gnirts" in log
+    assert_terminal_safe("aispend run's log", log)

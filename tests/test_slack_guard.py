@@ -7,11 +7,14 @@ Through the real uvicorn server: slash commands, the alert buttons, the catch-al
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import parse_qs, urlencode
 
 import pytest
+from slack_bolt import BoltRequest
 
 from bot.alerts.messages import ACK_ACTION, DETAILS_ACTION, SNOOZE_ACTION
 from bot.slack.alert_actions import register_alert_actions
@@ -136,3 +139,38 @@ def test_slack_response_urls_are_allowed(url: str) -> None:
 )
 def test_every_other_response_url_is_refused(url: str) -> None:
     assert not ResponseUrls(API).allows(url)
+
+
+def test_a_click_that_names_its_answer_address_only_in_response_urls_is_held_to_slack_too(
+    fake: FakeSlack, elsewhere: FakeSlack, store: Store
+) -> None:
+    """Bolt answers at `response_urls[0]` (a modal's) when a payload has no `response_url`: that one is checked too."""
+    pools = Pools(work=4)
+    alert_store = AlertStore(store)
+    conf = settings()
+
+    def register(app: object) -> None:
+        register_alert_actions(app, alert_store, conf, now=lambda: NOW, work=pools.work)  # type: ignore[arg-type]
+
+    def moved(body: str, url: str) -> str:
+        payload = json.loads(parse_qs(body)["payload"][0])
+        del payload["response_url"]
+        payload["response_urls"] = [{"block_id": "b", "action_id": "a", "channel_id": "C1", "response_url": url}]
+        return urlencode({"payload": json.dumps(payload)})
+
+    with running_app(fake, store, conf, pools=pools, registrars=(register,)) as app:
+        server = HttpServer(app, "127.0.0.1", 0, gate=pools.gate).start()
+        try:
+            answers = {}
+            for kind, body in _requests(fake, elsewhere.url)[1:]:  # the clicks
+                body = moved(body, f"{elsewhere.url}/{SECRET_PATH}/{kind}")
+                answers[kind] = post(server.url, body, signed(body))
+            # Socket Mode hands Bolt the payload itself, unsigned: the same guard holds
+            payload = json.loads(parse_qs(moved(action_body(ACK_ACTION, ""), elsewhere.url))["payload"][0])
+            socket_mode = app.dispatch(BoltRequest(body=payload, mode="socket_mode"))
+            answers["socket mode"] = (socket_mode.status, socket_mode.body)
+            pools.work.shutdown(wait=True)  # every answer that was going to be sent has been
+        finally:
+            server.stop()
+    assert elsewhere.requests == []
+    assert answers == dict.fromkeys(answers, (400, '{"error": "invalid request"}'))

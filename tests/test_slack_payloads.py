@@ -27,11 +27,12 @@ from bot.slack.alert_actions import register_alert_actions
 from bot.slack.app import Pools
 from bot.slack.client import build_client
 from bot.slack.http_server import HttpServer
+from bot.slack.server import SocketModeServer
 from bot.store import Store
 from bot.store.alerts import AlertStore
 from tests.alert_support import ADMIN, NOW, SPIKE_ID, TODAY, alert_settings, filled_store
 from tests.fake_slack import FakeSlack
-from tests.slack_support import running_app, signed
+from tests.slack_support import running_app, signed, slash_form
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 READER = "UREADER"
@@ -291,3 +292,36 @@ def test_a_click_on_an_alert_button_always_gets_an_answer(bot: Bot, caplog: pyte
     with caplog.at_level(logging.INFO):
         one()
     assert_no_errors(caplog, bot)
+
+
+# ---- Socket Mode ----------------------------------------------------------------------------------------------
+
+
+def test_a_socket_mode_payload_bolt_cannot_read_is_refused_in_one_line(
+    tmp_path: Path, fake: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Over Socket Mode Bolt builds its request from the envelope itself, outside the HTTP server's refusals; a
+    payload whose shape it trips on is refused with one warning, as over HTTP, not a traceback; the rest is acked."""
+    odd = [{"type": "block_actions", "user": 5}, {"type": "block_actions", "team": 5}, {"response_urls": [5]}]
+    sent: list[str] = []
+    with filled_store(tmp_path / "aispend.db") as store, running_app(fake, store, alert_settings()) as app:
+        server = SocketModeServer(app, "xapp-1-A1-test", workers=1)
+        server.handler.client.send_message = sent.append  # type: ignore[method-assign,assignment]
+        try:
+            with caplog.at_level(logging.INFO):
+                for n, payload in enumerate(odd):
+                    envelope = {"envelope_id": f"odd{n}", "type": "interactive", "payload": payload}
+                    server.handler.client.enqueue_message(json.dumps(envelope))
+                command = slash_form("week", response_url=fake.response_url("week"))
+                envelope = {"envelope_id": "week", "type": "slash_commands", "payload": command}
+                server.handler.client.enqueue_message(json.dumps(envelope))  # handled after the odd ones
+                fake.wait_for("/commands/week")
+        finally:
+            server.stop()
+    assert [json.loads(m) for m in sent] == [{"envelope_id": "week"}]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == [
+        "Socket Mode: refused an interactive payload Bolt cannot read (TypeError)",
+        "Socket Mode: refused an interactive payload Bolt cannot read (TypeError)",
+        "Socket Mode: refused an interactive payload Bolt cannot read (AttributeError)",
+    ]
+    assert "Traceback" not in caplog.text

@@ -23,6 +23,7 @@ from bot.store import Store
 from tests.env_support import closed_port
 from tests.fake_slack import FakeSlack
 from tests.run_support import aispend_run
+from tests.scripted_server import html_page, raw_http
 from tests.slack_support import NOW, form_body, settings, signed, slash_form
 from tests.test_slack_server import post
 
@@ -173,3 +174,16 @@ def test_aispend_run_stops_on_sigterm_while_waiting_for_slack(tmp_path: Path) ->
     log = bot.stderr()
     assert "Stopped before Slack could be reached" in log
     assert "Traceback" not in log and " ERROR " not in log, log[-3000:]
+
+
+def test_a_web_page_answering_for_slack_is_not_taken_for_a_token_refusal() -> None:
+    """A captive portal or a proxy's error page answers auth.test with 200 and HTML: that says nothing about the
+    token, so the message names SLACK_API_URL and the proxy, not SLACK_BOT_TOKEN."""
+    page = html_page(b"<html><h1>Please sign in to the hotel Wi-Fi</h1></html>")
+    with raw_http(page) as url, pytest.raises(ConfigError) as raised:
+        _check_bot_token(build_client("xoxb-test-token", f"{url}/api/"), lambda: False, backoff=FAST)
+    assert str(raised.value) == (
+        "SLACK_API_URL answered auth.test with a page that is not Slack's Web API (a proxy or a captive portal?): "
+        "check this host's network connection and any HTTPS_PROXY setting, and set SLACK_API_URL to "
+        "https://slack.com/api/ (or remove it)."
+    )

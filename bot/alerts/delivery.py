@@ -10,6 +10,7 @@ out, and only an answer from Slack decides what happens next:
 | refused for good: channel_not_found, not_in_channel, invalid_auth… | not      | failed_permanent        |
 | the request never left: connection refused, DNS (urllib URLError)  | not      | pending: retried        |
 | 5xx, internal_error, fatal_error, timeout, reset or dropped answer | unknown  | posting: checked first  |
+| an answer that is not Slack's JSON (a proxy's HTML page)           | unknown  | posting: checked first  |
 | the process died during the post                                   | unknown  | posting (committed)     |
 
 Before a `posting` or `uncertain` message is posted again, the channel is read (bot.alerts.lookup), once the
@@ -44,6 +45,7 @@ from bot.alerts.model import FAILED, PENDING, POSTED, POSTING, UNCERTAIN, AlertR
 from bot.alerts.overview import fix_for, uncertain_fix
 from bot.alerts.render import render_record
 from bot.config import Settings
+from bot.slack.client import answered_by_a_page
 from bot.store import Store
 from bot.store.alerts import AlertStore
 
@@ -56,6 +58,7 @@ CHECK_AFTER = timedelta(minutes=2)  # a post this recent may still be on its way
 NOT_POSTED_CODES = frozenset({"ratelimited", "team_added_to_org"})  # Slack turned it away before doing anything
 # Slack failed while handling it: some of the operation may have happened, so the message may exist
 MAYBE_POSTED_CODES = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+NOT_JSON = "not_json"  # an answer that is not Slack's (a proxy's HTML page): whether Slack got the post is unknown
 
 
 def _redact(text: str, secrets: Sequence[str]) -> str:
@@ -71,12 +74,13 @@ def _parse(stamp: str) -> datetime:
 
 def _code(err: SlackApiError) -> tuple[str, int]:
     status = int(getattr(err.response, "status_code", 200))
-    return str(err.response.get("error") or f"http_{status}"), status
+    code = err.response.get("error")
+    return (NOT_JSON if answered_by_a_page(code) else str(code or f"http_{status}")), status
 
 
 def _classify(code: str, status: int, attempts: int) -> tuple[bool, bool]:
     """(maybe posted?, permanent?) for a Slack refusal."""
-    if status >= 500 or code in MAYBE_POSTED_CODES:
+    if status >= 500 or code in MAYBE_POSTED_CODES or code == NOT_JSON:
         return True, False
     if status == 429 or code in NOT_POSTED_CODES:
         return False, False
@@ -173,7 +177,7 @@ def _post(
     secrets: Sequence[str],
 ) -> Delivery | None:
     identity = record.identity
-    if not alert_store.begin_attempt(identity, channel, now, expected=record.state):
+    if not alert_store.begin_attempt(identity, channel, now, expected=record.state, expected_attempt=record.attempt_at):
         return None  # another evaluation took it meanwhile
     message = render_record(record)
     try:

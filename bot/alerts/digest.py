@@ -46,7 +46,7 @@ def digest_message(report: Report) -> Message:
     daily = sparkline([d.total for d in report.daily])
 
     blocks = [
-        header(f":calendar: Weekly AI spend: {when}"),
+        header(f"Weekly AI spend: {when}", ":calendar:"),
         section(f"*{literal(total)}*\nDaily: {daily}"),
     ]
     if providers:

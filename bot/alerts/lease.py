@@ -2,7 +2,8 @@
 
 The lease is a row in SQLite (bot.store.alerts) with an expiry, renewed before every post. Its holder reads
 "host:pid:thread:uuid". When it is taken, the holder's host and pid say whether it can still be alive: a holder on
-this host whose process is gone (killed mid-post, crashed, OOM) is taken over at once and the takeover logged; a
+this host whose process is gone (killed mid-post, crashed, OOM), or that names this process's pid but was not made
+by it (an earlier process with the same pid: a container restarts as pid 1), is taken over at once and logged; a
 live holder, or one on another host sharing the database, is waited for (logged) until it releases the lease or
 it expires after LEASE_TTL.
 """
@@ -39,8 +40,15 @@ class ElapsedClock:
         return self.start + timedelta(seconds=time.monotonic() - self.t0)
 
 
+_OURS: set[str] = set()  # every holder this process made: one with our host and pid that is not here is older
+_OURS_LOCK = threading.Lock()
+
+
 def new_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+    holder = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}:{uuid.uuid4().hex[:8]}"
+    with _OURS_LOCK:
+        _OURS.add(holder)
+    return holder
 
 
 def holder_is_gone(holder: str) -> bool:
@@ -50,8 +58,9 @@ def holder_is_gone(holder: str) -> bool:
     if host != socket.gethostname() or not pid_text.isdigit():
         return False
     pid = int(pid_text)
-    if pid == os.getpid():
-        return False
+    if pid == os.getpid():  # this process, or an earlier one with the same pid (a container restarted: pid 1 again)
+        with _OURS_LOCK:
+            return holder not in _OURS
     try:
         os.kill(pid, 0)  # signal 0 only asks whether the process exists
     except ProcessLookupError:

@@ -16,6 +16,8 @@ from typing import Any, Literal
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.slack.client import answered_by_a_page
+
 EVENT_TYPE = "aispend_alert"
 MARGIN = timedelta(minutes=10)  # Slack's clock against ours, and the time a post takes
 PAGE = 200
@@ -56,7 +58,10 @@ def find_alert(client: WebClient, channel: str, identity: str, since: datetime) 
         return Lookup("unreadable", error=f"more than {PAGE * MAX_PAGES} messages to search")
     except SlackApiError as err:
         status = getattr(err.response, "status_code", 200)
-        code = str(err.response.get("error") or f"http_{status}")
+        error = err.response.get("error")
+        if answered_by_a_page(error):  # not Slack's answer (a proxy's page): says nothing about the channel
+            return Lookup("unavailable", error="not_json")
+        code = str(error or f"http_{status}")
         if status >= 500 or status == 429 or code in _TRANSIENT:
             return Lookup("unavailable", error=code)
         return Lookup("unreadable", error=code)

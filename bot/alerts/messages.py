@@ -171,7 +171,7 @@ def spike_message(
         f"*Organization*: {usd(org.previous)} → *{usd(org.current)}* "
         f"({signed_usd(org.increase)}, {pct_text(org.pct)}), {when}."
     )
-    blocks = [header(f":chart_with_upwards_trend: {spike_headline(report, followup)}"), section(org_line)]
+    blocks = [header(spike_headline(report, followup), ":chart_with_upwards_trend:"), section(org_line)]
     drivers = _drivers_lines(lead)
     if drivers:
         whose = "" if lead.change.level == "org" else f" for {lead.change.title}"
@@ -281,7 +281,7 @@ def budget_message(report: BudgetReport, identity: str, *, state: MessageState |
     state = state or MessageState()
     icon = ":rotating_light:" if any(a.threshold == "100" for a in report.alerts) else ":warning:"
     blocks = [
-        header(f"{icon} {budget_headline(report)}"),
+        header(budget_headline(report), icon),
         section(f"*{_budget_spent_text(report)}*\n{pace_text(report)}"),
         context(
             f"{_crossed_text(report)} Each threshold (50%, 80%, 100%, projected) is reported once a month. "

@@ -77,8 +77,8 @@ def _state_text(record: AlertRecord) -> str:
         return f"acknowledged by <@{record.acked_by}>" if record.acked_by else "acknowledged"
     if record.state == POSTED:
         return "posted"
-    if record.state == POSTING:
-        error = f" ({record.last_error})" if record.last_error else ""
+    if record.state == POSTING:  # the error may quote what the network sent back
+        error = f" ({mrkdwn(record.last_error, TEXT_LIMIT)})" if record.last_error else ""
         return f"being posted, or its post's outcome is unknown{error}; the channel is checked before any new post"
     if record.state == UNCERTAIN:
         return "MAY NOT HAVE BEEN POSTED: an admin has to check the alert channel"

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.error import URLError
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
@@ -43,6 +44,10 @@ _GONE = (
 _NO_ALERT = (
     "This button does not say which alert it belongs to, so there is nothing to do here; "
     "`/aispend alerts` lists the current ones."
+)
+_LOST_DETAILS = (
+    "Slack did not answer when the details were sent, so they may be in the alert's thread already: look there "
+    "before you press Details again."
 )
 _NO_USER = "Slack did not say who clicked this button, so nothing was recorded: please click it again."
 
@@ -135,9 +140,14 @@ class AlertActions:
             client.chat_postMessage(
                 channel=channel, thread_ts=ts, text=message.text, blocks=message.blocks, unfurl_links=False
             )
-        except (SlackApiError, SlackClientError) as err:
+        except (SlackApiError, SlackClientError, URLError) as err:  # Slack answered no, or was never reached
             logger.warning("could not post alert details for %s: %s", record.identity, _code(err))
             _tell(respond, f"Slack refused the details ({_code(err)}); `aispend alerts --dry-run` prints them too.")
+        except Exception as err:  # sent, then no answer: the reply may be in the thread, so it is not sent again
+            logger.warning(
+                "alert details for %s: no answer from Slack (%s); not posted again", record.identity, _code(err)
+            )
+            _tell(respond, _LOST_DETAILS)
 
     # --- helpers ---------------------------------------------------------------------------------------------
 
@@ -163,7 +173,7 @@ class AlertActions:
         message = render_record(record, state)
         try:
             client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
-        except (SlackApiError, SlackClientError) as err:
+        except Exception as err:  # refused, unreachable or no answer: what was clicked is recorded either way
             logger.warning("could not edit alert %s: %s", record.identity, _code(err))
             _tell(respond, f"Recorded, but Slack would not edit the message ({_code(err)}).")
 
@@ -215,7 +225,10 @@ def _tell(respond: Respond, text: str) -> None:
     if not respond.response_url:  # a click outside a message (App Home) has nowhere to answer
         logger.info("a click without a response_url was not answered: %s", text)
         return
-    respond(text=fit_text(text), response_type="ephemeral", replace_original=False)
+    try:
+        respond(text=fit_text(text), response_type="ephemeral", replace_original=False)
+    except Exception as err:  # refused, unreachable or no answer: not sent again (it may have arrived); go on
+        logger.warning("could not answer a click at its response_url: %s", _code(err))
 
 
 def register_alert_actions(

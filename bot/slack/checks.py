@@ -12,7 +12,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.config import Settings
 from bot.doctor import Check
-from bot.slack.client import make_client
+from bot.slack.client import NOT_SLACK, answered_by_a_page, make_client
 
 TOKEN = "Slack bot token"
 CHANNEL = "alert channel"
@@ -91,8 +91,10 @@ def _token_check(client: WebClient) -> tuple[Check, frozenset[str] | None]:
         resp = client.auth_test()
     except SlackApiError as err:
         code = _error_code(err)
+        if answered_by_a_page(code):
+            return Check(TOKEN, False, NOT_SLACK), None
         return Check(TOKEN, False, f"auth.test said {code}: {_TOKEN_FIXES.get(code, 'check SLACK_BOT_TOKEN.')}"), None
-    except Exception as err:  # URLError, timeouts, a non-JSON answer from a wrong SLACK_API_URL
+    except Exception as err:  # URLError, timeouts, a broken answer
         return Check(TOKEN, False, _unreachable(err)), None
     if not resp.get("bot_id"):
         return (

@@ -34,6 +34,14 @@ TIMEOUT_SECONDS = 15
 BOT_TOKEN_FIX = (
     "set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from your Slack app's OAuth & Permissions page."
 )
+# slack_sdk's own `error` for an answer that is not JSON (a proxy's or captive portal's HTML page with 200), which
+# no Slack refusal is: it says nothing about the token
+_NOT_JSON = "Received a response in a non-JSON format"
+NOT_SLACK = (
+    "SLACK_API_URL answered auth.test with a page that is not Slack's Web API (a proxy or a captive portal?): check "
+    "this host's network connection and any HTTPS_PROXY setting, and set SLACK_API_URL to https://slack.com/api/ "
+    "(or remove it)."
+)
 # sending one of these again after a dropped answer does nothing new; everything else may post twice
 IDEMPOTENT_METHODS = frozenset(
     {
@@ -47,6 +55,11 @@ IDEMPOTENT_METHODS = frozenset(
         "views.publish",  # replaces the whole Home tab with the same view
     }
 )
+
+
+def answered_by_a_page(error: object) -> bool:
+    """Whether a SlackApiError's `error` is slack_sdk's word for an answer that was not JSON at all."""
+    return isinstance(error, str) and error.startswith(_NOT_JSON)
 
 
 def make_client(settings: Settings) -> WebClient:

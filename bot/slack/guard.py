@@ -7,9 +7,10 @@ the "restarting" reply, the alert buttons, the catch-all that acks unknown click
   `block_actions` click whose actions are objects with an `action_id`, or Slack's `url_verification` (which Bolt
   answers). Bolt reads `event`, `actions[0]`, `callback_id` and `view` while it authorizes and routes, and raises
   (a 500 and a traceback) when their shape is wrong; and no other kind would find a listener here anyway.
-- Its `response_url`, which `respond()` POSTs the answer to, is Slack's: `https://hooks.slack.com/…`, or the
-  scheme, host and port of the Web API the bot talks to (SLACK_API_URL, which tests point at a local fake). A
-  signed request naming another address is refused whole, so nothing (not a report, not a sync) is done for it.
+- Its `response_url` (or, without one, `response_urls[0]`), which `respond()` POSTs the answer to, is Slack's:
+  `https://hooks.slack.com/…`, or the scheme, host and port of the Web API the bot talks to (SLACK_API_URL, which
+  tests point at a local fake). A signed request naming another address is refused whole, so nothing (not a
+  report, not a sync) is done for it.
 A refusal is a 400 and one warning line; the line never shows a URL's path, which is the reply's credential.
 """
 
@@ -96,9 +97,10 @@ class RequestGuard(Middleware):  # type: ignore[misc]
         if problem is not None:
             log.warning("Refused a signed request: %s.", problem)
             return BoltResponse(status=400, body=INVALID)
-        url = body.get("response_url")
-        if url is not None and not self.response_urls.allows(url):
-            where = origin(url)
+        # what respond() answers at: the body's response_url or, without one, a modal's response_urls[0] (Bolt)
+        url: object = req.context.response_url
+        if url is not None and not (isinstance(url, str) and self.response_urls.allows(url)):
+            where = origin(url) if isinstance(url, str) else None
             shown = f"{where[0]}://{where[1]}:{where[2]}" if where else "an address that is not an http(s) URL"
             log.warning(
                 "Refused a signed request whose response_url is not Slack's (%s): nothing was sent there.", shown

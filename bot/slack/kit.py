@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.safe_text import clean
+from bot.safe_text import clean, no_emoji
 
 Block = dict[str, Any]
 
@@ -41,9 +41,14 @@ class Message:
     blocks: list[Block]
 
 
-def header(text: str) -> Block:
-    """Slack shows plain_text as it is (and escapes it itself), so it needs only the clean one-line form."""
-    return {"type": "header", "text": {"type": "plain_text", "text": clean(text, MAX_HEADER), "emoji": True}}
+def header(text: str, icon: str = "") -> Block:
+    """Slack shows plain_text as it is (and escapes it itself), so it needs only the clean one-line form; with
+    `emoji: true` (for our `icon`, a shortcode) it would render a `:name:` in `text`, so that is defused."""
+    shown = no_emoji(clean(text, MAX_HEADER - len(icon) - 1))
+    return {
+        "type": "header",
+        "text": {"type": "plain_text", "text": f"{icon} {shown}" if icon else shown, "emoji": True},
+    }
 
 
 def _mrkdwn(text: str, limit: int) -> Block:

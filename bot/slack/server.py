@@ -17,14 +17,17 @@ from datetime import datetime
 from types import FrameType
 from typing import Any, Protocol
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest
 from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.socket_mode.internals import build_headers, send_response
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.client import BaseSocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack.app import Pools, create_app
-from bot.slack.client import BOT_TOKEN_FIX, make_client
+from bot.slack.client import BOT_TOKEN_FIX, NOT_SLACK, answered_by_a_page, make_client
 from bot.slack.gate import AckGate
 from bot.slack.http_server import EVENTS_PATH, HttpServer, SlackAsgiHandler
 from bot.slack.listener import AlertsView, SpendStore
@@ -48,13 +51,26 @@ class Running(Protocol):
     def stop(self) -> None: ...
 
 
+class _Handler(SocketModeHandler):  # type: ignore[misc]
+    """Bolt's handler, refusing in one line what Bolt cannot build a request from (as HTTP mode answers 400)."""
+
+    def handle(self, client: BaseSocketModeClient, req: SocketModeRequest) -> None:
+        try:
+            bolt_request = BoltRequest(mode="socket_mode", body=req.payload, headers=build_headers(req))
+        except Exception as err:  # Bolt reads a dozen fields while it builds the request and trips on odd shapes
+            log.warning("Socket Mode: refused an %s payload Bolt cannot read (%s)", req.type, type(err).__name__)
+            return
+        start = time.time()
+        send_response(client, req, self.app.dispatch(bolt_request), start)
+
+
 class SocketModeServer:
     """Bolt's built-in (stdlib) Socket Mode client; `connect()` asks Slack for a WebSocket URL and returns."""
 
     mode = "socket"
 
     def __init__(self, app: App, app_token: str, *, workers: int = SOCKET_WORKERS) -> None:
-        self.handler = SocketModeHandler(app, app_token=app_token, concurrency=workers)
+        self.handler = _Handler(app, app_token=app_token, concurrency=workers)
 
     def start(
         self, stopping: Callable[[], bool] = lambda: False, backoff: Backoff = DEFAULT_BACKOFF
@@ -220,6 +236,8 @@ def _check_bot_token(client: Any, stopping: Callable[[], bool], backoff: Backoff
                 f"SLACK_API_URL answered auth.test with HTTP {status}, not like Slack's Web API: set it to "
                 "https://slack.com/api/ (or remove it)."
             ) from None
+        if answered_by_a_page(err.response.get("error")):
+            raise ConfigError(NOT_SLACK) from None
         raise ConfigError(f"Slack refused SLACK_BOT_TOKEN ({err.response.get('error')}): {BOT_TOKEN_FIX}") from None
     if identity is None:
         return False

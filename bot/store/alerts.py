@@ -160,14 +160,17 @@ class AlertStore:
             ).fetchall()
         return [_alert(r) for r in rows]
 
-    def begin_attempt(self, identity: str, channel: str, now: datetime, *, expected: str) -> bool:
+    def begin_attempt(
+        self, identity: str, channel: str, now: datetime, *, expected: str, expected_attempt: str | None
+    ) -> bool:
         """Record that a post to `channel` starts now, before it is sent: False if the message left state `expected`
-        meanwhile (another evaluation has it). Committed first, so a kill during the post leaves `posting`."""
+        or its last attempt is no longer `expected_attempt` (another evaluation has it, or made a newer attempt
+        while this one looked for the old). Committed first, so a kill during the post leaves `posting`."""
         with self._write() as db:
             cursor = db.execute(
                 "UPDATE alerts SET state = ?, channel = ?, attempt_at = ?, attempts = attempts + 1 "
-                "WHERE identity = ? AND state = ?",
-                [POSTING, channel, to_timestamp(now), identity, expected],
+                "WHERE identity = ? AND state = ? AND attempt_at IS ?",
+                [POSTING, channel, to_timestamp(now), identity, expected, expected_attempt],
             )
             return cursor.rowcount == 1
 
