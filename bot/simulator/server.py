@@ -44,10 +44,12 @@ class Simulator:
         port: int = 0,
         n_workspaces: int | None = None,
         n_models: int | None = None,
+        n_keys: int | None = None,
+        n_users: int | None = None,
         seed: int = 0,
     ) -> None:
         self.today = today
-        self.org = Org(today, seed=seed, n_workspaces=n_workspaces, n_models=n_models)
+        self.org = Org(today, seed=seed, n_workspaces=n_workspaces, n_models=n_models, n_keys=n_keys, n_users=n_users)
         self.latency = 0.0  # seconds slept before answering every request
         self._requested_port = port
         self._server: _Server | None = None
@@ -126,6 +128,10 @@ class Simulator:
 
     def clear_faults(self) -> None:
         self._faults.clear()
+
+    def rename_key(self, key_id: str, name: str) -> None:
+        """An OpenAI API key renamed: see Org.rename_key."""
+        self.org.rename_key(key_id, name)
 
     def revise(self, provider: str, day: date, factor: Decimal) -> None:
         """The provider revises a past day: see Org.revise."""
