@@ -1,0 +1,161 @@
+"""Who spent it on OpenAI: usage by API key and user, billed cost by key, and the names of keys, service
+accounts and users, turned into the shared spender records (bot.records).
+
+One usage request grouped by `api_key_id` and `user_id` (with `project_id` and `model`) gives rows per
+(key, user) that sum to both views, and to the existing UsageRecords, exactly (tokens are integers). Cost by
+key comes from costs `group_by=api_key_id` (with `line_item` and `project_id`, so each key's cost has its
+model); where the organization refuses that grouping (HTTP 400), per-key figures are token shares. OpenAI's
+costs never group by user, so users are always token shares.
+
+Null ids keep a name of their own: `api_key_id: null` (Playground use, and costs no key spent, such as
+org-level items) is "No API key"; `user_id: null` (usage of a service account's key, which names no person)
+is "No user". Key names come from each project's key listing with `owner_project_access=any` (without it the
+listing "may exclude some enabled keys"); a key's owner (a user or a service account) comes with it, so the
+service-account names need no listing of their own (that listing is a 400 for archived projects anyway).
+Deleted keys and users are not listed: they get no label here, and keep the last name the store has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from bot.providers.collect import Collected, Tokens
+from bot.providers.http import JsonClient
+from bot.records import (
+    BILLED,
+    KEY,
+    NO_KEY,
+    SERVICE_ACCOUNT,
+    TOKEN_SHARE,
+    USER,
+    ProviderData,
+    SpenderBasis,
+    SpenderCost,
+    SpenderLabel,
+    SpenderUsage,
+)
+
+NO_USER = ""
+NO_KEY_NAME = "No API key"
+NO_USER_NAME = "No user"
+KEY_COST_REFUSED = (
+    "OpenAI refused cost by API key for this organization (HTTP {status}), so per-key figures are token shares "
+    "of the billed total, not billed cost."
+)
+USER_COST_NONE = (
+    "OpenAI's cost API does not split cost by user, so per-user figures are token shares of the billed total, "
+    "not billed cost."
+)
+OWNER_KINDS = {"user": USER, "service_account": SERVICE_ACCOUNT}
+UsageKey = tuple[date, str, str, str, str]  # day, kind, spender id, project, model
+CostKey = tuple[date, str, str, str]  # day, key id, project, model
+
+
+@dataclass(slots=True)
+class Spenders:
+    """Spender sums of one job (merged into one per fetch), and the names read."""
+
+    usage: dict[UsageKey, Tokens] = field(default_factory=dict)
+    costs: dict[CostKey, int] = field(default_factory=dict)
+    key_projects: set[str] = field(default_factory=set)  # projects whose keys spent in the window
+    labels: dict[tuple[str, str], SpenderLabel] = field(default_factory=dict)
+
+    def add_usage(self, day: date, key: str, user: str, project: str, model: str, tokens: Tokens) -> None:
+        for kind, spender in ((KEY, key), (USER, user)):
+            self.usage.setdefault((day, kind, spender, project, model), Tokens()).add(tokens)
+        if key and project:
+            self.key_projects.add(project)
+
+    def add_cost(self, day: date, key: str, project: str, model: str, amount_nano: int) -> None:
+        self.costs[(day, key, project, model)] = self.costs.get((day, key, project, model), 0) + amount_nano
+        if key and project:
+            self.key_projects.add(project)
+
+    def add_label(self, label: SpenderLabel) -> None:
+        self.labels[(label.kind, label.id)] = label
+
+    def merge(self, other: Spenders) -> None:
+        for usage_key, tokens in other.usage.items():
+            self.usage.setdefault(usage_key, Tokens()).add(tokens)
+        for cost_key, amount in other.costs.items():
+            self.costs[cost_key] = self.costs.get(cost_key, 0) + amount
+        self.key_projects |= other.key_projects
+        self.labels.update(other.labels)
+
+    def fill(self, data: ProviderData, key_costs: bool | None, refused_status: int | None) -> None:
+        """Put the records into `data`; `key_costs` is whether costs grouped by key were read (None: no cost
+        request was made), `refused_status` the HTTP status that refused them."""
+        provider = data.provider
+        data.spender_usage = [
+            SpenderUsage(provider, day, kind, spender, project, model, t.input, t.output, t.cache_read,
+                         t.cache_write, t.requests)
+            for (day, kind, spender, project, model), t in sorted(self.usage.items())
+        ]  # fmt: skip
+        data.spender_costs = [
+            SpenderCost(provider, day, KEY, key, project, model, amount)
+            for (day, key, project, model), amount in sorted(self.costs.items())
+        ]
+        if any(kind == KEY and spender == NO_KEY for (_, kind, spender, _, _) in self.usage) or any(
+            key == NO_KEY for (_, key, _, _) in self.costs
+        ):
+            self.add_label(SpenderLabel(provider, KEY, NO_KEY, NO_KEY_NAME))
+        if any(kind == USER and spender == NO_USER for (_, kind, spender, _, _) in self.usage):
+            self.add_label(SpenderLabel(provider, USER, NO_USER, NO_USER_NAME))
+        data.spender_labels = [self.labels[k] for k in sorted(self.labels)]
+        if key_costs is not None:
+            reason = None if key_costs else KEY_COST_REFUSED.format(status=refused_status)
+            data.spender_basis.append(SpenderBasis(provider, KEY, BILLED if key_costs else TOKEN_SHARE, reason))
+        if data.start < data.end:
+            data.spender_basis.append(SpenderBasis(provider, USER, TOKEN_SHARE, USER_COST_NONE))
+
+
+@dataclass(slots=True)
+class Part:
+    """What one fetch job read."""
+
+    collected: Collected = field(default_factory=Collected)
+    spenders: Spenders = field(default_factory=Spenders)
+
+
+def key_labels(
+    client: JsonClient, path: str, provider: str, project: str, archived: bool, items: list[Any], out: Spenders
+) -> None:
+    """Labels of a project's API keys and of the service accounts that own some of them.
+
+    `status` is the key's `owner_project_access` (active / inactive), or "archived" for keys of an archived
+    project.
+    """
+    for item in items:
+        key = _id(client, path, item, "an API key")
+        owner = item.get("owner") if isinstance(item.get("owner"), dict) else {}
+        owner_type = owner.get("type")
+        kind = OWNER_KINDS.get(owner_type, "") if isinstance(owner_type, str) else ""
+        who = owner.get(owner_type) if isinstance(owner_type, str) else None
+        owner_id: str = who["id"] if isinstance(who, dict) and isinstance(who.get("id"), str) else ""
+        access = item.get("owner_project_access")
+        status = "archived" if archived else access if isinstance(access, str) else ""
+        out.add_label(SpenderLabel(provider, KEY, key, _name(item, key), project, kind if owner_id else "",
+                                   owner_id, None, status))  # fmt: skip
+        if kind == SERVICE_ACCOUNT and owner_id and isinstance(who, dict):
+            out.add_label(SpenderLabel(provider, SERVICE_ACCOUNT, owner_id, _name(who, owner_id), project))
+
+
+def user_labels(client: JsonClient, path: str, provider: str, items: list[Any], out: Spenders) -> None:
+    """Labels of the organization's users: the name (the email, then the id, when it has none) and email."""
+    for item in items:
+        user = _id(client, path, item, "a user")
+        email = item.get("email") if isinstance(item.get("email"), str) and item["email"] else None
+        out.add_label(SpenderLabel(provider, USER, user, _name(item, email or user), email=email))
+
+
+def _id(client: JsonClient, path: str, item: object, what: str) -> str:
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
+        raise client.data_error(path, f"{what} has no `id`")
+    return str(item["id"])
+
+
+def _name(item: dict[str, Any], fallback: str) -> str:
+    name = item.get("name")
+    return name if isinstance(name, str) and name else fallback
