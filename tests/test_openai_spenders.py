@@ -221,3 +221,54 @@ def test_usage_rows_with_null_ids_stay_in_every_total(sim: Simulator, sleeps: li
     whole = sum(u.input_tokens for u in data.usage)
     assert sum(n for (k, _), n in by_kind.items() if k == KEY) == whole
     assert sum(n for (k, _), n in by_kind.items() if k == USER) == whole
+
+
+# --- recorded answers the simulator does not give ------------------------------------------------------------
+
+
+def test_recorded_key_listings_odd_owners_and_a_project_gone(sleeps: list[float]) -> None:
+    from tests.scripted_server import Reply, ScriptedServer
+    from tests.test_openai_provider import EMPTY_PAGE, EMPTY_PROJECTS, PROJECTS, USAGE, unix
+
+    day = TODAY - timedelta(days=2)
+    start = int(unix(day))
+
+    def usage_row(key: str, user: str | None, project: str) -> dict[str, object]:
+        return {"input_tokens": 10, "output_tokens": 1, "num_model_requests": 1, "project_id": project,
+                "model": "gpt-4o", "api_key_id": key, "user_id": user}  # fmt: skip
+
+    rows = [
+        usage_row("key_a", "user_1", "proj_a"),
+        usage_row("key_b", None, "proj_a"),
+        usage_row("key_c", None, "p/x?y"),
+    ]
+    bucket = {"object": "bucket", "start_time": start, "end_time": start + 86400, "results": rows}
+    usage = {"object": "page", "has_more": False, "next_page": None, "data": [bucket]}
+    keys = {
+        "object": "list",
+        "has_more": False,
+        "data": [
+            {"id": "key_a", "name": "", "owner": {"type": "user", "user": {"id": "user_1"}}},  # no name: the id
+            {"id": "key_b", "name": "bot", "owner": {"type": "robot"}, "owner_project_access": "active"},
+        ],
+    }
+    people = {"object": "list", "has_more": False, "data": [{"id": "user_1", "name": None, "email": "u@x.example"}]}
+    with ScriptedServer() as server:
+        server.route(COSTS, EMPTY_PAGE)
+        server.route(USAGE, Reply(200, usage))
+        server.route(PROJECTS, EMPTY_PROJECTS)
+        server.route(USERS, Reply(200, people))
+        server.route("/v1/organization/projects/proj_a/api_keys", Reply(200, keys))
+        data = fetch(server.url + "/v1", sleeps, start=day, end=day + timedelta(days=1))
+        asked = sorted(r.path for r in server.requests if r.path.endswith(KEYS))
+    # the provider-controlled project id is one path segment, quoted: it cannot reach another endpoint
+    assert asked == ["/v1/organization/projects/p%2Fx%3Fy/api_keys", "/v1/organization/projects/proj_a/api_keys"]
+    assert [x for x in data.spender_labels if x.kind == KEY and x.id] == [
+        SpenderLabel("openai", KEY, "key_a", "key_a", "proj_a", USER, "user_1"),
+        SpenderLabel("openai", KEY, "key_b", "bot", "proj_a", status="active"),  # an owner of no known kind
+    ]
+    assert label(data, USER, "user_1") == SpenderLabel("openai", USER, "user_1", "u@x.example", email="u@x.example")
+    assert data.warnings == [
+        "OpenAI did not list the API keys of project p/x?y (HTTP 404), so its keys are shown by id; the next sync "
+        "asks again."
+    ]
