@@ -26,13 +26,8 @@ USERS = "/v1/organization/users"
 NAMES = (PROJECTS, USERS)  # the listings that are not day reports
 KEY_PAGE = "https://platform.openai.com/settings/organization/admin-keys"
 RESTRICTED_WARNING = (
-    "OpenAI project names could not be read (the key lacks Organization Administration: Read, scope "
-    "api.management.read), so projects are shown by id: give the key Organization Administration: Read at "
-    f"{KEY_PAGE}."
-)
-RESTRICTED_NAMES_WARNING = (
-    "OpenAI API key and user names could not be read (the key lacks Organization Administration: Read, scope "
-    "api.management.read), so keys and users are shown by id: give the key Organization Administration: Read at "
+    "OpenAI project, API key and user names could not be read (the key lacks Organization Administration: Read, "
+    "scope api.management.read), so they are shown by id: give the key Organization Administration: Read at "
     f"{KEY_PAGE}."
 )
 
@@ -196,7 +191,7 @@ def test_restricted_key_degrades_to_project_ids(sim: Simulator, sleeps: list[flo
     sim.clear_requests()
     data = fetch(sim.openai_url, sleeps, key="sk-admin-restricted-noorg")
     assert (data.costs, data.usage) == (full.costs, full.usage)
-    assert (data.labels, data.warnings) == ([], [RESTRICTED_WARNING, RESTRICTED_NAMES_WARNING])
+    assert (data.labels, data.warnings) == ([], [RESTRICTED_WARNING])
     assert data.spender_usage == full.spender_usage and data.spender_costs == full.spender_costs
     assert {label.id for label in data.spender_labels} == {""}  # only the names of the null ids
     assert data.requests == len(sim.requests) == 5  # the 403s are not retried, and no key listing is tried

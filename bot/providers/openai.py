@@ -52,6 +52,7 @@ KEYS_PATH = "/organization/projects/{}/api_keys"
 _parse_line_item = functools.lru_cache(maxsize=4096)(line_items.parse)
 UNLABELED = "OpenAI project names could not be read"
 UNNAMED = "OpenAI API key and user names could not be read"
+NO_NAMES = "OpenAI project, API key and user names could not be read"
 
 
 def auth_message(error: ApiError) -> str:
@@ -108,7 +109,11 @@ class OpenAIProvider(RowFields):
             whole.spenders.merge(part.spenders)
         # Key names only for the projects whose keys spent in the window: one listing (a page per 100 keys) per
         # such project, after the reports, so an incremental sync does not list every project of the org.
-        if not any(w.startswith((UNLABELED, UNNAMED)) for w in whole.collected.warnings):
+        warnings = whole.collected.warnings
+        if any(w.startswith(UNLABELED) for w in warnings) and any(w.startswith(UNNAMED) for w in warnings):
+            # one missing scope, one sentence (doctor shows each warning as a check)
+            warnings[:] = [w for w in warnings if not w.startswith((UNLABELED, UNNAMED))] + [_no_names_warning()]
+        if not any(w.startswith((UNLABELED, UNNAMED, NO_NAMES)) for w in warnings):
             archived = {label.id for label in whole.collected.labels.values() if label.archived}
             names: list[Callable[[FetchSession], Part]] = [
                 partial(self._keys, p, p in archived) for p in sorted(whole.spenders.key_projects)
@@ -154,6 +159,8 @@ class OpenAIProvider(RowFields):
         params = [*_window(lo, hi, COST_DAYS_PER_REQUEST), ("group_by", "line_item"), ("group_by", "project_id")]
         if by_key:
             params.append(("group_by", "api_key_id"))
+        per_key: dict[tuple[tuple[date, str, str], str], int] = {}  # gap rows of each key in each line item
+        per_grain: dict[tuple[date, str, str], int] = {}  # the most of any one key
 
         def add(day: date, row: JsonObject) -> None:
             amount = row.get("amount")
@@ -167,7 +174,12 @@ class OpenAIProvider(RowFields):
             label = self._text(COSTS_PATH, day, row, "line_item")
             key = self._text(COSTS_PATH, day, row, "api_key_id") if by_key else ""
             if value is None:
-                out.add_gap(day)
+                # rows as the ungrouped report has them: a line item split over keys is one row without an amount
+                grain = (day, project, label)
+                per_key[(grain, key)] = seen = per_key.get((grain, key), 0) + 1
+                if seen > per_grain.get(grain, 0):
+                    per_grain[grain] = seen
+                    out.add_gap(day)
                 return
             try:
                 nano = row_nano(usd_to_nano(parse_decimal(value)))
@@ -277,6 +289,13 @@ class OpenAIProvider(RowFields):
             return part
         key_labels(self.client, path, self.name, project, archived, items, part.spenders)
         return part
+
+
+def _no_names_warning() -> str:
+    return (
+        f"{NO_NAMES} (the key lacks Organization Administration: Read, scope api.management.read), so they are "
+        f"shown by id: give the key Organization Administration: Read at {OPENAI_KEY_PAGE}."
+    )
 
 
 def _window(lo: date, hi: date, limit: int) -> list[tuple[str, str]]:
