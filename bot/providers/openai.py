@@ -30,7 +30,7 @@ from bot.errors import ProviderAuthError, ProviderHTTPError
 from bot.money import AmountError, parse_decimal, row_nano, usd_to_nano
 from bot.providers import line_items
 from bot.providers.base import OrgIdentity
-from bot.providers.collect import Collected, Tokens
+from bot.providers.collect import Tokens
 from bot.providers.fields import RowFields
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
 from bot.providers.openai_spenders import Part, key_labels, user_labels
@@ -190,7 +190,7 @@ class OpenAIProvider(RowFields):
             if by_key:
                 spenders.add_cost(day, key, project, item.attribution, nano)
 
-        self._rows(COSTS_PATH, lo, hi, params, session, add, out)
+        self._rows(COSTS_PATH, lo, hi, params, session, add, part)
         return part
 
     def _usage(self, lo: date, hi: date, session: FetchSession) -> Part:
@@ -217,7 +217,7 @@ class OpenAIProvider(RowFields):
             out.add_usage((day, project, model, ""), tokens)
             spenders.add_usage(day, key, user, project, model, tokens)
 
-        self._rows(USAGE_PATH, lo, hi, params, session, add, out)
+        self._rows(USAGE_PATH, lo, hi, params, session, add, part)
         return part
 
     def _rows(
@@ -228,11 +228,15 @@ class OpenAIProvider(RowFields):
         params: list[tuple[str, str]],
         session: FetchSession,
         on_row: Callable[[date, JsonObject], None],
-        out: Collected,
+        part: Part,
     ) -> None:
         """Every row of the report for [lo, hi) to on_row, bucket by bucket as the pages stream in."""
-        # a bucket is a whole day: its sums become records as soon as it ends (issue 6)
-        report_rows(self.client, path, params, session, "start_time", lo, hi, on_row, lambda: out.seal(self.name))
+
+        def seal() -> None:  # a bucket is a whole day: its sums become records as soon as it ends (issue 6)
+            part.collected.seal(self.name)
+            part.spenders.seal(self.name)
+
+        report_rows(self.client, path, params, session, "start_time", lo, hi, on_row, seal)
 
     def _projects(self, session: FetchSession) -> Part:
         part = Part()
