@@ -13,7 +13,7 @@ names. Never send `OpenAI-Organization`: an admin key is bound to one organizati
 `line_item`, `project_id` and `api_key_id` (the spec's "any combination"); `api_key_id` was refused live for
 some organizations (PostHog/posthog#71784), so the first cost chunk probes it and a 400 makes every chunk ask
 without it (one extra request per fetch; per-key figures are then token shares). Who spent it (keys, users,
-their names) is in openai_spenders.
+their names) is in openai_spenders and openai_names.
 """
 
 from __future__ import annotations
@@ -23,17 +23,17 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
-from urllib.parse import quote
 
 from bot.config import OPENAI_KEY_PAGE, Secret
-from bot.errors import ProviderAuthError, ProviderHTTPError
+from bot.errors import ProviderAuthError
 from bot.money import AmountError, parse_decimal, row_nano, usd_to_nano
 from bot.providers import line_items
 from bot.providers.base import OrgIdentity
 from bot.providers.collect import Tokens
 from bot.providers.fields import RowFields
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
-from bot.providers.openai_spenders import Part, key_labels, user_labels
+from bot.providers.openai_names import list_keys, list_users, one_scope_warning
+from bot.providers.openai_spenders import Part
 from bot.providers.paging import fetch_all, last_id_cursor
 from bot.providers.probe import Probe
 from bot.providers.windows import day_chunks, report_rows, run_all, unix_seconds
@@ -42,17 +42,12 @@ from bot.records import Label, ProviderData
 COST_DAYS_PER_REQUEST = 180  # costs: limit 1..180 buckets
 USAGE_DAYS_PER_REQUEST = 31  # usage with 1d buckets: limit max 31
 PROJECTS_PER_PAGE = 100
-NAMES_PER_PAGE = 100  # project API keys and users: limit 1..100
 COSTS_PATH = "/organization/costs"
 USAGE_PATH = "/organization/usage/completions"
 PROJECTS_PATH = "/organization/projects"
-USERS_PATH = "/organization/users"
-KEYS_PATH = "/organization/projects/{}/api_keys"
 # labels repeat on every day and project: parse each once, and share its model string between records
 _parse_line_item = functools.lru_cache(maxsize=4096)(line_items.parse)
 UNLABELED = "OpenAI project names could not be read"
-UNNAMED = "OpenAI API key and user names could not be read"
-NO_NAMES = "OpenAI project, API key and user names could not be read"
 
 
 def auth_message(error: ApiError) -> str:
@@ -101,7 +96,7 @@ class OpenAIProvider(RowFields):
             partial(self._costs, lo, hi, probe) for lo, hi in day_chunks(start, end, COST_DAYS_PER_REQUEST)
         ]
         jobs += [partial(self._usage, lo, hi) for lo, hi in day_chunks(start, end, USAGE_DAYS_PER_REQUEST)]
-        jobs += [self._projects, self._users]
+        jobs += [self._projects, partial(list_users, self.client, self.name)]
         session = FetchSession()
         whole = Part()
         for part in run_all(jobs, session, self.max_workers):
@@ -109,14 +104,11 @@ class OpenAIProvider(RowFields):
             whole.spenders.merge(part.spenders)
         # Key names only for the projects whose keys spent in the window: one listing (a page per 100 keys) per
         # such project, after the reports, so an incremental sync does not list every project of the org.
-        warnings = whole.collected.warnings
-        if any(w.startswith(UNLABELED) for w in warnings) and any(w.startswith(UNNAMED) for w in warnings):
-            # one missing scope, one sentence (doctor shows each warning as a check)
-            warnings[:] = [w for w in warnings if not w.startswith((UNLABELED, UNNAMED))] + [_no_names_warning()]
-        if not any(w.startswith((UNLABELED, UNNAMED, NO_NAMES)) for w in warnings):
+        if not one_scope_warning(whole.collected.warnings, UNLABELED):
             archived = {label.id for label in whole.collected.labels.values() if label.archived}
             names: list[Callable[[FetchSession], Part]] = [
-                partial(self._keys, p, p in archived) for p in sorted(whole.spenders.key_projects)
+                partial(list_keys, self.client, self.name, p, p in archived)
+                for p in sorted(whole.spenders.key_projects)
             ]
             for part in run_all(names, session, self.max_workers):
                 whole.collected.merge(part.collected)
@@ -261,45 +253,6 @@ class OpenAIProvider(RowFields):
             label_name = name if isinstance(name, str) and name else item["id"]
             out.add_label(Label(self.name, item["id"], label_name, archived=archived))
         return part
-
-    def _users(self, session: FetchSession) -> Part:
-        part = Part()
-        params = [("limit", str(NAMES_PER_PAGE))]
-        try:
-            items = fetch_all(self.client, USERS_PATH, params, session, cursor_param="after", cursor_of=last_id_cursor)
-        except ProviderAuthError:
-            part.collected.warnings.append(
-                f"{UNNAMED} (the key lacks Organization Administration: Read, scope api.management.read), so keys "
-                f"and users are shown by id: give the key Organization Administration: Read at {OPENAI_KEY_PAGE}."
-            )
-            return part
-        user_labels(self.client, USERS_PATH, self.name, items, part.spenders)
-        return part
-
-    def _keys(self, project: str, archived: bool, session: FetchSession) -> Part:
-        """The names of one project's API keys (every key: `owner_project_access=any`)."""
-        part = Part()
-        path = KEYS_PATH.format(quote(project, safe=""))
-        params = [("limit", str(NAMES_PER_PAGE)), ("owner_project_access", "any")]
-        try:
-            items = fetch_all(self.client, path, params, session, cursor_param="after", cursor_of=last_id_cursor)
-        except ProviderHTTPError as err:
-            if err.status not in (400, 404):
-                raise
-            part.collected.warnings.append(
-                f"OpenAI did not list the API keys of project {project} (HTTP {err.status}), so its keys are shown "
-                "by id; the next sync asks again."
-            )
-            return part
-        key_labels(self.client, path, self.name, project, archived, items, part.spenders)
-        return part
-
-
-def _no_names_warning() -> str:
-    return (
-        f"{NO_NAMES} (the key lacks Organization Administration: Read, scope api.management.read), so they are "
-        f"shown by id: give the key Organization Administration: Read at {OPENAI_KEY_PAGE}."
-    )
 
 
 def _window(lo: date, hi: date, limit: int) -> list[tuple[str, str]]:

@@ -9,10 +9,7 @@ costs never group by user, so users are always token shares.
 
 Null ids keep a name of their own: `api_key_id: null` (Playground use, and costs no key spent, such as
 org-level items) is "No API key"; `user_id: null` (usage of a service account's key, which names no person)
-is "No user". Key names come from each project's key listing with `owner_project_access=any` (without it the
-listing "may exclude some enabled keys"); a key's owner (a user or a service account) comes with it, so the
-service-account names need no listing of their own (that listing is a 400 for archived projects anyway).
-Deleted keys and users are not listed: they get no label here, and keep the last name the store has.
+is "No user". The names of keys, service accounts and users are read by openai_names.
 """
 
 from __future__ import annotations
@@ -20,15 +17,12 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from bot.providers.collect import Collected, Tokens
-from bot.providers.http import JsonClient
 from bot.records import (
     BILLED,
     KEY,
     NO_KEY,
-    SERVICE_ACCOUNT,
     TOKEN_SHARE,
     USER,
     ProviderData,
@@ -49,7 +43,6 @@ USER_COST_NONE = (
     "OpenAI's cost API does not split cost by user, so per-user figures are token shares of the billed total, "
     "not billed cost."
 )
-OWNER_KINDS = {"user": USER, "service_account": SERVICE_ACCOUNT}
 _intern = sys.intern
 UsageKey = tuple[date, str, str, str, str]  # day, kind, spender id, project, model
 CostKey = tuple[date, str, str, str]  # day, key id, project, model
@@ -138,45 +131,3 @@ class Part:
 
     collected: Collected = field(default_factory=Collected)
     spenders: Spenders = field(default_factory=Spenders)
-
-
-def key_labels(
-    client: JsonClient, path: str, provider: str, project: str, archived: bool, items: list[Any], out: Spenders
-) -> None:
-    """Labels of a project's API keys and of the service accounts that own some of them.
-
-    `status` is the key's `owner_project_access` (active / inactive), or "archived" for keys of an archived
-    project.
-    """
-    for item in items:
-        key = _id(client, path, item, "an API key")
-        owner = item.get("owner") if isinstance(item.get("owner"), dict) else {}
-        owner_type = owner.get("type")
-        kind = OWNER_KINDS.get(owner_type, "") if isinstance(owner_type, str) else ""
-        who = owner.get(owner_type) if isinstance(owner_type, str) else None
-        owner_id: str = who["id"] if isinstance(who, dict) and isinstance(who.get("id"), str) else ""
-        access = item.get("owner_project_access")
-        status = "archived" if archived else access if isinstance(access, str) else ""
-        out.add_label(SpenderLabel(provider, KEY, key, _name(item, key), project, kind if owner_id else "",
-                                   owner_id, None, status))  # fmt: skip
-        if kind == SERVICE_ACCOUNT and owner_id and isinstance(who, dict):
-            out.add_label(SpenderLabel(provider, SERVICE_ACCOUNT, owner_id, _name(who, owner_id), project))
-
-
-def user_labels(client: JsonClient, path: str, provider: str, items: list[Any], out: Spenders) -> None:
-    """Labels of the organization's users: the name (the email, then the id, when it has none) and email."""
-    for item in items:
-        user = _id(client, path, item, "a user")
-        email = item.get("email") if isinstance(item.get("email"), str) and item["email"] else None
-        out.add_label(SpenderLabel(provider, USER, user, _name(item, email or user), email=email))
-
-
-def _id(client: JsonClient, path: str, item: object, what: str) -> str:
-    if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
-        raise client.data_error(path, f"{what} has no `id`")
-    return str(item["id"])
-
-
-def _name(item: dict[str, Any], fallback: str) -> str:
-    name = item.get("name")
-    return name if isinstance(name, str) and name else fallback
