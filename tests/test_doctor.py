@@ -176,9 +176,9 @@ def test_restricted_openai_key_without_organization_read_is_an_optional_failure(
     )
     assert line(lines, "OpenAI report").endswith("0 workspace/project names readable")
     assert line(lines, "OpenAI permissions") == (
-        "✗ OpenAI permissions (optional): OpenAI project names could not be read (the key lacks Organization "
-        "Administration: Read, scope api.management.read), so projects are shown by id: give the key Organization "
-        "Administration: Read at https://platform.openai.com/settings/organization/admin-keys."
+        "✗ OpenAI permissions (optional): OpenAI project, API key and user names could not be read (the key lacks "
+        "Organization Administration: Read, scope api.management.read), so they are shown by id: give the key "
+        "Organization Administration: Read at https://platform.openai.com/settings/organization/admin-keys."
     )
 
 

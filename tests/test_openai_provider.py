@@ -22,10 +22,12 @@ START, END = TODAY - timedelta(days=59), TODAY + timedelta(days=1)
 COSTS = "/v1/organization/costs"
 USAGE = "/v1/organization/usage/completions"
 PROJECTS = "/v1/organization/projects"
+USERS = "/v1/organization/users"
+NAMES = (PROJECTS, USERS)  # the listings that are not day reports
 KEY_PAGE = "https://platform.openai.com/settings/organization/admin-keys"
 RESTRICTED_WARNING = (
-    "OpenAI project names could not be read (the key lacks Organization Administration: Read, scope "
-    "api.management.read), so projects are shown by id: give the key Organization Administration: Read at "
+    "OpenAI project, API key and user names could not be read (the key lacks Organization Administration: Read, "
+    "scope api.management.read), so they are shown by id: give the key Organization Administration: Read at "
     f"{KEY_PAGE}."
 )
 
@@ -120,11 +122,13 @@ def test_cost_records_match_the_served_rows(sim: Simulator, sleeps: list[float])
 def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -> None:
     data = fetch(sim.openai_url, sleeps)
     requests = sim.requests
-    assert data.requests == len(requests) == 1 + 2 + 1
+    # costs, usage in 31-day chunks, projects, users, then the key listing of each of the 3 projects with key usage
+    assert data.requests == len(requests) == 1 + 2 + 1 + 1 + 3
     for req in requests:
         assert req.headers["authorization"] == f"Bearer {OPENAI_KEY}"
         assert "openai-organization" not in req.headers and "x-api-key" not in req.headers
-    by_path = sorted((r.path, r.query["start_time"][0], r.query["end_time"][0]) for r in requests if r.path != PROJECTS)
+    reports = [r for r in requests if r.path in (COSTS, USAGE)]
+    by_path = sorted((r.path, r.query["start_time"][0], r.query["end_time"][0]) for r in reports)
     assert by_path == [
         (COSTS, unix(START), unix(END)),
         (USAGE, unix(START), unix(START + timedelta(days=31))),
@@ -133,18 +137,28 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
     for req in requests:
         rest = {k: v for k, v in req.query.items() if k not in ("start_time", "end_time")}
         if req.path == COSTS:
-            assert rest == {"bucket_width": ["1d"], "limit": ["180"], "group_by": ["line_item", "project_id"]}
+            groups = ["line_item", "project_id", "api_key_id"]
+            assert rest == {"bucket_width": ["1d"], "limit": ["180"], "group_by": groups}
         elif req.path == USAGE:
-            assert rest == {"bucket_width": ["1d"], "limit": ["31"], "group_by": ["model", "project_id"]}
-        else:
+            groups = ["model", "project_id", "api_key_id", "user_id"]
+            assert rest == {"bucket_width": ["1d"], "limit": ["31"], "group_by": groups}
+        elif req.path == PROJECTS:
             assert req.query == {"include_archived": ["true"], "limit": ["100"]}
+        elif req.path == USERS:
+            assert req.query == {"limit": ["100"]}
+        else:
+            assert req.path.endswith("/api_keys")
+            assert req.query == {"limit": ["100"], "owner_project_access": ["any"]}
+    key_listings = sorted(r.path.split("/")[4] for r in requests if r.path.endswith("/api_keys"))
+    assert key_listings == sorted(p.id or "" for p in sim.org.listed_projects())
 
 
 def test_400_day_backfill_uses_the_fewest_requests(sim: Simulator, sleeps: list[float]) -> None:
     start = TODAY - timedelta(days=399)
     data = fetch(sim.openai_url, sleeps, start=start)
-    assert data.requests == len(sim.requests) == 3 + 13 + 1
-    assert all(int(r.query["start_time"][0]) % 86400 == 0 for r in sim.requests if r.path != PROJECTS)
+    # 180-day cost pages, 31-day usage pages, projects, users, one key listing per project whose keys spent
+    assert data.requests == len(sim.requests) == 3 + 13 + 1 + 1 + 3
+    assert all(int(r.query["start_time"][0]) % 86400 == 0 for r in sim.requests if r.path in (COSTS, USAGE))
     assert total(data) == sim.org.expected_cost_nano("openai", start, END)
 
 
@@ -178,7 +192,9 @@ def test_restricted_key_degrades_to_project_ids(sim: Simulator, sleeps: list[flo
     data = fetch(sim.openai_url, sleeps, key="sk-admin-restricted-noorg")
     assert (data.costs, data.usage) == (full.costs, full.usage)
     assert (data.labels, data.warnings) == ([], [RESTRICTED_WARNING])
-    assert data.requests == len(sim.requests) == 4  # the 403 is not retried
+    assert data.spender_usage == full.spender_usage and data.spender_costs == full.spender_costs
+    assert {label.id for label in data.spender_labels} == {""}  # only the names of the null ids
+    assert data.requests == len(sim.requests) == 5  # the 403s are not retried, and no key listing is tried
 
 
 @pytest.mark.parametrize("max_workers", [1, 4])
@@ -315,6 +331,7 @@ def run_recorded(sleeps: list[float], costs: Reply, usage: Reply = EMPTY_PAGE) -
         server.route(COSTS, costs)
         server.route(USAGE, usage)
         server.route(PROJECTS, EMPTY_PROJECTS)
+        server.route(USERS, EMPTY_PROJECTS)
         return fetch(server.url + "/v1", sleeps, start=DAY, end=DAY + timedelta(days=1))
 
 
@@ -465,6 +482,7 @@ def test_recorded_project_pages_follow_last_id(sleeps: list[float]) -> None:
         server.route(COSTS, EMPTY_PAGE)
         server.route(USAGE, EMPTY_PAGE)
         server.route(PROJECTS, Reply(200, first), Reply(200, second))
+        server.route(USERS, EMPTY_PROJECTS)
         data = fetch(server.url + "/v1", sleeps, start=DAY, end=DAY + timedelta(days=1))
         pages = [r.pairs for r in server.requests if r.path == PROJECTS]
     assert data.labels == [

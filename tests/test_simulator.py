@@ -396,7 +396,6 @@ def test_anthropic_misspelled_listing_parameters_are_refused(sim: Simulator) -> 
 
 MISSPELLED_OPENAI = [
     (COSTS, [("group_by", "user_id")], "Invalid value for 'group_by': 'user_id'"),
-    (COSTS, [("group_by", "api_key_id")], "Invalid value for 'group_by': 'api_key_id'"),  # the spec lists it; live 400
     (COSTS, [("group_by", "api_source")], "Invalid value for 'group_by': 'api_source'"),
     (COSTS, [("group_by", "model")], "Invalid value for 'group_by': 'model'"),
     (COSTS, [("group_by", "line_item,project_id")], "Invalid value for 'group_by': 'line_item,project_id'"),

@@ -10,7 +10,10 @@ Restricted key without Organization Administration: Read cannot list projects, w
 names. Never send `OpenAI-Organization`: an admin key is bound to one organization and a mismatch is a
 401. Array params repeat the plain key (`group_by=line_item&group_by=project_id`): the OpenAPI spec's form
 (default form/explode style), and what the cookbook and CodexBar send against the live API. Costs group by
-`line_item` and `project_id` only: `api_key_id`, though in the spec, was refused live (PostHog/posthog#71784).
+`line_item`, `project_id` and `api_key_id` (the spec's "any combination"); `api_key_id` was refused live for
+some organizations (PostHog/posthog#71784), so the first cost chunk probes it and a 400 makes every chunk ask
+without it (one extra request per fetch; per-key figures are then token shares). Who spent it (keys, users,
+their names) is in openai_spenders and openai_names.
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ from bot.errors import ProviderAuthError
 from bot.money import AmountError, parse_decimal, row_nano, usd_to_nano
 from bot.providers import line_items
 from bot.providers.base import OrgIdentity
-from bot.providers.collect import Collected, Tokens
+from bot.providers.collect import Tokens
 from bot.providers.fields import RowFields
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
+from bot.providers.openai_names import list_keys, list_users, one_scope_warning
+from bot.providers.openai_spenders import Part
 from bot.providers.paging import fetch_all, last_id_cursor
+from bot.providers.probe import Probe
 from bot.providers.windows import day_chunks, report_rows, run_all, unix_seconds
 from bot.records import Label, ProviderData
 
@@ -85,16 +91,32 @@ class OpenAIProvider(RowFields):
     def fetch(self, start: date, end: date) -> ProviderData:
         if end < start:
             raise ValueError(f"end {end} is before start {start}")
-        jobs: list[Callable[[FetchSession], Collected]] = [
-            partial(self._costs, lo, hi) for lo, hi in day_chunks(start, end, COST_DAYS_PER_REQUEST)
+        probe = Probe()
+        jobs: list[Callable[[FetchSession], Part]] = [
+            partial(self._costs, lo, hi, probe) for lo, hi in day_chunks(start, end, COST_DAYS_PER_REQUEST)
         ]
         jobs += [partial(self._usage, lo, hi) for lo, hi in day_chunks(start, end, USAGE_DAYS_PER_REQUEST)]
-        jobs.append(self._projects)
+        jobs += [self._projects, partial(list_users, self.client, self.name)]
         session = FetchSession()
-        collected = Collected()
+        whole = Part()
         for part in run_all(jobs, session, self.max_workers):
-            collected.merge(part)
-        return collected.to_data(self.name, start, end, session.requests)
+            whole.collected.merge(part.collected)
+            whole.spenders.merge(part.spenders)
+        # Key names only for the projects whose keys spent in the window: one listing (a page per 100 keys) per
+        # such project, after the reports, so an incremental sync does not list every project of the org.
+        if not one_scope_warning(whole.collected.warnings, UNLABELED):
+            archived = {label.id for label in whole.collected.labels.values() if label.archived}
+            names: list[Callable[[FetchSession], Part]] = [
+                partial(list_keys, self.client, self.name, p, p in archived)
+                for p in sorted(whole.spenders.key_projects)
+            ]
+            for part in run_all(names, session, self.max_workers):
+                whole.collected.merge(part.collected)
+                whole.spenders.merge(part.spenders)
+        data = whole.collected.to_data(self.name, start, end, session.requests)
+        refused = probe.refusal.status if probe.refusal is not None else None
+        whole.spenders.fill(data, probe.accepted, refused)
+        return data
 
     def identity(self, today: date) -> OrgIdentity:
         """There is no "me" endpoint: one request for the costs of the week up to `today`, whose rows name the
@@ -118,9 +140,19 @@ class OpenAIProvider(RowFields):
     def close(self) -> None:
         self.client.close()
 
-    def _costs(self, lo: date, hi: date, session: FetchSession) -> Collected:
-        out = Collected()
+    def _costs(self, lo: date, hi: date, probe: Probe, session: FetchSession) -> Part:
+        return probe.run(
+            partial(self._cost_rows, lo, hi, session, True), partial(self._cost_rows, lo, hi, session, False)
+        )
+
+    def _cost_rows(self, lo: date, hi: date, session: FetchSession, by_key: bool) -> Part:
+        part = Part()
+        out, spenders = part.collected, part.spenders
         params = [*_window(lo, hi, COST_DAYS_PER_REQUEST), ("group_by", "line_item"), ("group_by", "project_id")]
+        if by_key:
+            params.append(("group_by", "api_key_id"))
+        per_key: dict[tuple[tuple[date, str, str], str], int] = {}  # gap rows of each key in each line item
+        per_grain: dict[tuple[date, str, str], int] = {}  # the most of any one key
 
         def add(day: date, row: JsonObject) -> None:
             amount = row.get("amount")
@@ -132,8 +164,14 @@ class OpenAIProvider(RowFields):
                 raise self._bad(COSTS_PATH, day, "amount.currency", currency, "usd")
             project = self._text(COSTS_PATH, day, row, "project_id")
             label = self._text(COSTS_PATH, day, row, "line_item")
+            key = self._text(COSTS_PATH, day, row, "api_key_id") if by_key else ""
             if value is None:
-                out.add_gap(day)
+                # rows as the ungrouped report has them: a line item split over keys is one row without an amount
+                grain = (day, project, label)
+                per_key[(grain, key)] = seen = per_key.get((grain, key), 0) + 1
+                if seen > per_grain.get(grain, 0):
+                    per_grain[grain] = seen
+                    out.add_gap(day)
                 return
             try:
                 nano = row_nano(usd_to_nano(parse_decimal(value)))
@@ -141,13 +179,20 @@ class OpenAIProvider(RowFields):
                 raise self._bad(COSTS_PATH, day, "amount.value", value, "a finite number of dollars") from None
             item = _parse_line_item(label)
             out.add_cost((day, project, item.attribution, label, item.service_tier), nano)
+            if by_key:
+                spenders.add_cost(day, key, project, item.attribution, nano)
 
-        self._rows(COSTS_PATH, lo, hi, params, session, add, out)
-        return out
+        self._rows(COSTS_PATH, lo, hi, params, session, add, part)
+        return part
 
-    def _usage(self, lo: date, hi: date, session: FetchSession) -> Collected:
-        out = Collected()
-        params = [*_window(lo, hi, USAGE_DAYS_PER_REQUEST), ("group_by", "model"), ("group_by", "project_id")]
+    def _usage(self, lo: date, hi: date, session: FetchSession) -> Part:
+        """Usage by (project, model, key, user): rows that sum exactly to each of the three views."""
+        part = Part()
+        out, spenders = part.collected, part.spenders
+        params = [
+            *_window(lo, hi, USAGE_DAYS_PER_REQUEST),
+            *(("group_by", g) for g in ("model", "project_id", "api_key_id", "user_id")),
+        ]
 
         def add(day: date, row: JsonObject) -> None:
             tokens = Tokens(
@@ -159,10 +204,13 @@ class OpenAIProvider(RowFields):
             )
             project = self._text(USAGE_PATH, day, row, "project_id")
             model = self._text(USAGE_PATH, day, row, "model")
+            key = self._text(USAGE_PATH, day, row, "api_key_id")
+            user = self._text(USAGE_PATH, day, row, "user_id")
             out.add_usage((day, project, model, ""), tokens)
+            spenders.add_usage(day, key, user, project, model, tokens)
 
-        self._rows(USAGE_PATH, lo, hi, params, session, add, out)
-        return out
+        self._rows(USAGE_PATH, lo, hi, params, session, add, part)
+        return part
 
     def _rows(
         self,
@@ -172,14 +220,19 @@ class OpenAIProvider(RowFields):
         params: list[tuple[str, str]],
         session: FetchSession,
         on_row: Callable[[date, JsonObject], None],
-        out: Collected,
+        part: Part,
     ) -> None:
         """Every row of the report for [lo, hi) to on_row, bucket by bucket as the pages stream in."""
-        # a bucket is a whole day: its sums become records as soon as it ends (issue 6)
-        report_rows(self.client, path, params, session, "start_time", lo, hi, on_row, lambda: out.seal(self.name))
 
-    def _projects(self, session: FetchSession) -> Collected:
-        out = Collected()
+        def seal() -> None:  # a bucket is a whole day: its sums become records as soon as it ends (issue 6)
+            part.collected.seal(self.name)
+            part.spenders.seal(self.name)
+
+        report_rows(self.client, path, params, session, "start_time", lo, hi, on_row, seal)
+
+    def _projects(self, session: FetchSession) -> Part:
+        part = Part()
+        out = part.collected
         params = [("include_archived", "true"), ("limit", str(PROJECTS_PER_PAGE))]
         try:
             items = fetch_all(
@@ -191,7 +244,7 @@ class OpenAIProvider(RowFields):
                 f"{UNLABELED} (the key lacks Organization Administration: Read, scope api.management.read), so "
                 f"projects are shown by id: give the key Organization Administration: Read at {OPENAI_KEY_PAGE}."
             )
-            return out
+            return part
         for item in items:
             if not isinstance(item, dict) or not isinstance(item.get("id"), str) or not item["id"]:
                 raise self.client.data_error(PROJECTS_PATH, "a project has no `id`")
@@ -199,7 +252,7 @@ class OpenAIProvider(RowFields):
             archived = item.get("status") == "archived" or item.get("archived_at") is not None
             label_name = name if isinstance(name, str) and name else item["id"]
             out.add_label(Label(self.name, item["id"], label_name, archived=archived))
-        return out
+        return part
 
 
 def _window(lo: date, hi: date, limit: int) -> list[tuple[str, str]]:

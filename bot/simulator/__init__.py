@@ -23,6 +23,11 @@ faults. See SIM_API.md for the interface. Details the interface leaves open, as 
   `Simulator(analytics_refused=403|404|400)` is an organization without the analytics beta;
   `org.anthropic_keys.rename(id, name)` renames a key; `org.key_cost_nano(day)` is the per-key / per-actor truth;
   `n_keys` / `n_users` size the scale organization's keys and users.
+- OpenAI spenders (issue 11): completions group by `api_key_id` / `user_id`, costs by `api_key_id` (per-key
+  amounts sum exactly to each line item's; `org.openai_key_costs = False` answers that grouping 400 as the live
+  API did), and GET /organization/projects/{id}/api_keys, /projects/{id}/service_accounts, /organization/users.
+  `sim.rename_key(id, name)` renames a key; `org.expected_key_cost_nano` is the per-key reference;
+  `Simulator(n_keys=..., n_users=...)` sizes the scale org's keys and users (see openai_people).
 - The spike, the Priority Tier day and the archive dates are placed relative to `today`, so two simulators
   with different `today` disagree about those days (as a provider revising history would).
 """

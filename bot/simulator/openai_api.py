@@ -1,11 +1,14 @@
-"""The OpenAI Admin API surface: /v1/organization/{costs, usage/*, projects}.
+"""The OpenAI Admin API surface: /v1/organization/{costs, usage/*, projects, projects/{id}/api_keys,
+projects/{id}/service_accounts, users}.
 
 Shapes follow the documented responses and the live quirks: `amount.value` is a float with noise and
 sometimes a numeric string, org-level cost has project_id null, cost buckets snap the start down to UTC
 midnight while completions usage starts its first bucket at the raw start_time, `limit` counts buckets,
 and errors use {"error":{"message","type","param","code"}}.
 
-Requests are held to the parameters the published OpenAPI spec gives each endpoint (see params).
+Requests are held to the parameters the published OpenAPI spec gives each endpoint (see params). Costs
+grouped by `api_key_id` are served from the per-key split of each cost row, unless `org.openai_key_costs` is
+False: then that grouping is a 400, as the live API answered it (PostHog/posthog#71784).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from dataclasses import replace
 from typing import Any
 
 from bot.money import parse_decimal
-from bot.simulator.openai_data import CostRow, UsageRow
+from bot.simulator import openai_lists
+from bot.simulator.openai_data import CostRow, KeyCostRow, UsageRow
 from bot.simulator.org import Org
 from bot.simulator.paging import (
     DAY,
@@ -36,7 +40,10 @@ from bot.simulator.params import (
     OPENAI_COMPLETIONS,
     OPENAI_COSTS,
     OPENAI_OTHER_USAGE,
+    OPENAI_PROJECT_KEYS,
     OPENAI_PROJECTS,
+    OPENAI_SERVICE_ACCOUNTS,
+    OPENAI_USERS,
     Accepts,
     openai_query,
 )
@@ -76,7 +83,7 @@ def authenticate(req: RecordedRequest) -> Response | None:
         )
         return error(req, 401, message)
     if key == RESTRICTED_KEY:
-        if req.path.startswith(PREFIX + "/projects"):
+        if req.path.startswith((PREFIX + "/projects", PREFIX + "/users")):
             return error(
                 req,
                 403,
@@ -117,6 +124,10 @@ def handle(req: RecordedRequest, org: Org) -> Response:
             return list_projects(_checked(req, OPENAI_PROJECTS), org)
         if route.startswith("/projects/") and route.count("/") == 2:
             return get_project(_checked(req, NO_PARAMS), org, route.rsplit("/", 1)[1])
+        if route == "/users":
+            return _ok(req, openai_lists.users(_checked(req, OPENAI_USERS).query, org))
+        if route.startswith("/projects/") and route.count("/") == 3:
+            return project_listing(req, org, *route.split("/")[2:4])
     except ParamError as exc:
         return error(req, 400, exc.message, param=exc.param, code="invalid_value")
     return error(req, 404, f"Invalid URL (GET {req.path})")
@@ -153,22 +164,35 @@ def _bucket(bucket: Bucket, results: list[dict[str, Any]]) -> dict[str, Any]:
 def costs(req: RecordedRequest, org: Org) -> Response:
     query = req.query
     groups = set(values(query, "group_by"))
-    project_ids = set(values(query, "project_ids"))
+    project_ids, key_ids = set(values(query, "project_ids")), set(values(query, "api_key_ids"))
+    by_key = "api_key_id" in groups or bool(key_ids)
+    if by_key and not org.openai_key_costs:
+        raise ParamError("Invalid value for 'group_by': grouping costs by api_key_id is not supported.", "group_by")
     buckets, next_page, state = _window(req, org, 180, clip=False)
     data = []
     for bucket in buckets:
-        rows = [r for r in org.openai_day(bucket.day).costs if not project_ids or r.project_id in project_ids]
+        day = org.openai_day(bucket.day)
+        source: tuple[CostRow | KeyCostRow, ...] = day.key_costs if by_key else day.costs
+        rows = [
+            r
+            for r in source
+            if (not project_ids or r.project_id in project_ids)
+            and (not key_ids or getattr(r, "api_key_id", None) in key_ids)
+        ]
         data.append(_bucket(bucket, _cost_results(rows, groups, org.openai_org_id)))
     return _page(req, data, next_page, state)
 
 
-def _cost_results(rows: list[CostRow], groups: set[str], org_id: str) -> list[dict[str, Any]]:
-    by_item, by_project = "line_item" in groups, "project_id" in groups
-    merged: dict[tuple[str | None, str | None], list[CostRow]] = {}
-    for row in rows:  # at the finest grain (line_item and project_id) every group has exactly one row
-        merged.setdefault((row.line_item if by_item else None, row.project_id if by_project else None), []).append(row)
+def _cost_results(rows: list[CostRow | KeyCostRow], groups: set[str], org_id: str) -> list[dict[str, Any]]:
+    by_item, by_project, by_key = "line_item" in groups, "project_id" in groups, "api_key_id" in groups
+    merged: dict[tuple[str | None, str | None, str | None], list[CostRow | KeyCostRow]] = {}
+    for row in rows:  # at the finest grain of the rows given, every group has exactly one row
+        key = getattr(row, "api_key_id", None) if by_key else None
+        merged.setdefault((row.line_item if by_item else None, row.project_id if by_project else None, key), []).append(
+            row
+        )
     results = []
-    for (item, project), members in merged.items():
+    for (item, project, key), members in merged.items():
         # one member: the value exactly as generated; several: their exact sum, sent as the API would, a float
         value = members[0].value if len(members) == 1 else float(sum(parse_decimal(m.value) for m in members))
         quantity = sum(m.quantity or 0 for m in members) if by_item and members[0].quantity is not None else None
@@ -178,7 +202,7 @@ def _cost_results(rows: list[CostRow], groups: set[str], org_id: str) -> list[di
                 "amount": {"value": value, "currency": "usd"},
                 "line_item": item,
                 "project_id": project,
-                "api_key_id": None,
+                "api_key_id": key,
                 "quantity": quantity,
                 "quantity_unit": members[0].quantity_unit if by_item else None,
                 "organization_id": org_id,
@@ -191,6 +215,7 @@ def completions(req: RecordedRequest, org: Org) -> Response:
     query = req.query
     groups = set(values(query, "group_by"))
     project_ids, models = set(values(query, "project_ids")), set(values(query, "models"))
+    key_ids, user_ids = set(values(query, "api_key_ids")), set(values(query, "user_ids"))
     batch_filter = single(query, "batch")
     buckets, next_page, state = _window(req, org, 31, clip=True)
     data = []
@@ -200,6 +225,8 @@ def completions(req: RecordedRequest, org: Org) -> Response:
             for r in org.openai_day(bucket.day).usage
             if (not project_ids or r.project_id in project_ids)
             and (not models or r.model in models)
+            and (not key_ids or r.api_key_id in key_ids)
+            and (not user_ids or r.user_id in user_ids)
             and (batch_filter is None or r.batch == parse_bool(query, "batch"))
         ]
         data.append(_bucket(bucket, _usage_results(rows, groups, bucket.covered_seconds)))
@@ -207,17 +234,18 @@ def completions(req: RecordedRequest, org: Org) -> Response:
 
 
 def _usage_results(rows: list[UsageRow], groups: set[str], covered: int) -> list[dict[str, Any]]:
-    dims = ("project_id", "model", "batch", "service_tier")
+    dims = ("project_id", "model", "batch", "service_tier", "api_key_id", "user_id")
     sums: dict[tuple[Any, ...], list[int]] = {}
     for row in rows:
         key = tuple(getattr(row, d) if d in groups else None for d in dims)
         counts = (row.input_tokens, row.input_cached_tokens, row.output_tokens, row.num_model_requests)
         total = sums.setdefault(key, [0, 0, 0, 0])
         for i, count in enumerate(counts):
-            # a bucket that covers part of the day (a raw start_time) gets that share of the day's usage
-            total[i] += count if covered == _DAY_SECONDS else count * covered // _DAY_SECONDS
+            total[i] += count
     results = []
-    for (project_id, model, batch, tier), (input_tokens, cached, output, requests) in sums.items():
+    for (project_id, model, batch, tier, key_id, user_id), day_counts in sums.items():
+        # a bucket that covers part of the day (a raw start_time) gets that share of the day's usage
+        input_tokens, cached, output, requests = (c * covered // _DAY_SECONDS for c in day_counts)
         uncached = input_tokens - cached
         results.append(
             {
@@ -238,8 +266,8 @@ def _usage_results(rows: list[UsageRow], groups: set[str], covered: int) -> list
                 "output_image_tokens": 0,
                 "num_model_requests": requests,
                 "project_id": project_id,
-                "user_id": None,
-                "api_key_id": None,
+                "user_id": user_id,
+                "api_key_id": key_id,
                 "model": model,
                 "batch": batch,
                 "service_tier": tier,
@@ -288,6 +316,21 @@ def list_projects(req: RecordedRequest, org: Org) -> Response:
             "has_more": start + limit < len(listed),
         },
     )
+
+
+def project_listing(req: RecordedRequest, org: Org, project_id: str, what: str) -> Response:
+    """GET /projects/{id}/api_keys and /projects/{id}/service_accounts."""
+    project = next((p for p in org.listed_projects() if p.id == project_id), None)
+    if what not in ("api_keys", "service_accounts"):
+        return error(req, 404, f"Invalid URL (GET {req.path})")
+    if project is None:
+        return error(req, 404, f"No such project: {project_id}", code="not_found")
+    if what == "api_keys":
+        return _ok(req, openai_lists.project_api_keys(_checked(req, OPENAI_PROJECT_KEYS).query, org, project_id))
+    query = _checked(req, OPENAI_SERVICE_ACCOUNTS).query
+    if project.archived_at is not None:
+        return error(req, 400, f"Project {project_id} is archived.", code="invalid_request")
+    return _ok(req, openai_lists.project_service_accounts(query, org, project_id))
 
 
 def get_project(req: RecordedRequest, org: Org, project_id: str) -> Response:

@@ -1,5 +1,10 @@
 """One UTC day of the synthetic OpenAI organization: completions usage rows and cost line items.
 
+Usage rows are at the finest grain (project, model, API key, user); cost rows at (project, line item), as the
+existing report reads them, plus `key_costs`, the same amounts split by API key in whole nano-dollars, so the
+per-key costs sum exactly to each (project, line item) amount a client reads. Every split is a largest-
+remainder split of an integer, so no grouping loses or invents a token or a nano-dollar.
+
 The underlying truth is Decimal (tokens x price), but what the live API serves is a float with noise and now
 and then a numeric string, so each cost row keeps the value exactly as served plus its nano-dollar reading
 (`usd_to_nano(parse_decimal(value))`, computed on demand). Summing those nanos is the reconciliation reference.
@@ -13,7 +18,8 @@ from decimal import Decimal
 
 from bot.money import parse_decimal, usd_to_nano
 from bot.simulator.anthropic_data import day_permille, scaled
-from bot.simulator.catalog import FlatLine, ModelLine, Project
+from bot.simulator.catalog import FlatLine, ModelLine, Project, digest
+from bot.simulator.openai_people import People, Spender
 
 _MILLION = Decimal(1_000_000)
 _CENT = Decimal("0.01")
@@ -43,12 +49,31 @@ class UsageRow:
     input_cached_tokens: int
     output_tokens: int
     num_model_requests: int
+    api_key_id: str | None = None  # None: Playground (or no key)
+    user_id: str | None = None  # None: a service account's key
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCostRow:
+    """The share of one (project, line item) cost row spent by one API key (None: no key)."""
+
+    project_id: str | None
+    line_item: str
+    api_key_id: str | None
+    value: float | str
+    quantity: int | None
+    quantity_unit: str | None
+    nano_value: int
+
+    def nano(self) -> int:
+        return self.nano_value
 
 
 @dataclass(frozen=True, slots=True)
 class OpenAIDay:
     costs: tuple[CostRow, ...]
     usage: tuple[UsageRow, ...]
+    key_costs: tuple[KeyCostRow, ...] = ()
 
 
 def _served(truth: Decimal, raw: bytes, slot: int) -> float | str:
@@ -95,22 +120,121 @@ def _flat_row(project: Project, flat: FlatLine, seed: int, day: date, offset: in
     return _row(project.id, flat.line_item, value, quantity, None)
 
 
-def openai_day(projects: tuple[Project, ...], seed: int, today: date, day: date, factor: Decimal) -> OpenAIDay:
+def split(total: int, weights: list[int]) -> list[int]:
+    """`total` in whole units over `weights` (largest remainder, ties to the earlier one); sums to `total`."""
+    if total < 0:
+        return [-part for part in split(-total, weights)]
+    weights = weights if sum(weights) > 0 else [1] * len(weights)
+    whole = sum(weights)
+    parts = [total * w // whole for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def _key_value(nano: int, seed: int, key: tuple[object, ...]) -> float:
+    """The float the API would send for a per-key share: a little noise, never enough to change its nano."""
+    exact = float(Decimal(nano) / 1_000_000_000)
+    noisy = exact * (1.0 + (1 + digest(seed, "key-noise", *key)[0] % 9) * 1e-15)
+    return noisy if usd_to_nano(parse_decimal(noisy)) == nano else exact
+
+
+@dataclass(slots=True)
+class _Split:
+    """One project's day being split over its active spenders."""
+
+    spenders: tuple[Spender, ...]
+    seed: int
+    day: date
+    usage: list[UsageRow]
+    key_costs: list[KeyCostRow]
+    requests: list[int]
+
+    def line(self, row: UsageRow, costs: list[CostRow]) -> None:
+        weights = [s.weight for s in self.spenders]
+        cached = split(row.input_cached_tokens, weights)
+        uncached = split(row.input_tokens - row.input_cached_tokens, weights)
+        output = split(row.output_tokens, weights)
+        requests = split(row.num_model_requests, weights)
+        for i, spender in enumerate(self.spenders):
+            self.requests[i] += requests[i]
+            if uncached[i] or cached[i] or output[i]:
+                self.usage.append(
+                    UsageRow(
+                        row.project_id,
+                        row.model,
+                        row.batch,
+                        row.service_tier,
+                        uncached[i] + cached[i],
+                        cached[i],
+                        output[i],
+                        requests[i],
+                        spender.key_id,
+                        spender.user_id,
+                    )
+                )
+        tokens = {"input": uncached, "cached input": cached, "output": output}
+        for cost in costs:
+            shares = tokens[cost.line_item.rsplit(", ", 1)[1]]
+            self.cost(cost, shares, shares)
+
+    def cost(self, cost: CostRow, weights: list[int], quantities: list[int] | None) -> None:
+        nanos = split(cost.nano(), weights)
+        for i, spender in enumerate(self.spenders):
+            if not nanos[i]:
+                continue
+            coords = (self.day.isoformat(), cost.project_id, cost.line_item, spender.key_id)
+            self.key_costs.append(
+                KeyCostRow(
+                    cost.project_id,
+                    cost.line_item,
+                    spender.key_id,
+                    _key_value(nanos[i], self.seed, coords),
+                    None if quantities is None else quantities[i],
+                    cost.quantity_unit,
+                    nanos[i],
+                )
+            )
+
+
+def openai_day(
+    projects: tuple[Project, ...], people: People, seed: int, today: date, day: date, factor: Decimal
+) -> OpenAIDay:
     offset = (today - day).days
     costs: list[CostRow] = []
     usage: list[UsageRow] = []
+    key_costs: list[KeyCostRow] = []
     if offset < 0:
         return OpenAIDay((), ())
     for project in projects:
         if project.last_offset is not None and offset < project.last_offset:
             continue
+        every = people.of_project(project.id)
+        active = tuple(s for s in every if s.active(seed, day)) or every[:1]
+        split_day = _Split(active, seed, day, usage, key_costs, [0] * len(active))
         for line in project.models:
             row, line_costs = _model_rows(project, line, seed, day, offset, factor)
-            if row is not None:
-                usage.append(row)
             costs.extend(line_costs)
+            if row is None:
+                continue
+            if active:
+                split_day.line(row, line_costs)
+            else:
+                usage.append(row)
+                key_costs += [_unkeyed(c) for c in line_costs]
         for flat in project.flats:
             flat_row = _flat_row(project, flat, seed, day, offset, factor)
-            if flat_row is not None:
-                costs.append(flat_row)
-    return OpenAIDay(tuple(costs), tuple(usage))
+            if flat_row is None:
+                continue
+            costs.append(flat_row)
+            if active:
+                split_day.cost(flat_row, split_day.requests, None)
+            else:
+                key_costs.append(_unkeyed(flat_row))
+    return OpenAIDay(tuple(costs), tuple(usage), tuple(key_costs))
+
+
+def _unkeyed(cost: CostRow) -> KeyCostRow:
+    """A cost no key spent (org-level): one row with api_key_id null, served exactly as the unkeyed row."""
+    return KeyCostRow(cost.project_id, cost.line_item, None, cost.value, cost.quantity, cost.quantity_unit, cost.nano())

@@ -18,6 +18,7 @@ from bot.simulator.anthropic_data import AnthropicDay, anthropic_day
 from bot.simulator.anthropic_keys import demo_keys, scale_keys
 from bot.simulator.catalog import PRIORITY_OFFSET, SPIKE_OFFSET, Project, Workspace, b62, demo_projects, demo_workspaces
 from bot.simulator.openai_data import OpenAIDay, openai_day
+from bot.simulator.openai_people import demo_people, scale_people
 from bot.simulator.scale import scale_projects, scale_workspaces
 
 PROVIDERS = ("anthropic", "openai")
@@ -45,14 +46,17 @@ class Org:
     ) -> None:
         self.today = today
         self.seed = seed
-        if n_workspaces is None and n_models is None:
+        if n_workspaces is None and n_models is None and n_keys is None and n_users is None:
             self.anthropic_workspaces = demo_workspaces(today, seed)
             self.openai_projects = demo_projects(today, seed)
+            self.openai_people = demo_people(self.openai_projects, seed)
         else:
             n_ws = max(1, n_workspaces or 4)
             n_mod = max(1, n_models or 3)
             self.anthropic_workspaces = scale_workspaces(today, seed, n_ws, n_mod)
             self.openai_projects = scale_projects(today, seed, n_ws, n_mod)
+            n_projects = len(self.listed_projects())
+            self.openai_people = scale_people(self.openai_projects, seed, n_keys or 2 * n_projects, n_users or 3)
         if n_keys is None and n_users is None and n_workspaces is None and n_models is None:
             self.anthropic_keys = demo_keys(self.anthropic_workspaces, today, seed)
         else:
@@ -61,6 +65,8 @@ class Org:
         # the HTTP status /analytics/cost refuses this organization with (403, 404 or 400), or None: it has the beta
         self.analytics_refused: int | None = None
         self.analytics_cache: dict[object, Any] = {}  # ranked analytics rows per query, for its next pages
+        # the live API answered costs group_by=api_key_id with a 400 (PostHog/posthog#71784); False plays that
+        self.openai_key_costs = True
         self.spike_start = today - timedelta(days=SPIKE_OFFSET)  # the new spender's first day
         self.priority_day = today - timedelta(days=PRIORITY_OFFSET)  # Priority Tier usage in one workspace
         self.anthropic_org_id = _uuid(b62(seed, 32, "anthropic-org"))
@@ -114,7 +120,12 @@ class Org:
         return anthropic_day(self.anthropic_workspaces, self.seed, self.today, day, factor, self.anthropic_keys)
 
     def _compute_openai(self, day: date, factor: Decimal) -> OpenAIDay:
-        return openai_day(self.openai_projects, self.seed, self.today, day, factor)
+        return openai_day(self.openai_projects, self.openai_people, self.seed, self.today, day, factor)
+
+    def rename_key(self, key_id: str, name: str) -> None:
+        """An OpenAI API key renamed in the console: listings show `name` from now on."""
+        with self._lock:
+            self.openai_people.renamed[key_id] = name
 
     # --- the reconciliation reference ---------------------------------------------------------------------
 
@@ -133,6 +144,17 @@ class Org:
             for who in (("key", row.api_key_id or ""), row.actor):
                 out[who] = out.get(who, 0) + nano
         return out
+
+    def expected_key_cost_nano(self, start: date, end_excl: date) -> dict[str, int]:
+        """OpenAI: exact nano-dollars per api_key_id ("" for none) over [start, end_excl), as costs grouped by
+        api_key_id serve them; they sum to expected_cost_nano."""
+        totals: dict[str, int] = {}
+        day = start
+        while day < end_excl:
+            for row in self.openai_day(day).key_costs:
+                totals[row.api_key_id or ""] = totals.get(row.api_key_id or "", 0) + row.nano()
+            day += timedelta(days=1)
+        return totals
 
     def expected_cost_nano(self, provider: str, start: date, end_excl: date) -> int:
         """Exact sum of every amount the server serves for the UTC days [start, end_excl), revisions included."""

@@ -11,9 +11,10 @@ by PostHog/posthog#72556), `speed` only with the fast-mode beta header.
 OpenAI, from the published OpenAPI spec (openai/openai-openapi `openapi.yaml`): arrays are accepted in both
 encodings the live API answers, the spec's repeated key (`group_by=line_item&group_by=project_id`, OpenAPI's
 default form/explode style, also what the cookbook sends) and the official SDK's brackets
-(`group_by[]=line_item`). One exception to the spec: costs refuse `group_by=api_key_id`, which the spec
-lists but the live endpoint answered with a 400 (PostHog/posthog#71784, 2026-07). SDK-only additions
-(costs `line_items`, `user_id`/`api_source` groupings) are not in the spec and are refused.
+(`group_by[]=line_item`). Costs accept `group_by=api_key_id`, which the spec lists; the live endpoint
+answered it with a 400 (PostHog/posthog#71784, 2026-07), which `Org.openai_key_costs = False` plays (see
+openai_api). SDK-only additions (costs `line_items`, `user_id`/`api_source` groupings) are not in the spec and
+are refused. The name listings (project API keys, service accounts, users) page with `after` and `limit`.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def anthropic_check(query: Query, accepts: Accepts, headers: Mapping[str, str]) 
 
 # ---- OpenAI -------------------------------------------------------------------------------------------------
 
-OPENAI_COST_GROUPS = frozenset({"project_id", "line_item"})
+OPENAI_COST_GROUPS = frozenset({"project_id", "line_item", "api_key_id"})
 OPENAI_COMPLETION_GROUPS = frozenset({"project_id", "user_id", "api_key_id", "model", "batch", "service_tier"})
 _WINDOW = frozenset({"start_time", "end_time", "bucket_width", "limit", "page"})
 _BY_KEY = frozenset({"project_id", "user_id", "api_key_id"})
@@ -193,6 +194,9 @@ OPENAI_OTHER_USAGE = {
     ),
 }
 OPENAI_PROJECTS = Accepts(frozenset({"limit", "after", "include_archived"}), {})
+OPENAI_PROJECT_KEYS = Accepts(frozenset({"limit", "after", "owner_project_access"}), {})
+OPENAI_SERVICE_ACCOUNTS = Accepts(frozenset({"limit", "after"}), {})
+OPENAI_USERS = Accepts(frozenset({"limit", "after"}), {"emails": None})
 
 
 def _openai_unknown(name: str) -> str:

@@ -44,9 +44,9 @@ class Simulator:
         port: int = 0,
         n_workspaces: int | None = None,
         n_models: int | None = None,
-        seed: int = 0,
         n_keys: int | None = None,
         n_users: int | None = None,
+        seed: int = 0,
         analytics_refused: int | None = None,
     ) -> None:
         self.today = today
@@ -130,6 +130,10 @@ class Simulator:
 
     def clear_faults(self) -> None:
         self._faults.clear()
+
+    def rename_key(self, key_id: str, name: str) -> None:
+        """An OpenAI API key renamed: see Org.rename_key."""
+        self.org.rename_key(key_id, name)
 
     def revise(self, provider: str, day: date, factor: Decimal) -> None:
         """The provider revises a past day: see Org.revise."""

@@ -56,11 +56,11 @@ CAPS = {
 LABEL_PAGE = {"anthropic": ("/v1/organizations/workspaces", 1000), "openai": ("/v1/organization/projects", 100)}
 
 
-def min_requests(provider: str, days: int, labels: int, spender_pages: int = 0) -> int:
-    """One page per `cap` days on each report, plus the pages of the label listing (at least one), plus the
-    spender requests (`spender_pages`, see anthropic_spender_pages)."""
+def min_requests(provider: str, days: int, labels: int, names: int = 0) -> int:
+    """One page per `cap` days on each report, plus the pages of the label listing (at least one), plus `names`
+    pages of spender requests (anthropic_spender_pages, openai_name_pages)."""
     reports = sum(math.ceil(days / cap) for cap in CAPS[provider].values())
-    return reports + max(1, math.ceil(labels / LABEL_PAGE[provider][1])) + spender_pages
+    return reports + max(1, math.ceil(labels / LABEL_PAGE[provider][1])) + names
 
 
 def anthropic_spender_pages(org: Org, start: date, end: date) -> int:
@@ -80,6 +80,21 @@ def anthropic_spender_pages(org: Org, start: date, end: date) -> int:
         day = stop
     keys, users = len(org.anthropic_keys.keys), len(org.anthropic_keys.listed_users())
     return pages + max(1, math.ceil(keys / 1000)) + max(1, math.ceil(users / 1000))
+
+
+def openai_name_pages(org: Org, days: int) -> int:
+    """OpenAI's user listing, and the key listing of each project whose keys spent in the last `days` days."""
+    people = org.openai_people
+    pages = max(1, math.ceil(sum(u.listed for u in people.users) / 100))
+    spent = {
+        row.project_id
+        for offset in range(days)
+        for row in org.openai_day(TODAY - timedelta(days=offset)).usage
+        if row.api_key_id and row.project_id
+    }
+    for project in spent:
+        pages += max(1, math.ceil(sum(bool(s.key_id and s.listed) for s in people.of_project(project)) / 100))
+    return pages
 
 
 def settings_for(sim: SimProcess, db: Path) -> Settings:
@@ -213,6 +228,11 @@ def run(
     figures: list[Figure] = []
     org = Org(TODAY, n_workspaces=n_workspaces, n_models=n_models)
     labels = {"anthropic": len(org.listed_workspaces()), "openai": len(org.listed_projects())}
+    first = TODAY - timedelta(days=backfill_days - 1)
+    names = {
+        "anthropic": anthropic_spender_pages(org, first, TODAY + timedelta(days=1)),
+        "openai": openai_name_pages(org, backfill_days),
+    }
     with (
         tempfile.TemporaryDirectory(prefix="aispend-bench-sync-", dir=directory) as tmp,
         simulator_process(TODAY, n_workspaces, n_models) as sim,
@@ -241,9 +261,7 @@ def run(
         total, minimum = 0, 0
         for provider in ("anthropic", "openai"):
             made = served[provider]  # as the provider sees them: what its rate limit counts
-            first = TODAY - timedelta(days=backfill_days - 1)
-            extra = anthropic_spender_pages(org, first, TODAY + timedelta(days=1)) if provider == "anthropic" else 0
-            least = min_requests(provider, backfill_days, labels[provider], extra)
+            least = min_requests(provider, backfill_days, labels[provider], names[provider])
             total, minimum = total + made, minimum + least
             figures.append(
                 Figure(
@@ -254,7 +272,7 @@ def run(
                     made == least,
                     f"{backfill_days}-day backfill, counted by the simulator (the client counted "
                     f"{by_provider[provider].requests}); minimum = Σ ceil(days / limit cap) over the reports "
-                    f"+ label pages ({labels[provider]} labels)",
+                    f"+ label pages ({labels[provider]} labels) + {names[provider]} pages of key and user names",
                 )
             )
         figures.append(Figure("sync.backfill.requests", total, "requests", f"= {minimum} (minimum)", total == minimum))
