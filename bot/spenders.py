@@ -168,10 +168,12 @@ def spender_line(
     provider: str, kind: str, spender: str, basis: str, nano: int, labels: Labels, *, people: bool, emails: bool
 ) -> SpenderLine:
     label = labels.get((provider, kind, spender))
-    if kind == KEY and spender == NO_KEY:
+    if label is not None and label.name:
+        name = label.name  # the provider's own name for its null key too (OpenAI: "No API key")
+    elif kind == KEY and spender == NO_KEY:
         name = NO_KEY_NAME
     else:
-        name = label.name if label is not None and label.name else spender
+        name = spender
     workspace = label.workspace_id if label is not None and label.workspace_id != NO_WORKSPACE else None
     owner = None
     if label is not None and label.owner_id and (label.owner_kind == SERVICE_ACCOUNT or people):
