@@ -29,7 +29,14 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol, TypeVar
 
-from bot.freshness import ProviderFetches, Unfinished, date_list, not_final_notes, unfinished_days
+from bot.freshness import (
+    ProviderFetches,
+    Unfinished,
+    date_list,
+    never_fetched_notes,
+    not_final_notes,
+    unfinished_days,
+)
 from bot.money import fmt_usd, nano_to_usd, pct_change
 from bot.periods import Period
 from bot.projection import MonthProjection as MonthProjection
@@ -222,6 +229,7 @@ def build_report(inputs: ReportInputs, period: Period, *, now: datetime, budget:
     final, previous_final, unfinished = _finality(inputs, period, today)
     comparison = {u.day for u in unfinished if period.prev_start <= u.day <= period.prev_end}
     notes += not_final_notes(unfinished, today=today, comparison=comparison)
+    notes += never_fetched_notes(unfinished, inputs.fetches, today=today, comparison=comparison)
     notes += _cost_gap_notes(inputs.cost_gaps, period)
     if projection_note and (period.name == "month" or (budget is not None and budget > 0)):
         notes.append(projection_note)
