@@ -95,7 +95,8 @@ def _clock(at: datetime, day: date) -> str:
 def not_final_notes(unfinished: Iterable[Unfinished], *, today: date, comparison: Collection[date] = ()) -> list[str]:
     """'2026-11-30 is not final: last fetched by Anthropic at 23:10 UTC, before the day ended; ...' per day.
 
-    Only days that were fetched early are described; days never fetched are the report's "no data after" notes.
+    Only days that were fetched early are described; days never fetched are never_fetched_notes' (a gap) or the
+    report's "no data after" notes.
     Days in `comparison` are said to be in the comparison period. Runs of many days collapse into one note. A
     day within the trailing re-sync window is completed by the next sync; an older one by `sync --days N`.
     """
@@ -119,6 +120,37 @@ def not_final_notes(unfinished: Iterable[Unfinished], *, today: date, comparison
         who = _names([f"{_names(names)} at {clock}" for clock, names in sorted(by_time.items())])
         notes.append(
             f"{day.isoformat()}{where} is not final: last fetched by {who}, before the day ended; {_fix(day, today)}."
+        )
+    return notes
+
+
+def never_fetched_notes(
+    unfinished: Iterable[Unfinished],
+    fetches: Mapping[str, ProviderFetches],
+    *,
+    today: date,
+    comparison: Collection[date] = (),
+) -> list[str]:
+    """'Anthropic has no data synced for 2026-11-29, so that day shows no spend; ...' for days never fetched
+    although later days were (a `sync --days N` too short after a downtime). Days after a provider's last fetched
+    day are the report's "no data after" notes, so they are left out here. Providers missing the same days share
+    one note; days of the comparison period get their own.
+    """
+    missing: dict[tuple[str, bool], set[date]] = defaultdict(set)
+    for u in unfinished:
+        if u.fetched_at is None and u.provider in fetches and u.day <= fetches[u.provider].last_day:
+            missing[(u.provider, u.day in comparison)].add(u.day)
+    by_days: dict[tuple[bool, tuple[date, ...]], list[str]] = defaultdict(list)
+    for (provider, compared), skipped in sorted(missing.items()):
+        by_days[(compared, tuple(sorted(skipped)))].append(provider_name(provider))
+    notes = []
+    for (compared, days), names in sorted(by_days.items()):
+        where = " (in the comparison)" if compared else ""
+        have = "has" if len(names) == 1 else "have"
+        shown = "that day shows" if len(days) == 1 else "those days show"
+        fix = _fix(days[0], today, "it" if len(days) == 1 else "them")
+        notes.append(
+            f"{_names(names)} {have} no data synced for {date_list(list(days))}{where}, so {shown} no spend; {fix}."
         )
     return notes
 

@@ -29,7 +29,14 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol, TypeVar
 
-from bot.freshness import ProviderFetches, Unfinished, date_list, not_final_notes, unfinished_days
+from bot.freshness import (
+    ProviderFetches,
+    Unfinished,
+    date_list,
+    never_fetched_notes,
+    not_final_notes,
+    unfinished_days,
+)
 from bot.money import fmt_usd, nano_to_usd, pct_change
 from bot.periods import Period
 from bot.projection import MonthProjection as MonthProjection
@@ -194,7 +201,7 @@ def load_report(
         configured=tuple(configured),
         previous_month_daily=store.daily_totals(prev_first, prev_last),
         fetches=store.fetches(min(period.prev_start, prev_first), max(period.end, today)),
-        cost_gaps=store.cost_gaps(period.start, period.end),
+        cost_gaps=store.cost_gaps(min(period.prev_start, period.start), period.end),
     )
     return build_report(inputs, period, now=now, budget=budget_usd)
 
@@ -222,6 +229,7 @@ def build_report(inputs: ReportInputs, period: Period, *, now: datetime, budget:
     final, previous_final, unfinished = _finality(inputs, period, today)
     comparison = {u.day for u in unfinished if period.prev_start <= u.day <= period.prev_end}
     notes += not_final_notes(unfinished, today=today, comparison=comparison)
+    notes += never_fetched_notes(unfinished, inputs.fetches, today=today, comparison=comparison)
     notes += _cost_gap_notes(inputs.cost_gaps, period)
     if projection_note and (period.name == "month" or (budget is not None and budget > 0)):
         notes.append(projection_note)
@@ -420,10 +428,19 @@ def _finality(inputs: ReportInputs, period: Period, today: date) -> tuple[bool, 
 
 
 def _cost_gap_notes(gaps: Mapping[tuple[date, str], int], period: Period) -> list[str]:
-    """One note per provider that sent cost rows without an amount in the period: they were counted as $0."""
+    """One note per provider that sent cost rows without an amount in the period, and one for the comparison
+    (its total and the change are understated as well): they were counted as $0."""
+    notes = []
+    spans = ((period.start, period.end, ""), (period.prev_start, period.prev_end, " (in the comparison)"))
+    for start, end, label in spans:
+        notes += _gap_notes(gaps, start, end, label)
+    return notes
+
+
+def _gap_notes(gaps: Mapping[tuple[date, str], int], start: date, end: date, label: str) -> list[str]:
     notes = []
     for provider in sorted({p for _, p in gaps}):
-        days = sorted(d for d, p in gaps if p == provider and period.start <= d <= period.end)
+        days = sorted(d for d, p in gaps if p == provider and start <= d <= end)
         rows = sum(gaps[(d, provider)] for d in days)
         if not rows:
             continue
@@ -431,7 +448,7 @@ def _cost_gap_notes(gaps: Mapping[tuple[date, str], int], period: Period) -> lis
         where = USAGE_DASHBOARDS.get(provider, "its usage page")
         plural = rows != 1
         notes.append(
-            f"{rows} {name} cost row{'s' if plural else ''} on {date_list(days)} had no amount; "
+            f"{rows} {name} cost row{'s' if plural else ''} on {date_list(days)}{label} had no amount; "
             f"{'they are' if plural else 'it is'} counted as $0, so {name}'s spend may be understated: "
             f"check the {name} usage dashboard ({where})."
         )

@@ -7,6 +7,7 @@ it may hold a secret.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 MAX_SECRET_FILE = 64 * 1024  # bytes: far more than any key, far less than a mistaken /dev/zero or log file
@@ -54,9 +55,16 @@ class _Unusable(Exception):
 
 
 def _read_text(path: Path, cap: int) -> str:
-    """UTF-8 text, a leading byte-order mark dropped, reading at most `cap` bytes."""
+    """UTF-8 text, a leading byte-order mark dropped, reading at most `cap` bytes.
+
+    Opened without blocking, so a named pipe nobody writes to reads as empty instead of waiting forever; then
+    read blocking, so a pipe that is being written (`X_FILE=<(pass show x)`) is read to its end.
+    """
     try:
-        with path.open("rb") as file:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(fd, "rb") as file:
+            if hasattr(os, "O_NONBLOCK"):
+                os.set_blocking(fd, True)
             data = file.read(cap + 1)
     except IsADirectoryError:
         raise _Unusable("is a directory", "directory") from None
@@ -64,6 +72,9 @@ def _read_text(path: Path, cap: int) -> str:
         raise _Unusable(f"cannot be read ({err.strerror or type(err).__name__})", "unreadable") from None
     if len(data) > cap:
         raise _Unusable(f"is larger than {cap // 1024} KiB", "too_large")
+    if (nul := data.find(b"\0")) >= 0:  # valid UTF-8, but no text editor writes it (UTF-16 without a BOM does)
+        line = data.count(b"\n", 0, nul) + 1
+        raise _Unusable(f"is not UTF-8 text (line {line} has a NUL byte)", "not_utf8")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

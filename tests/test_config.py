@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -331,3 +332,71 @@ def test_a_secret_file_that_is_a_directory(tmp_path: Path) -> None:
         f"OPENAI_ADMIN_KEY_FILE names {tmp_path}, which is a directory: point the variable at the file holding the "
         "secret."
     ]
+
+
+def test_a_dotenv_with_nul_bytes_is_refused_as_not_text(tmp_path: Path) -> None:
+    # a NUL reached AISPEND_DB and ended in a ValueError traceback; a .env saved as UTF-16 without a BOM is full
+    # of them
+    dotenv = tmp_path / ".env"
+    dotenv.write_bytes(b"PORT=4000\nAISPEND_DB=./a\x00.db\n")
+    dotenv.chmod(0o600)
+    with pytest.raises(ConfigError) as caught:
+        load_settings({}, tmp_path)
+    assert caught.value.problems == [
+        f"{dotenv} is not UTF-8 text (line 2 has a NUL byte): save it as UTF-8 (most editors offer UTF-8 under Save "
+        "As › Encoding)."
+    ]
+
+
+def test_a_secret_file_with_a_nul_byte_is_named_without_its_content(tmp_path: Path) -> None:
+    key_file = tmp_path / "key"
+    key_file.write_bytes(b"sk-admin-half\x00-secret\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings({"OPENAI_ADMIN_KEY_FILE": str(key_file)}, tmp_path)
+    assert caught.value.problems == [
+        f"OPENAI_ADMIN_KEY_FILE names {key_file}, which is not UTF-8 text (line 1 has a NUL byte): write the secret "
+        "in it as UTF-8 text (most editors offer UTF-8 under Save As › Encoding)."
+    ]
+    assert "half" not in str(caught.value)
+
+
+def _load_in_thread(environ: dict[str, str], cwd: Path) -> list[object]:
+    """load_settings in a thread, so a read that blocks fails the test instead of hanging the suite."""
+    outcome: list[object] = []
+
+    def load() -> None:
+        try:
+            outcome.append(load_settings(environ, cwd))
+        except ConfigError as err:
+            outcome.append(err)
+
+    worker = threading.Thread(target=load, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert not worker.is_alive(), "load_settings blocked reading the file"
+    return outcome
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_secret_file_that_is_a_pipe_nobody_writes_to_does_not_block(tmp_path: Path) -> None:
+    pipe = tmp_path / "key"
+    os.mkfifo(pipe)
+    [outcome] = _load_in_thread({"OPENAI_ADMIN_KEY_FILE": str(pipe)}, tmp_path)
+    assert isinstance(outcome, ConfigError)
+    assert outcome.problems == [f"OPENAI_ADMIN_KEY_FILE names {pipe}, which is empty: put the secret in it."]
+
+
+@pytest.mark.skipif(not Path("/dev/fd").is_dir(), reason="needs /dev/fd")
+def test_a_secret_file_that_is_a_pipe_being_written_is_read_to_its_end(tmp_path: Path) -> None:
+    # OPENAI_ADMIN_KEY_FILE=<(pass show openai) names /dev/fd/63, a pipe whose writer may still be writing
+    read_end, write_end = os.pipe()
+    try:
+        os.write(write_end, b"sk-admin-from-")
+        closer = threading.Thread(target=lambda: (os.write(write_end, b"a-pipe\n"), os.close(write_end)))
+        closer.start()
+        [outcome] = _load_in_thread({"OPENAI_ADMIN_KEY_FILE": f"/dev/fd/{read_end}"}, tmp_path)
+        closer.join(timeout=30)
+    finally:
+        os.close(read_end)
+    assert isinstance(outcome, Settings)
+    assert outcome.openai_admin_key == Secret("sk-admin-from-a-pipe")

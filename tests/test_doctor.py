@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import socket
 import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
@@ -135,11 +136,12 @@ def test_a_second_run_finds_the_database_as_it_left_it(sim: Simulator, fake: Fak
 
 
 def test_http_mode_needs_the_signing_secret(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
-    env = environment(sim, fake, tmp_path / "a.db", SLACK_APP_TOKEN=None)
+    port = closed_port()  # doctor binds it, as `aispend run` would: not 3000, which anything may hold
+    env = environment(sim, fake, tmp_path / "a.db", SLACK_APP_TOKEN=None, PORT=str(port))
     code, lines = doctor(env)
     assert code == 0
     assert line(lines, "connection mode") == (
-        "✓ connection mode: HTTP mode on 0.0.0.0:3000 at /slack/events (SLACK_SIGNING_SECRET is set); point the "
+        f"✓ connection mode: HTTP mode on 0.0.0.0:{port} at /slack/events (SLACK_SIGNING_SECRET is set); point the "
         "Request URLs in manifest.yml at https://<your host>/slack/events"
     )
     code, lines = doctor(environment(sim, fake, tmp_path / "a.db", SLACK_APP_TOKEN=None, SLACK_SIGNING_SECRET=None))
@@ -534,4 +536,63 @@ def test_a_web_page_answering_for_slack_is_not_blamed_on_the_bot_token(
         "✗ Slack bot token: SLACK_API_URL answered auth.test with a page that is not Slack's Web API (a proxy or a "
         "captive portal?): check this host's network connection and any HTTPS_PROXY setting, and set SLACK_API_URL "
         "to https://slack.com/api/ (or remove it)."
+    )
+
+
+@pytest.fixture
+def taken_port() -> Iterator[int]:
+    """A port on 127.0.0.1 another program listens on."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        yield holder.getsockname()[1]
+
+
+def test_http_mode_checks_the_address_it_would_listen_on(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    port = closed_port()
+    env = environment(sim, fake, tmp_path / "a.db", SLACK_APP_TOKEN=None, AISPEND_HOST="127.0.0.1", PORT=str(port))
+    code, lines = doctor(env)
+    assert code == 0
+    assert line(lines, "connection mode") == (
+        f"✓ connection mode: HTTP mode on 127.0.0.1:{port} at /slack/events (SLACK_SIGNING_SECRET is set); point the "
+        "Request URLs in manifest.yml at https://<your host>/slack/events"
+    )
+
+
+def test_doctor_refuses_an_address_run_cannot_listen_on(
+    sim: Simulator, fake: FakeSlack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `aispend run` ended in a SchedulerNotRunningError traceback here, and doctor passed; 192.0.2.1 (TEST-NET-1)
+    # is no address of this machine, and needs no name lookup
+    env = environment(sim, fake, tmp_path / "a.db", SLACK_APP_TOKEN=None, AISPEND_HOST="192.0.2.1")
+    assert main(["run"], env, clock=lambda: NOW) == 2
+    run_said = capsys.readouterr().err
+    assert "Traceback" not in run_said
+    problem = run_said.removeprefix("aispend: ").strip()
+    assert problem == (
+        "Cannot listen on 192.0.2.1:3000 (Cannot assign requested address): set PORT to a free port (and "
+        "AISPEND_HOST to an address of this machine)."
+    )
+    code, lines = doctor(env)
+    assert code == 1
+    assert line(lines, "connection mode") == f"✗ connection mode: HTTP mode: {problem}"
+
+
+def test_a_port_in_use_is_an_optional_failure_since_it_may_be_the_running_bot(
+    sim: Simulator, fake: FakeSlack, tmp_path: Path, capsys: pytest.CaptureFixture[str], taken_port: int
+) -> None:
+    env = environment(
+        sim, fake, tmp_path / "a.db", SLACK_APP_TOKEN=None, AISPEND_HOST="127.0.0.1", PORT=str(taken_port)
+    )
+    assert main(["run"], env, clock=lambda: NOW) == 2
+    run_said = capsys.readouterr().err
+    assert run_said == (
+        f"aispend: Cannot listen on 127.0.0.1:{taken_port} (Address already in use): set PORT to a free port (and "
+        "AISPEND_HOST to an address of this machine).\n"
+    )
+    code, lines = doctor(env)
+    assert code == 0
+    assert line(lines, "connection mode") == (
+        f"✗ connection mode (optional): HTTP mode: Cannot listen on 127.0.0.1:{taken_port} (Address already in use): "
+        "if that is aispend already running, this is expected; otherwise set PORT to a free port."
     )

@@ -307,8 +307,15 @@ def test_openai_rows_without_an_amount_count_as_no_cost_with_a_note(
     assert store.cost_gaps(START, END - ONE) == {(d, "openai"): rows for d, (rows, _) in missing.items()}
     report = load_report(store, parse_period("week", TODAY), now=LATER, configured=list(OTHER), budget_usd=None)
     rows = sum(n for d, (n, _) in missing.items() if TODAY - 7 * ONE <= d <= TODAY - ONE)
-    [note] = [n for n in report.notes if "had no amount" in n]
+    compared = sum(n for d, (n, _) in missing.items() if TODAY - 14 * ONE <= d <= TODAY - 8 * ONE)
+    assert compared  # the comparison's total (and the change) is understated too, so it gets its own note
+    note, in_comparison = [n for n in report.notes if "had no amount" in n]
     assert note.startswith(f"{rows} OpenAI cost rows on ")
+    assert in_comparison.startswith(f"{compared} OpenAI cost rows on ")
+    assert in_comparison.endswith(
+        f"{TODAY - 8 * ONE} (in the comparison) had no amount; they are counted as $0, so OpenAI's spend may be "
+        "understated: check the OpenAI usage dashboard (https://platform.openai.com/usage)."
+    )
     assert note.endswith(
         "had no amount; they are counted as $0, so OpenAI's spend may be understated: check the OpenAI usage "
         "dashboard (https://platform.openai.com/usage)."

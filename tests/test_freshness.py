@@ -245,3 +245,41 @@ def test_every_report_says_which_days_are_not_final_until_the_next_sync_complete
     today = report_json(store, "today", NEXT_SYNC)
     assert (today["period"]["final"], today["previous"]["final"]) == (False, True)  # type: ignore[index]
     assert not [n for n in today["notes"] if "not final" in n]  # type: ignore[attr-defined]
+
+
+def test_days_a_short_sync_skipped_are_named_not_shown_as_a_silent_zero(
+    store: Store, providers: list[Provider]
+) -> None:
+    # the evening sync of Nov 28, then, after two days down, someone fetched only today: Nov 29 and 30 were never
+    # fetched, and `report yesterday` said "$0.00, no change" with no note at all
+    sync(store, providers, datetime(2026, 11, 28, 23, 0, tzinfo=UTC))
+    later = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+    sync(store, providers, later, days=1)
+    gap = (
+        "Anthropic and OpenAI have no data synced for 2026-11-29 and 2026-11-30, so those days show no spend; the "
+        "next sync completes them."
+    )
+    yesterday = report_json(store, "yesterday", later)
+    assert (yesterday["total_usd"], yesterday["period"]["final"]) == (0, False)  # type: ignore[index]
+    assert yesterday["notes"] == [
+        "Anthropic and OpenAI have no data synced for 2026-11-30, so that day shows no spend; the next sync "
+        "completes it.",
+        "Anthropic and OpenAI have no data synced for 2026-11-29 (in the comparison), so that day shows no spend; "
+        "the next sync completes it.",
+    ]
+    week = report_json(store, "week", later)
+    assert gap in week["notes"]  # type: ignore[operator]
+    assert (
+        "2026-11-28 is not final: last fetched by Anthropic and OpenAI at 23:00 UTC, before the day ended; "
+        "`aispend sync --days 4` fetches it again."
+    ) in week["notes"]  # type: ignore[operator]
+    today = report_json(store, "today", later)
+    assert today["notes"] == [  # the comparison (yesterday) is the gap; today itself is partial, as always
+        "Today (2026-12-01) is partial: it shows the spend reported so far.",
+        "Anthropic and OpenAI have no data synced for 2026-11-30 (in the comparison), so that day shows no spend; "
+        "the next sync completes it.",
+    ]
+
+    sync(store, providers, later + timedelta(hours=1))  # the incremental sync reaches back and fills them
+    after = report_json(store, "week", later + timedelta(hours=1))
+    assert not [n for n in after["notes"] if "no data synced" in n or "not final" in n]  # type: ignore[attr-defined]

@@ -593,7 +593,8 @@ def test_cost_rows_without_an_amount_are_noted_per_provider() -> None:
         (D(2026, 11, 15), "openai"): 2,
         (D(2026, 11, 16), "openai"): 1,
         (D(2026, 11, 17), "openai"): 4,
-        (D(2026, 11, 13), "openai"): 9,  # before the period: not this report's concern
+        (D(2026, 11, 13), "openai"): 9,  # in the comparison, whose total and change_pct it understates too
+        (D(2026, 11, 6), "openai"): 5,  # before the comparison: not this report's concern
         (D(2026, 11, 18), "anthropic"): 1,
     }
     report = build_report(dataclasses.replace(week_inputs(), cost_gaps=gaps), WEEK, now=NOW, budget=None)
@@ -602,5 +603,7 @@ def test_cost_rows_without_an_amount_are_noted_per_provider() -> None:
         "understated: check the Anthropic usage dashboard (https://console.anthropic.com/usage).",
         "7 OpenAI cost rows on 2026-11-15 to 2026-11-17 had no amount; they are counted as $0, so OpenAI's spend "
         "may be understated: check the OpenAI usage dashboard (https://platform.openai.com/usage).",
+        "9 OpenAI cost rows on 2026-11-13 (in the comparison) had no amount; they are counted as $0, so OpenAI's "
+        "spend may be understated: check the OpenAI usage dashboard (https://platform.openai.com/usage).",
     ]
     assert report.total == build_report(week_inputs(), WEEK, now=NOW, budget=None).total

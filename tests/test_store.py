@@ -254,6 +254,41 @@ def test_a_database_readable_by_others_is_warned_about(db_path: Path, caplog: py
     assert mode(db_path) == 0o644  # only warned about: the owner may have chosen it
 
 
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes and symlinks")
+@pytest.mark.usefixtures("permissive_umask")
+def test_a_database_behind_a_symlink_to_a_new_file_is_created_private(tmp_path: Path) -> None:
+    # AISPEND_DB=/srv/aispend.db -> /data/aispend.db, not there yet: SQLite used to create the target 0644
+    (tmp_path / "data").mkdir()
+    target = tmp_path / "data" / "aispend.db"
+    link = tmp_path / "aispend.db"
+    link.symlink_to(target)
+    with Store(link) as opened:
+        opened.replace_provider_data(window(0, 1, [cost(0, 1)]), NOW)
+        assert opened.warnings == []
+    assert mode(target) == 0o600
+    assert link.is_symlink()  # still the owner's link, pointing where it did
+
+
+@pytest.mark.skipif(os.name != "posix", reason="FIFOs and device files")
+@pytest.mark.parametrize("kind", ["fifo", "device"])
+def test_a_device_or_fifo_is_not_a_database_and_is_left_alone(tmp_path: Path, kind: str) -> None:
+    # it used to be "a disk error; check the disk", after a warning to run chmod 600 on it (on /dev/null!)
+    if kind == "fifo":
+        path = tmp_path / "aispend.db"
+        os.mkfifo(path)
+    else:
+        path = Path("/dev/null")
+    before = os.stat(path)
+    with pytest.raises(StoreError) as caught:
+        Store(path)
+    assert str(caught.value) == (
+        f"Cannot use {path} as the database: it is not a regular file (a device, FIFO or socket); set AISPEND_DB to "
+        "a file path."
+    )
+    after = os.stat(path)
+    assert (after.st_mode, after.st_ino) == (before.st_mode, before.st_ino)
+
+
 def file_state(path: Path) -> tuple[bytes, bool]:
     return path.read_bytes(), Path(f"{path}-wal").exists() and Path(f"{path}-wal").stat().st_size > 0
 

@@ -13,6 +13,7 @@ from slack_sdk.web import SlackResponse
 from bot.config import Settings
 from bot.doctor import Check
 from bot.slack.client import NOT_SLACK, answered_by_a_page, make_client
+from bot.slack.http_server import CannotListen, bind_listener
 
 TOKEN = "Slack bot token"
 CHANNEL = "alert channel"
@@ -184,6 +185,13 @@ def _mode_check(settings: Settings, client: WebClient) -> Check:
             "HTTP mode needs SLACK_SIGNING_SECRET (Basic Information › App Credentials), or set SLACK_APP_TOKEN for "
             "Socket Mode.",
         )
+    try:
+        bind_listener(settings.host, settings.port).close()  # what `aispend run` would listen on
+    except CannotListen as err:
+        if err.in_use:  # by the bot itself, when doctor runs beside it
+            fix = "if that is aispend already running, this is expected; otherwise set PORT to a free port."
+            return Check(MODE, False, f"HTTP mode: {err.what}: {fix}", required=False)
+        return Check(MODE, False, f"HTTP mode: {err}")
     return Check(
         MODE,
         True,

@@ -10,6 +10,7 @@ lock.
 
 from __future__ import annotations
 
+import errno
 import logging
 import socket
 import threading
@@ -121,7 +122,7 @@ class HttpServer:
         """`gate` must be the one the App's answers wait on (`Pools.gate`), or answers would not yield to acks;
         `limits` bound what a client's connection may take (see bot.slack.connections)."""
         self.limits = limits.within_descriptors()
-        self._sock = _bind(host, port)
+        self._sock = bind_listener(host, port)
         self.host = host
         self.port: int = self._sock.getsockname()[1]
         config = uvicorn.Config(
@@ -161,7 +162,17 @@ class HttpServer:
         self._sock.close()
 
 
-def _bind(host: str, port: int) -> socket.socket:
+class CannotListen(ConfigError):
+    """PORT / AISPEND_HOST cannot be listened on: `what` says so and why; `in_use` when another program holds it."""
+
+    def __init__(self, host: str, port: int, err: OSError) -> None:
+        self.what = f"Cannot listen on {host}:{port} ({err.strerror or err})"
+        self.in_use = err.errno == errno.EADDRINUSE
+        super().__init__(f"{self.what}: set PORT to a free port (and AISPEND_HOST to an address of this machine).")
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The socket `aispend run` serves on (`aispend doctor` binds it too, then closes it); CannotListen if not."""
     sock: socket.socket | None = None
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
@@ -171,9 +182,6 @@ def _bind(host: str, port: int) -> socket.socket:
     except OSError as err:
         if sock is not None:
             sock.close()
-        raise ConfigError(
-            f"Cannot listen on {host}:{port} ({err.strerror or err}): set PORT to a free port "
-            "(and AISPEND_HOST to an address of this machine)."
-        ) from None
+        raise CannotListen(host, port, err) from None
     sock.setblocking(False)
     return sock

@@ -149,17 +149,19 @@ def run_bot(
         pools=pools,
     )
     running: Running | None = None
+    ready = False  # before_stop undoes on_ready, so it runs only after it (a port in use never got that far)
     try:
         running = serve(app, settings, gate=pools.gate, stopping=stopping)
         if on_ready is not None and not stopping():
             on_ready()
+            ready = True
         # sleep-polling rather than Event.wait: a signal handler must not take the lock a waiting thread holds
         while not stopping():
             time.sleep(0.1)
         log.info("Stopping: finishing the requests in progress (signal again to quit at once)")
     finally:
         try:
-            if before_stop is not None:
+            if before_stop is not None and (ready or on_ready is None):
                 before_stop()
         finally:
             if running is not None:

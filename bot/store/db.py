@@ -57,6 +57,11 @@ def check_path(path: str) -> None:
         raise StoreError(f"Cannot open the database {path}: the directory {folder} does not exist; {_FIX}.")
     if file.is_dir():
         raise StoreError(f"Cannot open the database {path}: it is a directory; {_FIX}.")
+    if file.exists() and not file.is_file():  # SQLite would call /dev/null or a FIFO "a disk I/O error"
+        raise StoreError(
+            f"Cannot use {path} as the database: it is not a regular file (a device, FIFO or socket); set AISPEND_DB "
+            "to a file path."
+        )
     # WAL mode writes PATH-wal and PATH-shm beside the file, so the directory itself must be writable
     if not os.access(folder, os.W_OK) or (file.exists() and not os.access(file, os.R_OK | os.W_OK)):
         raise StoreError(f"Cannot write the database {path}: permission denied; {_FIX}.")
@@ -95,9 +100,12 @@ def translated(path: str, action: str) -> Iterator[None]:
 
 
 def create_private(path: str) -> None:
-    """Create the database file readable by its owner only, unless it exists (SQLite would make it 0644)."""
+    """Create the database file readable by its owner only, unless it exists (SQLite would make it 0644).
+
+    A symlink to a file that does not exist yet is followed (O_EXCL alone would not create through it).
+    """
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(os.path.realpath(path), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return
     except OSError as err:
