@@ -23,6 +23,7 @@ START, END = TODAY - timedelta(days=59), TODAY + timedelta(days=1)  # 60 days th
 COST = "/v1/organizations/cost_report"
 USAGE = "/v1/organizations/usage_report/messages"
 WORKSPACES = "/v1/organizations/workspaces"
+CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
 ADMIN_KEYS = "Console › Settings › Admin keys (https://console.anthropic.com/settings/admin-keys)"
 
 
@@ -80,8 +81,14 @@ def test_60_days_reconcile_exactly_per_day(sim: Simulator, sleeps: list[float]) 
 
 def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -> None:
     data = fetch(sim.anthropic_url, sleeps)
-    requests = sim.requests
-    assert data.requests == len(requests) == 5  # 2 chunks x (cost + usage) + 1 workspace page
+    claude_code = [r for r in sim.requests if r.path == CLAUDE_CODE]
+    requests = [r for r in sim.requests if r.path != CLAUDE_CODE]
+    assert len(requests) == 5  # 2 chunks x (cost + usage) + 1 workspace page
+    # and one Claude Code request per day (each day fits one page of 1000 actors)
+    assert data.requests == len(sim.requests) == 5 + 60
+    days = [(START + timedelta(days=i)).isoformat() for i in range(60)]
+    assert sorted(r.query["starting_at"][0] for r in claude_code) == days
+    assert all(r.query["limit"] == ["1000"] and set(r.query) == {"starting_at", "limit"} for r in claude_code)
     for req in requests:
         assert req.headers["x-api-key"] == ANTHROPIC_KEY
         assert req.headers["anthropic-version"] == "2023-06-01"
@@ -112,7 +119,9 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
 def test_400_day_backfill_uses_the_fewest_requests(sim: Simulator, sleeps: list[float]) -> None:
     start = TODAY - timedelta(days=399)
     data = fetch(sim.anthropic_url, sleeps, start=start)
-    assert data.requests == len(sim.requests) == 13 + 13 + 1
+    # 13 chunks x (cost + usage) + 1 workspace page, and Claude Code's one request per day for its last 90 days only
+    assert len([r for r in sim.requests if r.path != CLAUDE_CODE]) == 13 + 13 + 1
+    assert data.requests == len(sim.requests) == 13 + 13 + 1 + 90
     assert not any("page" in r.query for r in sim.requests)
     assert total(data) == sim.org.expected_cost_nano("anthropic", start, END)
     assert min(c.day for c in data.costs) == start and max(c.day for c in data.costs) == TODAY
@@ -317,7 +326,9 @@ def test_chunks_run_concurrently_on_the_pool(sleeps: list[float]) -> None:
         for path in (COST, USAGE, WORKSPACES):
             server.route(path, answer)
         data = fetch(server.url, sleeps, start=TODAY - timedelta(days=399), max_workers=4)
-    assert (data.requests, peak[0], sleeps) == (27, 4, [])
+        reports = [r for r in server.requests if r.path != CLAUDE_CODE]  # the unrouted Claude Code API is a 404
+    assert (len(reports), peak[0], sleeps) == (27, 4, [])
+    assert data.requests == len(server.requests) and data.claude_code_unavailable is not None
 
 
 # --- recorded responses --------------------------------------------------------------------------------------
@@ -392,6 +403,7 @@ def test_recorded_cost_rows_normalize(sleeps: list[float]) -> None:
         server.route(WORKSPACES, EMPTY_WORKSPACES)
         data = fetch(server.url, sleeps, start=day1, end=date(2026, 11, 22))
         cost_requests = [r for r in server.requests if r.path == COST]
+        reports = [r for r in server.requests if r.path != CLAUDE_CODE]
     assert data.costs == [
         CostRecord("anthropic", day1, "", "claude-opus-4-8", "tokens:output_tokens", "batch", 500_000_000),
         CostRecord("anthropic", day1, "wrkspc_A", "", "Web Search Usage", "", 75_000_000),
@@ -409,7 +421,7 @@ def test_recorded_cost_rows_normalize(sleeps: list[float]) -> None:
             "anthropic", day2, "wrkspc_A", "claude-opus-4-8", "tokens:uncached_input_tokens", "standard", 1_000_000_000
         ),
     ]
-    assert data.requests == 4
+    assert len(reports) == 4
     assert cost_requests[1].pairs == [*cost_requests[0].pairs, ("page", "page_opaque+/=")]
 
 

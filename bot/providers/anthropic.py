@@ -18,6 +18,7 @@ from functools import partial
 
 from bot.config import ANTHROPIC_KEY_PAGE, Secret
 from bot.money import AmountError, cents_to_nano, parse_decimal, row_nano
+from bot.providers.anthropic_claude_code import ClaudeCodeFetch
 from bot.providers.base import OrgIdentity
 from bot.providers.collect import Collected, Tokens
 from bot.providers.fields import RowFields
@@ -95,11 +96,15 @@ class AnthropicProvider(RowFields):
         for lo, hi in day_chunks(start, end, DAYS_PER_REQUEST):
             jobs += [partial(self._costs, lo, hi), partial(self._usage, lo, hi)]
         jobs.append(self._workspaces)
+        claude_code = ClaudeCodeFetch(self.client, self.name, start, end)
+        jobs += claude_code.jobs()
         session = FetchSession()
         collected = Collected()
         for part in run_all(jobs, session, self.max_workers):
             collected.merge(part)
-        return collected.to_data(self.name, start, end, session.requests)
+        data = collected.to_data(self.name, start, end, session.requests)
+        claude_code.fill(data)
+        return data
 
     def identity(self, today: date) -> OrgIdentity:
         body = self.client.get_json(ME_PATH, [], FetchSession())

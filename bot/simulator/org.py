@@ -16,6 +16,7 @@ from typing import NamedTuple
 from bot.money import cents_to_nano
 from bot.simulator.anthropic_data import AnthropicDay, anthropic_day
 from bot.simulator.catalog import PRIORITY_OFFSET, SPIKE_OFFSET, Project, Workspace, b62, demo_projects, demo_workspaces
+from bot.simulator.claude_code_data import ClaudeCodeRow, claude_code_rows
 from bot.simulator.openai_data import OpenAIDay, openai_day
 from bot.simulator.scale import scale_projects, scale_workspaces
 
@@ -99,6 +100,10 @@ class Org:
 
     def _compute_openai(self, day: date, factor: Decimal) -> OpenAIDay:
         return openai_day(self.openai_projects, self.seed, self.today, day, factor)
+
+    def claude_code_day(self, day: date) -> tuple[ClaudeCodeRow, ...]:
+        """The Claude Code Analytics rows of one UTC day, as served (and as the tests reconcile against)."""
+        return claude_code_rows(self.seed, self.today, day, self.anthropic_org_id)
 
     # --- the reconciliation reference ---------------------------------------------------------------------
 

@@ -53,3 +53,27 @@ def admin_refusal(policy: Policy, user_id: str, what: str) -> str | None:
         f":lock: Sorry, only aispend admins can {what}. Ask one of them to do it, or ask whoever runs aispend "
         f"to add your Slack user ID `{user_id}` to AISPEND_ADMIN_USERS."
     )
+
+
+def may_see_people(policy: Policy, user_id: str) -> bool:
+    """Whether `user_id` may see per-person data (Claude Code activity, emails): admins only for now.
+
+    CONTRACT §2 also admits AISPEND_PEOPLE_VIEWERS; the lead extends this one function when that setting lands.
+    """
+    return user_id in policy.admin_users
+
+
+def people_refusal(policy: Policy, user_id: str, public: bool) -> str | None:
+    """None when `user_id` may see per-person data here; otherwise who can, and how to get it."""
+    if public:
+        return (
+            ":lock: Claude Code activity is shown per person, so aispend never posts it in the channel: "
+            "run the command again without `public` to see it yourself."
+        )
+    if may_see_people(policy, user_id):
+        return None
+    return (
+        ":lock: Sorry, Claude Code activity is per person, so only aispend admins (AISPEND_ADMIN_USERS) and people "
+        "viewers (AISPEND_PEOPLE_VIEWERS) can see it. To get access, ask whoever runs aispend to add your Slack "
+        f"user ID `{user_id}` to AISPEND_PEOPLE_VIEWERS."
+    )

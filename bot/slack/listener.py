@@ -17,19 +17,22 @@ from typing import Any, Protocol
 from slack_bolt import Ack, Respond
 
 from bot.budget import BUDGET_KEY, current_budget
+from bot.claude_code import load_claude_code
 from bot.config import Settings
 from bot.errors import AispendError
 from bot.money import fmt_usd
 from bot.periods import parse_period
 from bot.report import Report, ReportStore, load_report
 from bot.safe_text import TEXT_LIMIT, mrkdwn
-from bot.slack.access import Policy, admin_refusal, read_refusal
+from bot.slack.access import Policy, admin_refusal, people_refusal, read_refusal
 from bot.slack.blocks import budget_message, report_message
 from bot.slack.cache import AnswerCache
+from bot.slack.claude_code_blocks import claude_code_message
 from bot.slack.commands import (
     COMMAND,
     Alerts,
     Budget,
+    ClaudeCode,
     Command,
     Help,
     Sync,
@@ -122,6 +125,8 @@ class CommandListener:
         refusal = read_refusal(self.policy, user, channel)
         if refusal is None and is_admin_command(parsed):
             refusal = admin_refusal(self.policy, user, _change_of(parsed))
+        if refusal is None and isinstance(parsed, ClaudeCode):
+            refusal = people_refusal(self.policy, user, parsed.public)
         if refusal is not None:
             log.info("refused %s %r for %s in %s", COMMAND, text, user, channel)
             ack(text=refusal, response_type="ephemeral")
@@ -162,6 +167,10 @@ class CommandListener:
                 key, lambda: report_message(self._report(parsed.period, now), now, parsed.view)
             )
             return self._with_delivery_problems(message, user)
+        if isinstance(parsed, ClaudeCode):
+            # per person: built for this user, never cached across users nor sent in public
+            now = self.now()
+            return claude_code_message(load_claude_code(self.store, parse_period(parsed.period, now.date())))
         if isinstance(parsed, Alerts):
             if self.alerts is None:
                 return (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import freshness, rollups
+from bot.store import claude_code, freshness, rollups
 
 migrations = Migrations("aispend")
 
@@ -115,3 +115,10 @@ def m004_cost_gaps(db: Database) -> None:
             PRIMARY KEY (day, provider)
         ) STRICT, WITHOUT ROWID"""
     )
+
+
+@migrations(name="006_claude_code")
+def m006_claude_code(db: Database) -> None:
+    # Claude Code activity per actor and day, Anthropic's estimates (never billed cost), and whether it is readable
+    for statement in claude_code.SCHEMA:
+        db.execute(statement)

@@ -15,8 +15,8 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.freshness import ProviderFetches
-from bot.records import Label, ProviderData, SyncState, TokenTotals
-from bot.store import freshness, spend, syncs
+from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, ProviderData, SyncState, TokenTotals
+from bot.store import claude_code, freshness, spend, syncs
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
@@ -86,6 +86,7 @@ class Store:
         updated_at = to_timestamp(synced_at)
         with self.writing() as db:
             rows = spend.replace_provider_data(db, data, updated_at)
+            claude_code.replace(db, data, updated_at)
             freshness.record_fetch(db, data.provider, data.start, data.end, updated_at)
             return rows
 
@@ -145,6 +146,15 @@ class Store:
     def labels(self) -> dict[tuple[str, str], Label]:
         with self.reading() as db:
             return spend.labels(db)
+
+    def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]:
+        """Claude Code activity per actor over [start, end]; actors are emails (personal data) or key names."""
+        with self.reading() as db:
+            return claude_code.actor_sums(db, start, end)
+
+    def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]:
+        with self.reading() as db:
+            return claude_code.statuses(db)
 
     def sync_states(self) -> dict[str, SyncState]:
         with self.reading() as db:
