@@ -42,8 +42,9 @@ def claude_code_start(start: date, end: date) -> date:
 class ClaudeCodeFetch:
     """The per-day jobs of one Anthropic fetch, run on the provider's pool; `fill` puts the result in the data."""
 
-    def __init__(self, client: JsonClient, provider: str, start: date, end: date) -> None:
+    def __init__(self, client: JsonClient, provider: str, start: date, end: date, per_page: int = PER_PAGE) -> None:
         self.client = client
+        self.per_page = per_page
         self.provider = provider
         self.start = claude_code_start(start, end)
         self.end = end
@@ -66,7 +67,7 @@ class ClaudeCodeFetch:
     def _day(self, day: date, session: FetchSession) -> Collected:
         if self._unavailable is not None:
             return Collected()
-        params = [("starting_at", day.isoformat()), ("limit", str(PER_PAGE))]
+        params = [("starting_at", day.isoformat()), ("limit", str(self.per_page))]
         try:
             items = fetch_all(self.client, PATH, params, session, context=f"day {day}")
             records = [self._record(day, item) for item in items]
