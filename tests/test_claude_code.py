@@ -257,7 +257,7 @@ def test_a_refused_claude_code_api_never_fails_the_sync_and_the_report_says_why(
         spend = load_report(store, parse_period("week", today), now=now, configured=["anthropic"], budget_usd=None)
     assert result.ok and result.error is None
     (warning,) = result.warnings
-    assert "Claude Code Analytics API refused this Admin key (HTTP 401/403)" in warning
+    assert "Claude Code Analytics API refused ANTHROPIC_ADMIN_KEY (HTTP 401/403)" in warning
     assert warning.count(". ") == 0 and warning.endswith(".")  # one sentence
     assert warning in after.notes
     assert after.actors == before.actors and after.estimated == before.estimated  # the stored rows stay

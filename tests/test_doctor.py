@@ -520,3 +520,17 @@ def test_doctor_refuses_what_run_refuses(
     assert run_said.err == doctor_said.err
     assert "Traceback" not in doctor_said.err
     assert not (tmp_path / "a.db").exists()  # refused before anything was opened
+
+
+def test_claude_code_analytics_refused_is_an_optional_failure_in_one_sentence(
+    sim: Simulator, fake: FakeSlack, tmp_path: Path
+) -> None:
+    sim.inject(Fault("anthropic", "/v1/organizations/usage_report/claude_code", status=403, times=None))
+    code, lines = doctor(environment(sim, fake, tmp_path / "aispend.db"))
+    assert code == 0  # billed spend still syncs: the estimates are optional
+    assert line(lines, "Anthropic report").startswith("✓ Anthropic report:")
+    assert line(lines, "Anthropic permissions") == (
+        "✗ Anthropic permissions (optional): Anthropic's Claude Code Analytics API refused ANTHROPIC_ADMIN_KEY "
+        "(HTTP 401/403), so Claude Code activity is not shown (billed spend is unaffected): it needs an Admin key of "
+        "an organization that uses Claude Code on the Claude API."
+    )

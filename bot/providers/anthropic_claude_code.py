@@ -72,10 +72,16 @@ class ClaudeCodeFetch:
             items = fetch_all(self.client, PATH, params, session, context=f"day {day}")
             records = [self._record(day, item) for item in items]
         except ProviderAuthError:
-            self._refuse(f"Anthropic's Claude Code Analytics API refused this Admin key (HTTP 401/403), {NOT_SHOWN}.")
+            self._refuse(
+                f"Anthropic's Claude Code Analytics API refused ANTHROPIC_ADMIN_KEY (HTTP 401/403), {NOT_SHOWN}: "
+                "it needs an Admin key of an organization that uses Claude Code on the Claude API."
+            )
         except ProviderHTTPError as err:
             if err.status == 404:
-                self._refuse(f"Anthropic's Claude Code Analytics API is not available here (HTTP 404), {NOT_SHOWN}.")
+                self._refuse(
+                    f"Anthropic's Claude Code Analytics API is not available at ANTHROPIC_BASE_URL (HTTP 404), "
+                    f"{NOT_SHOWN}."
+                )
             else:
                 self._refuse(f"Claude Code activity could not be read this time ({_gist(err)}), {NOT_SHOWN}.")
         except ProviderError as err:  # network and data errors: the estimates wait for the next sync
