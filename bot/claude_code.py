@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -58,7 +59,7 @@ class ClaudeCodeReport:
 
 
 class ClaudeCodeStore(Protocol):
-    def claude_code_actors(self, start: Any, end: Any) -> list[ClaudeCodeActorSums]: ...
+    def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]: ...
     def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]: ...
 
 

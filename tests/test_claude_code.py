@@ -6,6 +6,7 @@ and never reach a billed total; per-person rows (emails) only reach admins, neve
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -29,12 +30,13 @@ from bot.claude_code import (
     render_claude_code_text,
 )
 from bot.config import Secret
+from bot.errors import StoreError
 from bot.periods import parse_period
 from bot.providers.anthropic import AnthropicProvider
 from bot.providers.anthropic_claude_code import MAX_DAYS, PATH, ClaudeCodeFetch
 from bot.providers.http import FetchSession
 from bot.providers.windows import run_all
-from bot.records import API_ACTOR, USER_ACTOR, ClaudeCodeDay, ClaudeCodeModel, ProviderData
+from bot.records import API_ACTOR, USER_ACTOR, ClaudeCodeDay, ClaudeCodeModel, CostRecord, ProviderData
 from bot.report import load_report
 from bot.report_json import report_to_json
 from bot.simulator import ANTHROPIC_KEY, Fault, Simulator
@@ -315,6 +317,25 @@ def test_a_first_release_database_upgrades_in_place_and_takes_claude_code(tmp_pa
     strict = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'claude_code_daily'").fetchone()[0]
     conn.close()
     assert after == [row for row in before if row[0] != day.isoformat()] and "STRICT" in strict
+
+
+def test_a_bad_claude_code_record_rolls_back_the_whole_write(tmp_path: Path) -> None:
+    """Claude Code rows are written in the transaction of the provider's billed rows: all or nothing."""
+    day = date(2026, 11, 20)
+    cost = CostRecord("anthropic", day, "", "claude-opus-4-8", "tokens:output_tokens", "", 5 * 10**9)
+    good = ClaudeCodeDay("anthropic", day, USER_ACTOR, "ada@acme.example", "api", "vscode", 1, 1, 1, 1, 1, 1, 1)
+    late = dataclasses.replace(good, day=day + timedelta(days=1))
+    window = (day, day + timedelta(days=1))
+    with Store(tmp_path / "cc.db") as store:
+        store.replace_provider_data(
+            ProviderData("anthropic", *window, costs=[cost], claude_code=[good], claude_code_start=day),
+            datetime(2026, 11, 21, 9, 0).astimezone(),
+        )
+        bad = ProviderData("anthropic", *window, claude_code=[good, late], claude_code_start=day)
+        with pytest.raises(StoreError, match="outside the fetched days"):
+            store.replace_provider_data(bad, datetime(2026, 11, 21, 10, 0).astimezone())
+        assert store.daily_totals(day, day) == {(day, "anthropic"): 5 * 10**9}  # the billed rows stayed
+        assert [s.sessions for s in store.claude_code_actors(day, day)] == [1]
 
 
 # ---- Slack and the CLI ----------------------------------------------------------------------------------------
