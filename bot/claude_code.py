@@ -95,8 +95,8 @@ def build_claude_code(
         notes.append(status.unavailable)
     if status is not None and status.first_day is not None and period.start < status.first_day:
         notes.append(
-            f"Claude Code activity is kept from {status.first_day} on (aispend reads at most the last "
-            f"{MAX_HISTORY_DAYS} days of it), so the days of the period before that are not included."
+            f"Claude Code activity has been fetched from {status.first_day} on (a first sync reads at most its last "
+            f"{MAX_HISTORY_DAYS} days), so the period's earlier days are not included."
         )
     total = sum((s.estimated_nano for s in sums if s.provider == PROVIDER), 0)
     return ClaudeCodeReport(period, tuple(lines), nano_to_usd(total), tuple(notes))

@@ -24,6 +24,7 @@ import pytest
 
 from bot.claude_code import (
     ESTIMATE_LABEL,
+    ESTIMATE_NOTE,
     build_claude_code,
     claude_code_json,
     load_claude_code,
@@ -36,7 +37,15 @@ from bot.providers.anthropic import AnthropicProvider
 from bot.providers.anthropic_claude_code import MAX_DAYS, PATH, ClaudeCodeFetch
 from bot.providers.http import FetchSession
 from bot.providers.windows import run_all
-from bot.records import API_ACTOR, USER_ACTOR, ClaudeCodeDay, ClaudeCodeModel, CostRecord, ProviderData
+from bot.records import (
+    API_ACTOR,
+    USER_ACTOR,
+    ClaudeCodeDay,
+    ClaudeCodeModel,
+    ClaudeCodeStatus,
+    CostRecord,
+    ProviderData,
+)
 from bot.report import load_report
 from bot.report_json import report_to_json
 from bot.simulator import ANTHROPIC_KEY, Fault, Simulator
@@ -289,6 +298,15 @@ def test_never_fetched_is_null_and_says_so() -> None:
     assert claude_code_json(report) == {"estimated_usd": None, "users": []}
     assert any("has not been fetched yet" in n for n in report.notes)
     assert ESTIMATE_LABEL in render_claude_code_text(report)
+
+
+def test_a_period_reaching_before_the_first_fetched_day_says_so() -> None:
+    period = parse_period("30d", date(2026, 11, 22))
+    fetched = ClaudeCodeStatus("anthropic", None, date(2026, 10, 24), "2026-11-22T10:00:00Z")
+    late = build_claude_code(period, [], {"anthropic": fetched})
+    assert any("fetched from 2026-10-24 on" in n for n in late.notes) and late.estimated == 0
+    covered = dataclasses.replace(fetched, first_day=period.start)
+    assert build_claude_code(period, [], {"anthropic": covered}).notes == (ESTIMATE_NOTE,)
 
 
 # ---- the store ------------------------------------------------------------------------------------------------
