@@ -28,6 +28,8 @@ log = logging.getLogger("aispend")
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROVIDER_NAMES = ("anthropic", "openai")
+KEY, USER = "key", "user"  # bot.records' spender kinds, without importing it at start-up
+SPENDER_VIEWS = {"keys": KEY, "key": KEY, "users": USER, "user": USER}
 CLAUDE_CODE_VIEW = "claude-code"
 
 
@@ -49,9 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--provider", choices=PROVIDER_NAMES, help="sync only this provider")
     report = sub.add_parser("report", help="print the spend summary from the database (no network)")
     report.add_argument(
-        "period", nargs="?", default="week", help="today, yesterday, week (default), month or Nd; or claude-code"
+        "period",
+        nargs="?",
+        default="week",
+        help="today, yesterday, week (default), month or Nd; or keys, users or claude-code",
     )
-    report.add_argument("view_period", nargs="?", metavar="PERIOD", help="the period of a view such as claude-code")
+    # `report keys|users|claude-code [PERIOD]`: the view word comes first, its period second
+    report.add_argument(
+        "view_period", nargs="?", metavar="PERIOD", help="the period of a view such as keys, users or claude-code"
+    )
+    report.add_argument("--emails", action="store_true", help="with `report users`: show people's emails too")
     report.add_argument("--json", action="store_true", help="print the JSON report")
     report.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
     alerts = sub.add_parser("alerts", help="evaluate the alert rules and post new alerts")
@@ -139,11 +148,15 @@ def _dispatch(
         print(f"aispend: warning: {warning}", file=err)
     if args.command == "sync":
         return cmd_sync(settings, args.days, args.provider, err, now=clock())
+    if args.command == "report" and args.emails and SPENDER_VIEWS.get(args.period) != USER:
+        raise UsageError("--emails goes with `aispend report users` only.")
+    if args.command == "report" and args.period in SPENDER_VIEWS:
+        return cmd_spenders(settings, args.period, args.view_period or "week", args, out, now=clock())
     if args.command == "report" and args.period == CLAUDE_CODE_VIEW:
         return cmd_claude_code(settings, args.view_period or "week", args.json, args.as_of, out, now=clock())
-    if args.command == "report" and args.view_period is not None:
-        raise UsageError(f"`report {args.period}` takes one period, but got {args.view_period!r} too.")
     if args.command == "report":
+        if args.view_period is not None:
+            raise UsageError(f"`report {args.period}` takes one period, but got {args.view_period!r} too.")
         return cmd_report(settings, args.period, args.json, args.as_of, out, now=clock())
     if args.command == "alerts":
         return cmd_alerts(settings, args.dry_run, args.as_of, out, now=clock(), resend=args.resend)
@@ -214,9 +227,11 @@ def cmd_report(
 ) -> int:
     from bot.budget import budget_in_force
     from bot.periods import parse_period
+    from bot.render_spenders import top_spenders
     from bot.render_text import render_text
     from bot.report import load_report
     from bot.report_json import dumps_report
+    from bot.spenders import build_spenders
 
     today = as_of or now.date()
     period = parse_period(period_word, today)
@@ -228,12 +243,45 @@ def cmd_report(
     try:
         budget = budget_in_force(store, settings)
         report = load_report(store, period, now=now, configured=settings.configured_providers, budget_usd=budget.amount)
+        # the operator runs the CLI on the bot's machine: names of people, never emails, in the JSON
+        rows, labels = store.spender_rows(period.start, period.end), store.spender_labels()
+        keys, users = (build_spenders(rows, labels, period, kind, people=True) for kind in (KEY, USER))
     finally:
         store.close()
     if budget.problem:
         report = dataclasses.replace(report, notes=[*report.notes, budget.problem])
     # JSON keeps the providers' names as they are (it is data; json escapes every non-ASCII and control character)
-    out.write(dumps_report(report) + "\n" if as_json else terminal(render_text(report, now)) + "\n")
+    text = dumps_report(report, keys=keys, users=users) if as_json else render_text(report, now) + top_spenders(keys)
+    out.write(text + "\n" if as_json else terminal(text) + "\n")
+    return EXIT_OK
+
+
+def cmd_spenders(
+    settings: Settings, kind_word: str, period_word: str, args: argparse.Namespace, out: TextIO, *, now: datetime
+) -> int:
+    """`aispend report keys|users [PERIOD]`: the operator may see people's names; emails only with --emails."""
+    from bot.periods import parse_period
+    from bot.render_spenders import render_spenders
+    from bot.report_json import dumps_json
+    from bot.spenders import load_spenders
+    from bot.spenders_json import spenders_json
+
+    kind = SPENDER_VIEWS[kind_word]
+    period = parse_period(period_word, args.as_of or now.date())
+    if not Path(settings.db_path).exists():
+        raise ConfigError(
+            f"No database at {settings.db_path}: run `aispend sync` first (or set AISPEND_DB to the bot's database)."
+        )
+    store = open_store(settings)
+    try:
+        view = load_spenders(store, period, kind, people=True, emails=args.emails)
+    finally:
+        store.close()
+    if args.json:
+        field = "keys" if kind == KEY else "users"
+        out.write(dumps_json({field: spenders_json(view), "notes": list(view.notes)}) + "\n")
+    else:
+        out.write(terminal(render_spenders(view)) + "\n")
     return EXIT_OK
 
 

@@ -86,6 +86,8 @@ class Settings:
     admin_users: frozenset[str] = field(default_factory=frozenset)
     allowed_users: frozenset[str] = field(default_factory=frozenset)
     allowed_channels: frozenset[str] = field(default_factory=frozenset)
+    people_viewers: frozenset[str] = field(default_factory=frozenset)  # besides admins, may see per-person spend
+    show_people_in_channel: bool = False  # per-person figures allowed in `public` replies and channel messages
     warnings: tuple[str, ...] = ()
 
     def secrets(self) -> list[str]:
@@ -144,6 +146,8 @@ def load_settings(environ: Mapping[str, str], cwd: Path | None = None) -> Settin
         admin_users=reader.user_ids("AISPEND_ADMIN_USERS"),
         allowed_users=reader.user_ids("AISPEND_ALLOWED_USERS"),
         allowed_channels=reader.channel_ids("AISPEND_ALLOWED_CHANNELS"),
+        people_viewers=reader.user_ids("AISPEND_PEOPLE_VIEWERS"),
+        show_people_in_channel=reader.boolean("AISPEND_SHOW_PEOPLE_IN_CHANNEL", False),
         warnings=tuple(warnings),
     )
     if problems:
@@ -208,6 +212,17 @@ class _Reader:
             )
             return None
         return Secret(value)
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if raw.lower() in _TRUE:
+            return True
+        if raw.lower() in _FALSE:
+            return False
+        self.problems.append(f"{name} must be true or false; it is {_shown(raw)}.")
+        return default
 
     def url(self, name: str, default: str) -> str:
         value = self.text(name) or default
@@ -300,6 +315,10 @@ class _Reader:
             else:
                 self.problems.append(f"{name} holds {_shown(entry)}, which is not {what}.")
         return frozenset(e for e in entries if pattern.match(e))
+
+
+_TRUE = ("true", "yes", "1", "on")
+_FALSE = ("false", "no", "0", "off")
 
 
 def _shown(raw: str, limit: int = 40) -> str:

@@ -9,10 +9,15 @@ from typing import Any
 
 from bot.claude_code import claude_code_json
 from bot.report import ProviderLine, Report
+from bot.spenders import SpenderView
+from bot.spenders_json import spenders_json
 
 
-def report_to_json(report: Report) -> dict[str, Any]:
-    """The contract §4 object; money and ratios stay Decimal (write it with `dumps_report`)."""
+def report_to_json(report: Report, keys: SpenderView | None = None, users: SpenderView | None = None) -> dict[str, Any]:
+    """The contract §4 object; money and ratios stay Decimal (write it with `dumps_report`).
+
+    `keys` and `users` are bot.spenders views of the same period, [] when not given or hidden from the caller.
+    """
     p = report.period
     out: dict[str, Any] = {
         "period": {
@@ -52,6 +57,8 @@ def report_to_json(report: Report) -> dict[str, Any]:
             }
             for f in report.freshness
         },
+        "keys": spenders_json(keys),
+        "users": spenders_json(users),
         "notes": list(report.notes),
         "claude_code": claude_code_json(report.claude_code),  # Anthropic's estimates: never part of total_usd
     }
@@ -99,8 +106,10 @@ def _provider_json(line: ProviderLine) -> dict[str, Any]:
     return out
 
 
-def dumps_report(report: Report, indent: int | None = 2) -> str:
-    return dumps_json(report_to_json(report), indent)
+def dumps_report(
+    report: Report, indent: int | None = 2, keys: SpenderView | None = None, users: SpenderView | None = None
+) -> str:
+    return dumps_json(report_to_json(report, keys, users), indent)
 
 
 def dumps_json(value: Any, indent: int | None = 2) -> str:

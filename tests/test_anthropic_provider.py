@@ -24,6 +24,10 @@ COST = "/v1/organizations/cost_report"
 USAGE = "/v1/organizations/usage_report/messages"
 WORKSPACES = "/v1/organizations/workspaces"
 CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
+API_KEYS = "/v1/organizations/api_keys"
+USERS = "/v1/organizations/users"
+ANALYTICS = "/v1/organizations/analytics/cost"
+LISTS = (WORKSPACES, API_KEYS, USERS)
 ADMIN_KEYS = "Console › Settings › Admin keys (https://console.anthropic.com/settings/admin-keys)"
 
 
@@ -83,9 +87,10 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
     data = fetch(sim.anthropic_url, sleeps)
     claude_code = [r for r in sim.requests if r.path == CLAUDE_CODE]
     requests = [r for r in sim.requests if r.path != CLAUDE_CODE]
-    assert len(requests) == 5  # 2 chunks x (cost + usage) + 1 workspace page
+    # 2 chunks x (cost + usage + analytics cost) + 1 page each of workspaces, keys and users
+    assert len(requests) == 9
     # and one Claude Code request per day (each day fits one page of 1000 actors)
-    assert data.requests == len(sim.requests) == 5 + 60
+    assert data.requests == len(sim.requests) == 9 + 60
     days = [(START + timedelta(days=i)).isoformat() for i in range(60)]
     assert sorted(r.query["starting_at"][0] for r in claude_code) == days
     assert all(r.query["limit"] == ["1000"] and set(r.query) == {"starting_at", "limit"} for r in claude_code)
@@ -94,9 +99,11 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
         assert req.headers["anthropic-version"] == "2023-06-01"
         assert "authorization" not in req.headers
     reports = sorted(
-        (r.path, r.query["starting_at"][0], r.query["ending_at"][0]) for r in requests if r.path != WORKSPACES
+        (r.path, r.query["starting_at"][0], r.query["ending_at"][0]) for r in requests if r.path not in LISTS
     )
     assert reports == [
+        (ANALYTICS, "2026-09-24T00:00:00Z", "2026-10-25T00:00:00Z"),
+        (ANALYTICS, "2026-10-25T00:00:00Z", "2026-11-23T00:00:00Z"),
         (COST, "2026-09-24T00:00:00Z", "2026-10-25T00:00:00Z"),
         (COST, "2026-10-25T00:00:00Z", "2026-11-23T00:00:00Z"),
         (USAGE, "2026-09-24T00:00:00Z", "2026-10-25T00:00:00Z"),
@@ -110,19 +117,31 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
             assert rest == {
                 "bucket_width": ["1d"],
                 "limit": ["31"],
-                "group_by[]": ["model", "workspace_id", "service_tier"],
+                "group_by[]": ["model", "workspace_id", "service_tier", "api_key_id"],
             }
-        else:
+        elif req.path == ANALYTICS:
+            assert req.headers["anthropic-beta"] == "analytics-usage-cost-2026-08-24"
+            assert rest == {
+                "time_bucket_width": ["1d"],
+                "limit": ["1000"],
+                "group_by[]": ["api_key_id", "actor", "workspace_id", "model"],
+            }
+        elif req.path == WORKSPACES:
             assert req.query == {"include_archived": ["true"], "limit": ["1000"]}
+        else:  # every key status in one listing: `status` is an optional filter
+            assert req.path in (API_KEYS, USERS) and req.query == {"limit": ["1000"]}
+        if req.path != ANALYTICS:
+            assert "anthropic-beta" not in req.headers
 
 
 def test_400_day_backfill_uses_the_fewest_requests(sim: Simulator, sleeps: list[float]) -> None:
     start = TODAY - timedelta(days=399)
     data = fetch(sim.anthropic_url, sleeps, start=start)
-    # 13 chunks x (cost + usage) + 1 workspace page, and Claude Code's one request per day for its last 90 days only
-    assert len([r for r in sim.requests if r.path != CLAUDE_CODE]) == 13 + 13 + 1
-    assert data.requests == len(sim.requests) == 13 + 13 + 1 + 90
-    assert not any("page" in r.query for r in sim.requests)
+    # 13 chunks x (cost + usage), the analytics API from 2026-01-01 (326 days: 11 chunks), 3 one-page lists, and
+    # Claude Code's one request per day for its last 90 days only
+    assert len([r for r in sim.requests if r.path != CLAUDE_CODE]) == 13 + 13 + 11 + 3
+    assert data.requests == len(sim.requests) == 13 + 13 + 11 + 3 + 90
+    assert not any("page" in r.query or "after_id" in r.query for r in sim.requests)
     assert total(data) == sim.org.expected_cost_nano("anthropic", start, END)
     assert min(c.day for c in data.costs) == start and max(c.day for c in data.costs) == TODAY
 
@@ -313,7 +332,7 @@ def test_chunks_run_concurrently_on_the_pool(sleeps: list[float]) -> None:
         try:
             if first_wave:
                 arrived.wait()
-            if seen.path == WORKSPACES:
+            if seen.path in LISTS:
                 return Reply(200, {"data": [], "has_more": False, "first_id": None, "last_id": None})
             return Reply(200, {"data": [], "has_more": False, "next_page": None})
         except threading.BrokenBarrierError:
@@ -323,11 +342,11 @@ def test_chunks_run_concurrently_on_the_pool(sleeps: list[float]) -> None:
                 in_flight[0] -= 1
 
     with ScriptedServer() as server:
-        for path in (COST, USAGE, WORKSPACES):
+        for path in (COST, USAGE, WORKSPACES, API_KEYS, USERS, ANALYTICS):
             server.route(path, answer)
         data = fetch(server.url, sleeps, start=TODAY - timedelta(days=399), max_workers=4)
         reports = [r for r in server.requests if r.path != CLAUDE_CODE]  # the unrouted Claude Code API is a 404
-    assert (len(reports), peak[0], sleeps) == (27, 4, [])
+    assert (len(reports), peak[0], sleeps) == (40, 4, [])
     assert data.requests == len(server.requests) and data.claude_code_unavailable is not None
 
 
@@ -357,6 +376,13 @@ def bucket(day: str, results: list[object], end: str | None = None) -> dict[str,
 
 EMPTY_WORKSPACES = Reply(200, {"data": [], "has_more": False, "first_id": None, "last_id": None})
 EMPTY_REPORT = Reply(200, {"data": [], "has_more": False, "next_page": None})
+
+
+def route_spenders(server: ScriptedServer) -> None:
+    """The key and user lists and the analytics cost API, all empty (tests/test_anthropic_spenders.py has them)."""
+    for path in (API_KEYS, USERS):
+        server.route(path, EMPTY_WORKSPACES)
+    server.route(ANALYTICS, Reply(200, {"data": [], "has_more": False, "next_page": None, "data_refreshed_at": None}))
 
 
 def test_recorded_cost_rows_normalize(sleeps: list[float]) -> None:
@@ -400,6 +426,7 @@ def test_recorded_cost_rows_normalize(sleeps: list[float]) -> None:
     with ScriptedServer() as server:
         server.route(COST, Reply(200, page1), Reply(200, page2))
         server.route(USAGE, EMPTY_REPORT)
+        route_spenders(server)
         server.route(WORKSPACES, EMPTY_WORKSPACES)
         data = fetch(server.url, sleeps, start=day1, end=date(2026, 11, 22))
         cost_requests = [r for r in server.requests if r.path == COST]
@@ -421,7 +448,7 @@ def test_recorded_cost_rows_normalize(sleeps: list[float]) -> None:
             "anthropic", day2, "wrkspc_A", "claude-opus-4-8", "tokens:uncached_input_tokens", "standard", 1_000_000_000
         ),
     ]
-    assert len(reports) == 4
+    assert len(reports) == 4 + 3  # + analytics cost, keys, users
     assert cost_requests[1].pairs == [*cost_requests[0].pairs, ("page", "page_opaque+/=")]
 
 
@@ -451,6 +478,7 @@ def test_recorded_usage_rows_normalize(sleeps: list[float]) -> None:
     with ScriptedServer() as server:
         server.route(COST, EMPTY_REPORT)
         server.route(USAGE, Reply(200, {"data": [bucket("2026-11-20", rows)], "has_more": False, "next_page": None}))
+        route_spenders(server)
         server.route(WORKSPACES, EMPTY_WORKSPACES)
         data = fetch(server.url, sleeps, start=day, end=day + timedelta(days=1))
     assert data.usage == [
@@ -533,6 +561,7 @@ def test_workspace_pages_follow_last_id(sleeps: list[float]) -> None:
     with ScriptedServer() as server:
         server.route(COST, EMPTY_REPORT)
         server.route(USAGE, EMPTY_REPORT)
+        route_spenders(server)
         server.route(WORKSPACES, Reply(200, first), Reply(200, second))
         data = fetch(server.url, sleeps, start=date(2026, 11, 20), end=date(2026, 11, 21))
         pages = [r.pairs for r in server.requests if r.path == WORKSPACES]
@@ -567,6 +596,7 @@ def test_recorded_eve_of_a_one_day_chunk_is_dropped(sleeps: list[float]) -> None
     with ScriptedServer() as server:
         server.route(COST, Reply(200, {"data": [eve, wanted], "has_more": False, "next_page": None}))
         server.route(USAGE, EMPTY_REPORT)
+        route_spenders(server)
         server.route(WORKSPACES, EMPTY_WORKSPACES)
         data = fetch(server.url, sleeps, start=day, end=day + timedelta(days=1))
         asked = [r.pairs[:2] for r in server.requests if r.path == COST]
@@ -576,7 +606,9 @@ def test_recorded_eve_of_a_one_day_chunk_is_dropped(sleeps: list[float]) -> None
 
 def test_empty_window_still_reads_labels(sim: Simulator, sleeps: list[float]) -> None:
     data = fetch(sim.anthropic_url, sleeps, start=TODAY, end=TODAY)
-    assert (data.costs, data.usage, data.requests, len(data.labels)) == ([], [], 1, 4)
+    assert (data.costs, data.usage, data.requests, len(data.labels)) == ([], [], 3, 4)
+    assert (data.spender_usage, data.spender_costs, data.spender_basis) == ([], [], [])  # no window, no basis
+    assert len(data.spender_labels) == 6 + 2  # every key, every listed user
 
 
 def _days(start: date, end: date) -> list[date]:

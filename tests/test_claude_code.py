@@ -57,10 +57,12 @@ from bot.sync import sync_providers
 from tests.fake_slack import FakeSlack
 from tests.scripted_server import Reply, ScriptedServer
 from tests.slack_support import ADMIN, READER, running_app, settings
+from tests.test_anthropic_provider import route_spenders
 from tests.test_freshness import FIRST_RELEASE
 from tests.test_hostile_names import HOSTILE, INVISIBLE
 from tests.test_slack_app import ack_json, command, reply
 
+VIEWER = "UVIEWER"  # a people viewer: not an admin, may see people
 USERS = ("ada@acme.example", "grace@acme.example", "linus@acme.example")
 CONTRACT_USER_KEYS = [
     "actor",
@@ -169,6 +171,7 @@ def test_estimated_cents_become_exact_nano_dollars(tmp_path: Path) -> None:
         for path in ("/v1/organizations/cost_report", "/v1/organizations/usage_report/messages"):
             server.route(path, REPORT_EMPTY)
         server.route("/v1/organizations/workspaces", WORKSPACES_EMPTY)
+        route_spenders(server)
         p = anthropic(server.url)
         try:
             data = p.fetch(date(2026, 11, 20), date(2026, 11, 21))
@@ -281,6 +284,7 @@ def test_an_organization_without_claude_code_usage_reports_zero_not_unknown(tmp_
         for path in ("/v1/organizations/cost_report", "/v1/organizations/usage_report/messages"):
             server.route(path, REPORT_EMPTY)
         server.route("/v1/organizations/workspaces", WORKSPACES_EMPTY)
+        route_spenders(server)
         p = anthropic(server.url)
         try:
             data = p.fetch(date(2026, 11, 19), date(2026, 11, 21))
@@ -367,37 +371,54 @@ def test_claude_code_parses_with_an_optional_period() -> None:
     assert isinstance(parse_command("claude-code week extra"), Help)
 
 
-def test_only_admins_may_see_people_and_never_in_public() -> None:
-    policy = Policy(admin_users=frozenset({ADMIN}))
-    assert may_see_people(policy, ADMIN) and not may_see_people(policy, READER)
-    assert people_refusal(policy, ADMIN, public=False) is None
-    refusal = people_refusal(policy, READER, public=False)
-    assert refusal is not None
-    assert "AISPEND_ADMIN_USERS" in refusal and "AISPEND_PEOPLE_VIEWERS" in refusal and READER in refusal
-    public = people_refusal(policy, ADMIN, public=True)
-    assert public is not None and "without `public`" in public
+def test_claude_code_is_for_those_who_may_see_people() -> None:
+    # the same gate and refusal as `users`: admins and AISPEND_PEOPLE_VIEWERS, public only when allowed
+    policy = Policy(admin_users=frozenset({ADMIN}), people_viewers=frozenset({VIEWER}))
+    assert may_see_people(policy, ADMIN, False) and may_see_people(policy, VIEWER, False)
+    assert not may_see_people(policy, READER, False) and not may_see_people(policy, ADMIN, True)
+    refusal = people_refusal(policy, READER, False, "claude-code")
+    assert "Claude Code" in refusal and "AISPEND_PEOPLE_VIEWERS" in refusal and READER in refusal
+    public = people_refusal(policy, VIEWER, True, "claude-code")
+    assert "without `public`" in public and "AISPEND_SHOW_PEOPLE_IN_CHANNEL" in public
 
 
 @pytest.mark.dates
-def test_slack_shows_claude_code_to_admins_only_and_never_in_public(
+def test_slack_shows_claude_code_to_those_who_may_see_people_and_not_in_public(
     tmp_path: Path, sim: Simulator, fake: FakeSlack, now: datetime
 ) -> None:
     with (
         synced_store(tmp_path / "cc.db", sim, now) as store,
-        running_app(fake, store, settings(), now=lambda: now) as app,
+        running_app(fake, store, settings(people_viewers=frozenset({VIEWER})), now=lambda: now) as app,
     ):
         refused = ack_json(command(app, fake, "claude-code", user=READER, name="r"))
         public = ack_json(command(app, fake, "claude-code public", user=ADMIN, name="p"))
         assert command(app, fake, "claude-code 30d", user=ADMIN, name="a").status == 200
-        answer = reply(fake, "a")
+        assert command(app, fake, "claude-code", user=VIEWER, name="v").status == 200
+        answer, viewed = reply(fake, "a"), reply(fake, "v")
     assert refused["response_type"] == "ephemeral" and "AISPEND_PEOPLE_VIEWERS" in refused["text"]
-    assert public["response_type"] == "ephemeral" and "never posts it in the channel" in public["text"]
-    assert not any(USERS[0] in refused["text"] or USERS[0] in public["text"] for _ in [0])
-    assert answer["response_type"] == "ephemeral"
-    shown = json.dumps(answer["blocks"])
-    assert all(user in shown for user in USERS) and "API key ci-claude-code" in shown
-    assert ESTIMATE_LABEL in answer["text"] and ESTIMATE_LABEL in shown
-    assert [r.path for r in fake.requests if r.path.startswith("/commands/")] == ["/commands/a"]
+    assert public["response_type"] == "ephemeral" and "AISPEND_SHOW_PEOPLE_IN_CHANNEL" in public["text"]
+    assert not any(user in refused["text"] or user in public["text"] for user in USERS)
+    for shown_to in (answer, viewed):
+        assert shown_to["response_type"] == "ephemeral"
+        shown = json.dumps(shown_to["blocks"])
+        assert all(user in shown for user in USERS) and "API key ci-claude-code" in shown
+        assert ESTIMATE_LABEL in shown_to["text"] and ESTIMATE_LABEL in shown
+    assert sorted(r.path for r in fake.requests if r.path.startswith("/commands/")) == ["/commands/a", "/commands/v"]
+
+
+@pytest.mark.dates
+def test_show_people_in_channel_lets_claude_code_go_public(
+    tmp_path: Path, sim: Simulator, fake: FakeSlack, now: datetime
+) -> None:
+    with (
+        synced_store(tmp_path / "cc.db", sim, now) as store,
+        running_app(fake, store, settings(show_people_in_channel=True), now=lambda: now) as app,
+    ):
+        refused = ack_json(command(app, fake, "claude-code public", user=READER, name="r"))
+        assert command(app, fake, "claude-code public", user=ADMIN, name="p").status == 200
+        answer = reply(fake, "p")
+    assert refused["response_type"] == "ephemeral" and READER in refused["text"]
+    assert answer["response_type"] == "in_channel" and all(user in json.dumps(answer["blocks"]) for user in USERS)
 
 
 @pytest.mark.dates

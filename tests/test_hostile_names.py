@@ -34,7 +34,20 @@ from bot.config import Secret, Settings
 from bot.money import usd_to_nano
 from bot.periods import parse_period
 from bot.providers.anthropic import COST_PATH, ME_PATH, USAGE_PATH, WORKSPACES_PATH
-from bot.records import CostRecord, Label, ProviderData, UsageRecord
+from bot.records import (
+    BILLED,
+    KEY,
+    TOKEN_SHARE,
+    USER,
+    CostRecord,
+    Label,
+    ProviderData,
+    SpenderBasis,
+    SpenderCost,
+    SpenderLabel,
+    SpenderUsage,
+    UsageRecord,
+)
 from bot.report import load_report
 from bot.slack.alert_actions import register_alert_actions
 from bot.slack.app import Pools, create_app
@@ -112,6 +125,7 @@ def hostile_store(path: Path) -> Store:
             anthropic.usage.append(UsageRecord("anthropic", day, f"wrk_{i}", name, "", 1000, 100, 0, 0, 1))
             openai.costs.append(CostRecord("openai", day, name, name, name, "", amount))
     anthropic.labels += [Label("anthropic", f"wrk_{i}", name) for i, name in enumerate(HOSTILE)]
+    _hostile_spenders(anthropic)
     for data in (anthropic, openai):
         sync_id = store.begin_sync(data.provider, NOW - timedelta(hours=1), (data.start, data.end))
         rows = store.replace_provider_data(data, NOW - timedelta(hours=1))
@@ -119,6 +133,26 @@ def hostile_store(path: Path) -> Store:
     sync_id = store.begin_sync("openai", NOW - timedelta(minutes=10), (TODAY - timedelta(days=2), END))
     store.finish_sync(sync_id, NOW - timedelta(minutes=9), "error", HOSTILE_ERROR, 0)
     return store
+
+
+def _hostile_spenders(data: ProviderData) -> None:
+    """Every hostile string is also an API key's name (billed; the spike's top spenders) and a person's name and
+    email (token share)."""
+    data.spender_basis = [
+        SpenderBasis("anthropic", KEY, BILLED),
+        SpenderBasis("anthropic", USER, TOKEN_SHARE, "Per-user cost is a share: " + HOSTILE_ERROR),
+    ]
+    for day in _days(FIRST_DAY, END):
+        for i, name in enumerate(HOSTILE):
+            # a dollar a day before the spike, so the keys are the spike's drivers without each firing as new
+            amount = usd(str(20 + len(HOSTILE) - i) if day >= SPIKE_DAY else "1")
+            data.spender_costs.append(SpenderCost("anthropic", day, KEY, f"key_{i}", f"wrk_{i}", name, amount))
+            data.spender_usage.append(SpenderUsage("anthropic", day, USER, f"user_{i}", f"wrk_{i}", name, 10, 1, 0, 0))
+    for i, name in enumerate(HOSTILE):
+        data.spender_labels += [
+            SpenderLabel("anthropic", KEY, f"key_{i}", name, f"wrk_{i}", USER, f"user_{i}"),
+            SpenderLabel("anthropic", USER, f"user_{i}", name, email=f"{name}@example.com"),
+        ]
 
 
 def hostile_settings() -> Settings:
@@ -329,6 +363,8 @@ def test_every_slack_message_shows_provider_text_literally_and_fits(app: App, fa
     # the names are there, shown as text: not dropped to pass the checks
     for shown in ("&lt;!channel&gt;", "&lt;@UEVIL&gt;", "&amp;amp;", "a b", "red", "evil", "L" * 30):
         assert shown in everything, shown
+    # the keys named after the attacks drive the spike, in the alert and the week reply
+    assert "*Top spenders*" in everything and "from key &lt;!channel&gt; (anthropic: " in everything
     # the Details thread of a hundred fired scopes was cut to fit, and says so
     details = [p for p in posts if p.get("thread_ts")]
     assert any("cut to fit" in json.dumps(d["blocks"]) for d in details)
@@ -376,6 +412,13 @@ def test_every_cli_output_is_free_of_provider_control_characters(
     code, out, _ = run_cli(["alerts", "--dry-run", "--as-of", TODAY.isoformat()], env, capsys)
     assert code == 0 and "[spike]" in out and "[budget]" in out
 
+    for argv in (["report", "keys"], ["report", "users", "month"], ["report", "users", "--emails"]):
+        code, out, _ = run_cli([*argv, "--as-of", TODAY.isoformat()], env, capsys)
+        assert code == 0 and "a b" in out, out
+    assert "red@example.com" in out  # --emails shows them, cleaned for the terminal
+    code, out, _ = run_cli(["report", "users", "--json", "--as-of", TODAY.isoformat()], env, capsys)
+    assert code == 0 and {u["name"] for u in json.loads(out)["users"]} >= set(HOSTILE)
+
 
 def test_sync_and_doctor_print_a_hostile_providers_words_without_control_characters(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -396,6 +439,21 @@ def test_sync_and_doctor_print_a_hostile_providers_words_without_control_charact
         code, out, _ = run_cli(["doctor"], env, capsys)
         assert code == 1
         assert "organization Acme (org-1)" in out and "quote" in out
+
+
+def test_key_and_user_names_are_shown_literally_in_every_spender_reply(app: App, fake: FakeSlack) -> None:
+    talk = Conversation(app, fake)
+    for text in ("keys", "keys month", "users", "week", "keys public", "users public"):
+        talk.command(text, user=ADMIN)
+    for text in ("keys", "users 30d", "week public"):
+        talk.command(text, user=READER)
+    answers = talk.sent("/commands/")
+    assert len(answers) == 9
+    for body in answers:
+        assert_safe_message("answer", body)
+    everything = json.dumps(answers, ensure_ascii=False)
+    assert "&lt;!channel&gt;" in everything and "billed" in everything and "token share" in everything
+    assert "@example.com" not in everything  # emails are never shown in Slack
 
 
 def test_a_hostile_name_keeps_its_row_in_the_slack_tables(store: Store) -> None:

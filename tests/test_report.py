@@ -378,6 +378,8 @@ SMALL_JSON = {
         "anthropic": {"complete_through": "2026-11-20", "fetched_at": "2026-11-21T08:00:04Z"},
         "openai": {"complete_through": "2026-11-20", "fetched_at": "2026-11-21T08:00:03Z"},
     },
+    "keys": [],
+    "users": [],
     "notes": [
         "No month-end projection yet: this month has no spend yet and there is no complete day with spend last "
         "month to go by."
@@ -490,6 +492,8 @@ def test_load_report_reads_a_real_store(tmp_path: Path) -> None:
             "anthropic": {"complete_through": "2026-11-20", "fetched_at": "2026-11-21T09:00:00Z"},
             "openai": {"complete_through": None, "fetched_at": None},
         },
+        "keys": [],
+        "users": [],
         "notes": [
             "OpenAI: the last sync failed (OpenAI refused the key (401); set OPENAI_ADMIN_KEY to an Admin key);"
             " nothing has been synced yet.",

@@ -102,7 +102,14 @@ def store(db_path: Path) -> Iterator[Store]:
 # ---- opening and migrations ---------------------------------------------------------------------------------
 
 
-SPEND_MIGRATIONS = ["001_spend_tables", "002_report_rollups", "003_day_fetches", "004_cost_gaps", "006_claude_code"]
+SPEND_MIGRATIONS = [
+    "001_spend_tables",
+    "002_report_rollups",
+    "003_day_fetches",
+    "004_cost_gaps",
+    "005_spenders",
+    "006_claude_code",
+]
 
 
 def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
@@ -112,6 +119,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "002_report_rollups",
             "003_day_fetches",
             "004_cost_gaps",
+            "005_spenders",
             "006_claude_code",
         ]
         assert first.pending_migrations() == []
@@ -121,6 +129,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "002_report_rollups",
             "003_day_fetches",
             "004_cost_gaps",
+            "005_spenders",
             "006_claude_code",
         ]
     assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
@@ -128,6 +137,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         ("aispend", "002_report_rollups"),
         ("aispend", "003_day_fetches"),
         ("aispend", "004_cost_gaps"),
+        ("aispend", "005_spenders"),
         ("aispend", "006_claude_code"),
     ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -150,6 +160,10 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         "sync_log",
         "settings",
         "day_fetches",
+        "spender_usage_daily",
+        "spender_cost_daily",
+        "spender_basis_daily",
+        "spender_labels",
     }
     assert query(db_path, "PRAGMA journal_mode") == [("wal",)]
 

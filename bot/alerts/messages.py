@@ -23,6 +23,7 @@ from bot.alerts.rules import (
     Week,
     share_pct,
 )
+from bot.alerts.spender_drivers import SpenderDriver
 from bot.money import fmt_usd
 from bot.safe_text import literal
 from bot.slack.kit import MAX_TEXT, Block, Message, context, fit, header, section, truncate_mrkdwn
@@ -68,6 +69,12 @@ def driver_text(driver: Driver, increase: int) -> str:
 
 def other_text(other: int, increase: int) -> str:
     return f"other {share_pct(other, increase)}%, {signed_usd(other)}"
+
+
+def spender_text(driver: SpenderDriver) -> str:
+    """'+$412.00 from key ci-nightly (anthropic: batch-jobs / claude-opus-4-8), new this week'."""
+    new = ", new this week" if driver.is_new else ""
+    return f"{signed_usd(driver.contribution)}{driver.basis_text} from {driver.label}{new}"
 
 
 def _drivers_lines(alert: SpikeAlert) -> list[str]:
@@ -169,6 +176,9 @@ def spike_message(
     if drivers:
         whose = "" if lead.change.level == "org" else f" for {lead.change.title}"
         blocks.append(section(f"*Drivers of the increase{literal(whose)}*\n" + literal(bullets(drivers))))
+    spenders = [spender_text(d) for d in report.spenders]
+    if spenders:
+        blocks.append(section("*Top spenders*\n" + literal(bullets(spenders))))
     if lead.change.level != "org":
         blocks.append(section(literal(f"Fired: {_scope_line(lead)}")))
     listed = rest[:MAX_LISTED_SCOPES]
@@ -193,6 +203,8 @@ def _spike_text(
     )
     if drivers:
         parts.append("Drivers: " + "; ".join(drivers) + ".")
+    if report.spenders:
+        parts.append("Top spenders: " + "; ".join(spender_text(d) for d in report.spenders) + ".")
     if rest:
         shown = "; ".join(f"{a.change.title} {change_text(a.change, a.new_spender)}" for a in rest[:MAX_LISTED_SCOPES])
         more = f"; and {len(rest) - MAX_LISTED_SCOPES} more" if len(rest) > MAX_LISTED_SCOPES else ""

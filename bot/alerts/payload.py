@@ -20,6 +20,7 @@ from bot.alerts.rules import (
     SpikeReport,
     Week,
 )
+from bot.alerts.spender_drivers import SpenderDriver
 
 VERSION = 1
 AlertReport = SpikeReport | BudgetReport
@@ -59,6 +60,7 @@ def to_dict(report: AlertReport) -> dict[str, Any]:
             "pct": str(report.pct),
             "min_usd": str(report.min_usd),
             "excluded": list(report.excluded),
+            "spenders": [_spender(d) for d in report.spenders],
         }
     return {
         "version": VERSION,
@@ -98,6 +100,7 @@ def from_dict(data: dict[str, Any]) -> AlertReport:
             pct=Decimal(data["pct"]),
             min_usd=Decimal(data["min_usd"]),
             excluded=tuple(data["excluded"]),
+            spenders=tuple(_read_spender(d) for d in data.get("spenders", [])),  # absent before issue 11
         )
     if data["kind"] == "budget":
         month = str(data["month"])
@@ -124,6 +127,7 @@ def _change(c: ScopeChange) -> dict[str, Any]:
         "archived": c.archived,
         "current": c.current,
         "previous": c.previous,
+        "basis": c.basis,
     }
 
 
@@ -136,6 +140,7 @@ def _read_change(d: dict[str, Any]) -> ScopeChange:
         archived=bool(d["archived"]),
         current=int(d["current"]),
         previous=int(d["previous"]),
+        basis=str(d.get("basis", "")),
     )
 
 
@@ -147,4 +152,23 @@ def _read_driver(row: list[Any]) -> Driver:
     provider, workspace_id, workspace, archived, model, current, previous = row
     return Driver(
         str(provider), str(workspace_id), str(workspace), bool(archived), str(model), int(current), int(previous)
+    )
+
+
+def _spender(d: SpenderDriver) -> list[Any]:
+    return [d.provider, d.kind, d.id, d.name, d.basis, d.where, d.current, d.previous, d.is_new]
+
+
+def _read_spender(row: list[Any]) -> SpenderDriver:
+    provider, kind, spender, name, basis, where, current, previous, is_new = row
+    return SpenderDriver(
+        str(provider),
+        str(kind),
+        str(spender),
+        str(name),
+        str(basis),
+        str(where),
+        int(current),
+        int(previous),
+        bool(is_new),
     )

@@ -21,10 +21,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import ClassVar
 
+from bot.alerts.spender_drivers import SpenderDriver
 from bot.money import nano_to_usd, pct_change, usd_to_nano
 from bot.periods import month_days, parse_period
 from bot.projection import MONTH, MonthProjection
-from bot.records import NO_MODEL, NO_WORKSPACE, Label
+from bot.records import NO_MODEL, NO_WORKSPACE, TOKEN_SHARE, Label
 from bot.report import DEFAULT_WORKSPACE_NAMES, NON_MODEL_LABEL
 from bot.safe_text import clean
 
@@ -34,7 +35,7 @@ BUDGET_THRESHOLDS = (50, 80, 100)
 PROJECTED = "projected"
 TOP_DRIVERS = 3
 BREAKDOWN_ROWS = 25  # combinations kept for the Details thread; the rest is summed into one line
-LEVELS = ("org", "provider", "workspace", "model")
+LEVELS = ("org", "provider", "workspace", "model", "key", "user")  # key and user: new spenders (spender_rules)
 
 Combo = tuple[str, str, str]  # (provider, workspace_id, model), as store.scope_totals returns it
 
@@ -100,6 +101,7 @@ class ScopeChange:
     archived: bool
     current: int
     previous: int
+    basis: str = ""  # a key's or user's scope: BILLED or TOKEN_SHARE; "" for the billed scopes
 
     @property
     def increase(self) -> int:
@@ -119,8 +121,9 @@ class ScopeChange:
         if self.level == "provider":
             return f"provider {clean(self.name)}"
         archived = ", archived" if self.archived else ""
+        share = ", token share" if self.basis == TOKEN_SHARE else ""
         noun = "project" if self.level == "workspace" and self.provider == "openai" else self.level
-        return f"{noun} {clean(self.name)} ({self.provider}{archived})"
+        return f"{noun} {clean(self.name)} ({self.provider}{archived}{share})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +161,7 @@ class SpikeReport:
     pct: Decimal
     min_usd: Decimal
     excluded: tuple[str, ...] = ()  # providers left out: their synced data does not reach back two weeks
+    spenders: tuple[SpenderDriver, ...] = ()  # the keys (and people, where allowed) whose spend rose most
 
     def only(self, alerts: Iterable[SpikeAlert]) -> SpikeReport:
         """The same evaluation holding just `alerts` (a follow-up message for scopes that fired later)."""

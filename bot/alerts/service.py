@@ -40,6 +40,7 @@ from bot.alerts.model import AlertRun, FoundAlert
 from bot.alerts.overview import alerts_overview_text, delivery_problems_text, format_alerts_text
 from bot.alerts.render import DIGEST, digest_payload, render_record
 from bot.alerts.rules import BUDGET, SPIKE, BudgetReport, SpikeReport, evaluate_budget, evaluate_spikes, week_for
+from bot.alerts.spender_rules import add_spenders
 from bot.alerts.waits import budget_wait, digest_wait, spike_wait
 from bot.budget import current_budget
 from bot.config import Settings
@@ -75,15 +76,19 @@ def spike_report(store: Store, settings: Settings, today: date) -> SpikeReport:
         # a provider synced only recently would look like a brand-new spender: missing data is not zero
         if span is not None and span[0] > week.prev_start:
             excluded.append(provider)
-    return evaluate_spikes(
+    labels = store.labels()
+    report = evaluate_spikes(
         current,
         previous,
-        labels=store.labels(),
+        labels=labels,
         week=week,
         pct=settings.spike_pct,
         min_usd=settings.spike_min_usd,
         excluded=excluded,
     )
+    # keys always; people only where the channel may show them (CONTRACT §2)
+    rows = store.spender_rows(week.prev_start, week.end)
+    return add_spenders(report, rows, store.spender_labels(), labels, people=settings.show_people_in_channel)
 
 
 def budget_report(store: Store, settings: Settings, today: date, now: datetime) -> BudgetReport | None:

@@ -18,6 +18,7 @@ from functools import partial
 
 from bot.config import ANTHROPIC_KEY_PAGE, Secret
 from bot.money import AmountError, cents_to_nano, parse_decimal, row_nano
+from bot.providers import anthropic_spenders as spenders
 from bot.providers.anthropic_claude_code import ClaudeCodeFetch
 from bot.providers.base import OrgIdentity
 from bot.providers.collect import Collected, Tokens
@@ -25,7 +26,7 @@ from bot.providers.fields import RowFields
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
 from bot.providers.paging import fetch_all, last_id_cursor
 from bot.providers.windows import day_chunks, padded_start, report_rows, rfc3339, run_all
-from bot.records import NO_WORKSPACE, Label, ProviderData
+from bot.records import KEY, NO_KEY, NO_WORKSPACE, Label, ProviderData
 
 API_VERSION = "2023-06-01"
 DAYS_PER_REQUEST = 31  # the documented maximum `limit` for 1d buckets on both reports
@@ -88,6 +89,15 @@ class AnthropicProvider(RowFields):
             timeout=timeout,
             sleep=sleep,
         )
+        # the Usage & Cost Analytics API (beta) needs its header on every request, and only there
+        self.analytics = JsonClient(
+            STYLE,
+            base_url,
+            KeyAuth("x-api-key", key.reveal()),
+            headers={"anthropic-version": API_VERSION, "anthropic-beta": spenders.ANALYTICS_BETA},
+            timeout=timeout,
+            sleep=sleep,
+        )
 
     def fetch(self, start: date, end: date) -> ProviderData:
         if end < start:
@@ -96,6 +106,7 @@ class AnthropicProvider(RowFields):
         for lo, hi in day_chunks(start, end, DAYS_PER_REQUEST):
             jobs += [partial(self._costs, lo, hi), partial(self._usage, lo, hi)]
         jobs.append(self._workspaces)
+        jobs += spenders.jobs(self.client, self.analytics, start, end)  # who spent it: names, per-key cost
         claude_code = ClaudeCodeFetch(self.client, self.name, start, end)
         jobs += claude_code.jobs()
         session = FetchSession()
@@ -104,6 +115,7 @@ class AnthropicProvider(RowFields):
             collected.merge(part)
         data = collected.to_data(self.name, start, end, session.requests)
         claude_code.fill(data)
+        spenders.normalize_workspaces(data)
         return data
 
     def identity(self, today: date) -> OrgIdentity:
@@ -115,6 +127,7 @@ class AnthropicProvider(RowFields):
 
     def close(self) -> None:
         self.client.close()
+        self.analytics.close()
 
     def _report(
         self,
@@ -177,12 +190,14 @@ class AnthropicProvider(RowFields):
                 cache_read=read,
                 cache_write=write_5m + write_1h,
             )
-            workspace, model, tier = (
-                self._text(USAGE_PATH, day, row, f) for f in ("workspace_id", "model", "service_tier")
+            workspace, model, tier, key = (
+                self._text(USAGE_PATH, day, row, f) for f in ("workspace_id", "model", "service_tier", "api_key_id")
             )
             out.add_usage((day, workspace, model, tier), tokens)
+            # the same rows by key (null: Console / Workbench); the per-workspace sums above stay as they were
+            out.spenders.add_usage((day, KEY, key or NO_KEY, workspace, model), tokens)
 
-        self._report(USAGE_PATH, lo, hi, ["model", "workspace_id", "service_tier"], session, add, out)
+        self._report(USAGE_PATH, lo, hi, ["model", "workspace_id", "service_tier", "api_key_id"], session, add, out)
         return out
 
     def _workspaces(self, session: FetchSession) -> Collected:

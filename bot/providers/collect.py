@@ -10,11 +10,22 @@ import sys
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.records import CostGap, CostRecord, Label, ProviderData, UsageRecord
+from bot.records import (
+    CostGap,
+    CostRecord,
+    Label,
+    ProviderData,
+    SpenderBasis,
+    SpenderCost,
+    SpenderLabel,
+    SpenderUsage,
+    UsageRecord,
+)
 
 MAX_COUNT = 10**15
 CostKey = tuple[date, str, str, str, str]  # day, workspace_id, model, item, service_tier
 UsageKey = tuple[date, str, str, str]  # day, workspace_id, model, service_tier
+SpenderKey = tuple[date, str, str, str, str]  # day, kind (KEY/USER), spender_id, workspace_id, model
 
 
 @dataclass(slots=True)
@@ -34,6 +45,62 @@ class Tokens:
 
 
 @dataclass(slots=True)
+class Spenders:
+    """Who spent it (issue 11): spender rows summed per grain key, with the labels and per-kind basis a fetch
+    found. Apart from the cost/usage sums so a provider adds spender data without touching those."""
+
+    usage: dict[SpenderKey, Tokens] = field(default_factory=dict)
+    costs: dict[SpenderKey, int] = field(default_factory=dict)
+    labels: dict[tuple[str, str], SpenderLabel] = field(default_factory=dict)
+    basis: dict[str, SpenderBasis] = field(default_factory=dict)
+    # kinds whose cost endpoint refused this fetch (in any chunk): their cost rows are dropped, the refusal's basis
+    # stands, so chunks fetched concurrently reach one answer for the whole window
+    refused: set[str] = field(default_factory=set)
+
+    def add_usage(self, key: SpenderKey, tokens: Tokens) -> None:
+        self.usage.setdefault(_interned(key), Tokens()).add(tokens)
+
+    def add_cost(self, key: SpenderKey, amount_nano: int) -> None:
+        key = _interned(key)
+        self.costs[key] = self.costs.get(key, 0) + amount_nano
+
+    def add_label(self, label: SpenderLabel) -> None:
+        self.labels[(label.kind, label.id)] = label
+
+    def set_basis(self, basis: SpenderBasis, *, refused: bool = False) -> None:
+        if refused:
+            self.refused.add(basis.kind)
+        if refused or basis.kind not in self.refused:
+            self.basis[basis.kind] = basis
+
+    def merge(self, other: Spenders) -> None:
+        for key, tokens in other.usage.items():
+            self.usage.setdefault(key, Tokens()).add(tokens)
+        for key, amount in other.costs.items():
+            self.costs[key] = self.costs.get(key, 0) + amount
+        self.labels.update(other.labels)
+        for kind, basis in other.basis.items():
+            self.set_basis(basis, refused=kind in other.refused)
+        other.usage, other.costs, other.labels, other.basis, other.refused = {}, {}, {}, {}, set()
+
+    def fill(self, data: ProviderData) -> None:
+        """Put the records into `data`, in key order, and drop the sums."""
+        p = data.provider
+        data.spender_usage = [
+            SpenderUsage(p, d, kind, who, ws, model, t.input, t.output, t.cache_read, t.cache_write, t.requests)
+            for (d, kind, who, ws, model), t in sorted(self.usage.items(), key=lambda kv: kv[0])
+        ]
+        data.spender_costs = [
+            SpenderCost(p, d, kind, who, ws, model, amount)
+            for (d, kind, who, ws, model), amount in sorted(self.costs.items())
+            if kind not in self.refused
+        ]
+        data.spender_labels = [self.labels[k] for k in sorted(self.labels)]
+        data.spender_basis = [self.basis[k] for k in sorted(self.basis)]
+        self.usage, self.costs = {}, {}
+
+
+@dataclass(slots=True)
 class Collected:
     """Sums per grain key while a day's rows are read; `seal` turns them into records once the day is complete.
 
@@ -50,6 +117,7 @@ class Collected:
     gaps: dict[date, int] = field(default_factory=dict)  # day -> cost rows without an amount
     cost_records: list[CostRecord] = field(default_factory=list)
     usage_records: list[UsageRecord] = field(default_factory=list)
+    spenders: Spenders = field(default_factory=lambda: Spenders())  # who spent it (issue 11)
 
     def add_cost(self, key: CostKey, amount_nano: int) -> None:
         day, workspace, model, item, tier = key
@@ -94,6 +162,7 @@ class Collected:
         self.usage_records += other.usage_records
         other.costs, other.usage, other.cost_records, other.usage_records = {}, {}, [], []
         self.labels.update(other.labels)
+        self.spenders.merge(other.spenders)
         self.warnings.extend(other.warnings)
         for day, rows in other.gaps.items():
             self.gaps[day] = self.gaps.get(day, 0) + rows
@@ -104,7 +173,9 @@ class Collected:
         costs, usage = self.cost_records, self.usage_records
         self.cost_records, self.usage_records = [], []
         gaps = [CostGap(provider, day, rows) for day, rows in sorted(self.gaps.items())]
-        return ProviderData(provider, start, end, costs, usage, labels, requests, list(self.warnings), gaps)
+        data = ProviderData(provider, start, end, costs, usage, labels, requests, list(self.warnings), gaps)
+        self.spenders.fill(data)
+        return data
 
 
 def opt_text(value: object) -> str | None:
@@ -125,3 +196,8 @@ def count(value: object) -> int | None:
 
 
 _intern = sys.intern
+
+
+def _interned(key: SpenderKey) -> SpenderKey:
+    day, kind, who, ws, model = key
+    return (day, _intern(kind), _intern(who), _intern(ws), _intern(model))

@@ -85,6 +85,14 @@ class FetchSession:
             return self._requests
 
 
+class RequestRefused(Exception):
+    """A refusal the caller asked to handle itself (e.g. a beta API this organization lacks); carries the answer."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
 class FetchCancelled(Exception):
     """Raised in a worker whose sibling already failed, so no further requests go out."""
 
@@ -135,14 +143,20 @@ class JsonClient:
         self._client.close()
 
     def get_json(
-        self, path: str, params: Params, session: FetchSession, on_item: Callable[[Any], None] | None = None
+        self,
+        path: str,
+        params: Params,
+        session: FetchSession,
+        on_item: Callable[[Any], None] | None = None,
+        refused: Callable[[ApiError], bool] | None = None,
     ) -> JsonObject:
         """The decoded JSON object at `path`, after retries; raises a ProviderError otherwise.
 
         With `on_item`, a successful body is decoded as it streams in: each item of its `data` list goes to
         on_item as soon as it is complete, and the object returned has an empty `data` list. A big report page
         then never sits in memory whole (issue 6). A connection that breaks after items were handed over is
-        not retried (they would be handed over twice): it fails the fetch.
+        not retried (they would be handed over twice): it fails the fetch. An error answer that `refused` accepts
+        raises RequestRefused instead of the usual error, before any retry.
         """
         retried_unauthorized = False
         attempt = 0
@@ -175,6 +189,8 @@ class JsonClient:
             if response.is_success:
                 return self._decode(path, response)
             error = self._parse_error(response)
+            if refused is not None and refused(error):
+                raise RequestRefused(error)
             if response.status_code in (401, 403) or error.code in self.style.auth_codes:
                 if response.status_code == 401 and self.style.retry_unauthorized and not retried_unauthorized:
                     retried_unauthorized = True

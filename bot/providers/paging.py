@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from bot.providers.http import FetchSession, JsonClient, JsonObject, Params
+from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, Params
 
 MAX_PAGES = 100  # per chunk; a chunk is sized to fit one page, so this only trips on a broken server
 
@@ -40,6 +40,7 @@ def fetch_all(
     max_pages: int = MAX_PAGES,
     context: str = "",
     on_item: Callable[[Any], None] | None = None,
+    refused: Callable[[ApiError], bool] | None = None,
 ) -> list[Any]:
     """Every item of every page's `data`, in order; with `on_item`, each goes there as it is decoded instead
     (and the list returned is empty), so a long listing is never in memory whole."""
@@ -49,7 +50,7 @@ def fetch_all(
     where = f" ({context})" if context else ""
     for page in range(1, max_pages + 1):
         query = [*params, (cursor_param, cursor)] if cursor is not None else list(params)
-        body = client.get_json(path, query, session, on_item)
+        body = client.get_json(path, query, session, on_item, refused)
         data = body.get("data")
         has_more = body.get("has_more")
         if not isinstance(data, list):

@@ -17,6 +17,12 @@ faults. See SIM_API.md for the interface. Details the interface leaves open, as 
   GET /v1/organization/projects/{id}, and the other OpenAI usage families (/usage/embeddings, ...) as pages of
   empty buckets. `sim.org.anthropic_day(day)` / `openai_day(day)` expose the rows behind a day, and
   `org.daily_cost_nano`, `org.spike_start`, `org.priority_day` name the story in the data.
+- Who spent it (Anthropic): usage rows are split by API key (`api_key_id`, null for Console / Workbench), and
+  GET /v1/organizations/{api_keys, users, analytics/cost} are served (see anthropic_spenders_api); per-key and
+  per-actor amounts are exact integer apportionments of the cost report's rows, so they sum to it exactly.
+  `Simulator(analytics_refused=403|404|400)` is an organization without the analytics beta;
+  `org.anthropic_keys.rename(id, name)` renames a key; `org.key_cost_nano(day)` is the per-key / per-actor truth;
+  `n_keys` / `n_users` size the scale organization's keys and users.
 - The spike, the Priority Tier day and the archive dates are placed relative to `today`, so two simulators
   with different `today` disagree about those days (as a provider revising history would).
 """

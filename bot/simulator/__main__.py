@@ -22,9 +22,27 @@ def main(argv: list[str] | None = None, clock: Callable[[], datetime] = utc_now)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workspaces", type=int, default=None, help="scale mode: number of workspaces/projects")
     parser.add_argument("--models", type=int, default=None, help="scale mode: number of models")
+    parser.add_argument("--keys", type=int, default=None, help="scale mode: number of Anthropic API keys")
+    parser.add_argument("--users", type=int, default=None, help="scale mode: number of Anthropic users")
+    parser.add_argument(
+        "--analytics-refused",
+        type=int,
+        choices=(400, 403, 404),
+        default=None,
+        help="answer the Usage & Cost Analytics API (beta) with this status, as for an organization without it",
+    )
     args = parser.parse_args(argv)
     today = args.today or clock().date()
-    sim = Simulator(today, port=args.port, seed=args.seed, n_workspaces=args.workspaces, n_models=args.models)
+    sim = Simulator(
+        today,
+        port=args.port,
+        seed=args.seed,
+        n_workspaces=args.workspaces,
+        n_models=args.models,
+        n_keys=args.keys,
+        n_users=args.users,
+        analytics_refused=args.analytics_refused,
+    )
     with sim:
         print(f"ANTHROPIC_BASE_URL={sim.anthropic_url}  ANTHROPIC_ADMIN_KEY={ANTHROPIC_KEY}")
         print(f"OPENAI_BASE_URL={sim.openai_url}  OPENAI_ADMIN_KEY={OPENAI_KEY}")

@@ -18,6 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from bot.simulator import anthropic_spenders_api as spenders_api
 from bot.simulator.anthropic_data import CostRow, UsageRow, format_cents
 from bot.simulator.catalog import Workspace, b62
 from bot.simulator.org import Org
@@ -118,6 +119,8 @@ def handle(req: RecordedRequest, org: Org) -> Response:
             return claude_code_report(req, org)
         if route == "/workspaces":
             return list_workspaces(req, org)
+        if route in spenders_api.ROUTES:
+            return spenders_api.ROUTES[route](req, org)
         if route.startswith("/workspaces/") and route.count("/") == 2:
             return get_workspace(req, org, route.rsplit("/", 1)[1])
     except ParamError as exc:
@@ -196,6 +199,7 @@ def usage_report(req: RecordedRequest, org: Org) -> Response:
         "service_tier": set(values(query, "service_tiers[]")),
         "context_window": set(values(query, "context_window[]")),
         "inference_geo": set(values(query, "inference_geos[]")),
+        "api_key_id": set(values(query, "api_key_ids[]")),
     }
     buckets, next_page, state = _window(req, org, 31, org.today + DAY)  # through today's partial bucket
     data = []
@@ -219,7 +223,7 @@ def _passes(row: UsageRow, filters: dict[str, set[str]]) -> bool:
 
 def _usage_results(rows: list[UsageRow], groups: set[str]) -> list[dict[str, Any]]:
     sums: dict[tuple[Any, ...], list[int]] = {}
-    dims = ("model", "workspace_id", "service_tier", "context_window", "inference_geo")
+    dims = ("model", "workspace_id", "service_tier", "context_window", "inference_geo", "api_key_id")
     for row in rows:
         key = tuple(getattr(row, d) if d in groups else None for d in dims)
         counts = (row.uncached, row.cache_5m, row.cache_1h, row.cache_read, row.output, row.web_search)
@@ -227,7 +231,7 @@ def _usage_results(rows: list[UsageRow], groups: set[str]) -> list[dict[str, Any
         for i, count in enumerate(counts):
             total[i] += count
     results = []
-    for (model, workspace_id, tier, window, geo), (uncached, c5m, c1h, read, output, web) in sums.items():
+    for (model, workspace_id, tier, window, geo, key), (uncached, c5m, c1h, read, output, web) in sums.items():
         results.append(
             {
                 "uncached_input_tokens": uncached,
@@ -237,7 +241,7 @@ def _usage_results(rows: list[UsageRow], groups: set[str]) -> list[dict[str, Any
                 "server_tool_use": {"web_search_requests": web},
                 "model": model,
                 "workspace_id": workspace_id,
-                "api_key_id": None,
+                "api_key_id": key,
                 "service_tier": tier,
                 "context_window": window,
                 "inference_geo": geo,

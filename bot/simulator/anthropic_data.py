@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from bot.simulator.anthropic_keys import Actor, KeyBook, Share, apportion
 from bot.simulator.catalog import NO_GEO_MODELS, Stream, Workspace, digest, input_cents
 
 PARTIAL_PERMILLE = 420  # today is this share of a normal day
@@ -56,6 +57,7 @@ class UsageRow:
     cache_read: int
     output: int
     web_search: int
+    api_key_id: str | None = None  # None: Console / Workbench usage (or a row not yet split by key)
 
     def tokens(self) -> tuple[int, int, int, int, int]:
         """In TOKEN_TYPES order."""
@@ -63,9 +65,26 @@ class UsageRow:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyCost:
+    """One key's (and actor's) share of a cost row, in 1e-5 cents: what the analytics cost API serves."""
+
+    workspace_id: str | None
+    api_key_id: str | None
+    actor: Actor
+    model: str | None
+    cost_type: str
+    token_type: str | None
+    units: int  # 1e-5 cents
+
+    def cents(self) -> Decimal:
+        return Decimal(self.units) * _FIVE_PLACES
+
+
+@dataclass(frozen=True, slots=True)
 class AnthropicDay:
     costs: tuple[CostRow, ...]
-    usage: tuple[UsageRow, ...]
+    usage: tuple[UsageRow, ...]  # split by API key: summing over keys gives the legacy figures exactly
+    key_costs: tuple[KeyCost, ...] = ()  # the cost rows split by key and actor, summing to them exactly
 
 
 @functools.cache
@@ -119,7 +138,8 @@ def _usage_rows(ws: Workspace, stream: Stream, seed: int, day: date, offset: int
     rows = []
     for window, values in (("0-200k", [t - lc for t, lc in zip(totals, long, strict=True)]), ("200k-1M", long)):
         if any(values):
-            rows.append(UsageRow(ws.id, stream.model, stream.tier, window, geo, *values))
+            uncached, c5m, c1h, read, output, web = values
+            rows.append(UsageRow(ws.id, stream.model, stream.tier, window, geo, uncached, c5m, c1h, read, output, web))
     return rows
 
 
@@ -159,19 +179,62 @@ def _token_costs(row: UsageRow) -> list[CostRow]:
     return out
 
 
+def split_usage(row: UsageRow, shares: list[Share]) -> list[UsageRow]:
+    """The row split by key: every count apportioned by the shares' weights, so the parts sum to the row."""
+    weights = [s.weight for s in shares]
+    columns = [apportion(v, weights) for v in (row.uncached, row.cache_5m, row.cache_1h, row.cache_read, row.output)]
+    searches = apportion(row.web_search, weights)
+    out = []
+    for i, share in enumerate(shares):
+        uncached, c5m, c1h, read, output = (c[i] for c in columns)
+        if uncached or c5m or c1h or read or output or searches[i]:
+            out.append(
+                UsageRow(
+                    row.workspace_id,
+                    row.model,
+                    row.service_tier,
+                    row.context_window,
+                    row.inference_geo,
+                    uncached,
+                    c5m,
+                    c1h,
+                    read,
+                    output,
+                    searches[i],
+                    share.key_id,
+                )
+            )
+    return out
+
+
+def split_cost(row: CostRow, shares: list[Share]) -> list[KeyCost]:
+    units = int(Decimal(row.amount) / _FIVE_PLACES)
+    token_type = row.token_type
+    parts = apportion(units, [s.weight for s in shares])
+    return [
+        KeyCost(row.workspace_id, s.key_id, s.actor, row.model, row.cost_type, token_type, part)
+        for s, part in zip(shares, parts, strict=True)
+        if part
+    ]
+
+
 def anthropic_day(
-    workspaces: tuple[Workspace, ...], seed: int, today: date, day: date, factor: Decimal
+    workspaces: tuple[Workspace, ...], seed: int, today: date, day: date, factor: Decimal, book: KeyBook
 ) -> AnthropicDay:
     offset = (today - day).days
     costs: list[CostRow] = []
     usage: list[UsageRow] = []
+    key_costs: list[KeyCost] = []
     for ws in workspaces:
+        shares = book.shares(ws.id, offset)
+        first = len(costs)
         searches = 0
         for stream in ws.streams:
             if not is_active(stream, offset):
                 continue
             rows = _usage_rows(ws, stream, seed, day, offset, factor)
-            usage.extend(rows)
+            for row in rows:
+                usage.extend(split_usage(row, shares))
             if stream.tier == "priority":
                 continue  # Priority Tier is billed as a commitment, never in the cost report
             for row in rows:
@@ -187,4 +250,6 @@ def anthropic_day(
                 costs.append(
                     CostRow(ws.id, "Code Execution Usage", "code_execution", None, None, None, None, None, amount)
                 )
-    return AnthropicDay(tuple(costs), tuple(usage))
+        for cost in costs[first:]:
+            key_costs.extend(split_cost(cost, shares))
+    return AnthropicDay(tuple(costs), tuple(usage), tuple(key_costs))

@@ -11,10 +11,11 @@ import functools
 import threading
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from bot.money import cents_to_nano
 from bot.simulator.anthropic_data import AnthropicDay, anthropic_day
+from bot.simulator.anthropic_keys import demo_keys, scale_keys
 from bot.simulator.catalog import PRIORITY_OFFSET, SPIKE_OFFSET, Project, Workspace, b62, demo_projects, demo_workspaces
 from bot.simulator.claude_code_data import ClaudeCodeRow, claude_code_rows
 from bot.simulator.openai_data import OpenAIDay, openai_day
@@ -34,7 +35,14 @@ class Org:
     """A deterministic organization on both providers for a given seed and `today`."""
 
     def __init__(
-        self, today: date, *, seed: int = 0, n_workspaces: int | None = None, n_models: int | None = None
+        self,
+        today: date,
+        *,
+        seed: int = 0,
+        n_workspaces: int | None = None,
+        n_models: int | None = None,
+        n_keys: int | None = None,
+        n_users: int | None = None,
     ) -> None:
         self.today = today
         self.seed = seed
@@ -46,6 +54,14 @@ class Org:
             n_mod = max(1, n_models or 3)
             self.anthropic_workspaces = scale_workspaces(today, seed, n_ws, n_mod)
             self.openai_projects = scale_projects(today, seed, n_ws, n_mod)
+        if n_keys is None and n_users is None and n_workspaces is None and n_models is None:
+            self.anthropic_keys = demo_keys(self.anthropic_workspaces, today, seed)
+        else:
+            ws = self.anthropic_workspaces
+            self.anthropic_keys = scale_keys(ws, today, seed, max(len(ws), n_keys or 2 * len(ws)), n_users or len(ws))
+        # the HTTP status /analytics/cost refuses this organization with (403, 404 or 400), or None: it has the beta
+        self.analytics_refused: int | None = None
+        self.analytics_cache: dict[object, Any] = {}  # ranked analytics rows per query, for its next pages
         self.spike_start = today - timedelta(days=SPIKE_OFFSET)  # the new spender's first day
         self.priority_day = today - timedelta(days=PRIORITY_OFFSET)  # Priority Tier usage in one workspace
         self.anthropic_org_id = _uuid(b62(seed, 32, "anthropic-org"))
@@ -96,7 +112,7 @@ class Org:
         return self._openai(day, self.factor("openai", day))
 
     def _compute_anthropic(self, day: date, factor: Decimal) -> AnthropicDay:
-        return anthropic_day(self.anthropic_workspaces, self.seed, self.today, day, factor)
+        return anthropic_day(self.anthropic_workspaces, self.seed, self.today, day, factor, self.anthropic_keys)
 
     def _compute_openai(self, day: date, factor: Decimal) -> OpenAIDay:
         return openai_day(self.openai_projects, self.seed, self.today, day, factor)
@@ -113,6 +129,15 @@ class Org:
         if provider == "anthropic":
             return sum(cents_to_nano(Decimal(row.amount)) for row in self.anthropic_day(day).costs)
         return sum(row.nano() for row in self.openai_day(day).costs)
+
+    def key_cost_nano(self, day: date) -> dict[tuple[str, str], int]:
+        """(actor type, actor id) and ("key", api_key_id or "") -> exact nano-dollars the analytics API serves."""
+        out: dict[tuple[str, str], int] = {}
+        for row in self.anthropic_day(day).key_costs:
+            nano = cents_to_nano(row.cents())
+            for who in (("key", row.api_key_id or ""), row.actor):
+                out[who] = out.get(who, 0) + nano
+        return out
 
     def expected_cost_nano(self, provider: str, start: date, end_excl: date) -> int:
         """Exact sum of every amount the server serves for the UTC days [start, end_excl), revisions included."""

@@ -84,7 +84,53 @@ ANTHROPIC_USAGE = Accepts(
 # usage_report/claude_code: one day per request (`starting_at` is YYYY-MM-DD), `limit` 1-1000 rows, `page` cursor
 ANTHROPIC_CLAUDE_CODE = Accepts(frozenset({"starting_at", "limit", "page"}), {})
 ANTHROPIC_WORKSPACES = Accepts(frozenset({"limit", "after_id", "before_id", "include_archived"}), {})
-_ANTHROPIC_ARRAYS = frozenset({*ANTHROPIC_COST.arrays, *ANTHROPIC_USAGE.arrays})
+ANTHROPIC_API_KEYS = Accepts(
+    frozenset({"limit", "after_id", "before_id", "status", "workspace_id", "created_by_user_id"}), {}
+)
+ANTHROPIC_USERS = Accepts(frozenset({"limit", "after_id", "before_id", "email"}), {"roles[]": None})
+# the Usage & Cost Analytics API (beta), from SDK 2.10.0 types/beta/organization/analytics/cost_list_params.py
+ANALYTICS_BETA = "analytics-usage-cost-2026-08-24"
+ANALYTICS_COST_GROUPS = frozenset(
+    {"actor", "actor_type", "agent_id", "api_key_id", "claude_tag_category", "claude_tag_user_id"}
+    | {"context_window", "cost_type", "deployment_id", "environment_id", "inference_geo", "model"}
+    | {"organization_id", "product", "rbac_group_id", "service_tier", "session_id", "slack_channel_id"}
+    | {"speed", "token_type", "user_profile_id", "workspace_id"}
+)
+MAX_ANALYTICS_GROUPS = 5  # not counting cost_type and token_type
+_ANY = None
+ANALYTICS_COST = Accepts(
+    frozenset({"starting_at", "ending_at", "time_bucket_width", "limit", "page", "order", "order_by"})
+    | {"exclude_deleted_users"},
+    {
+        "group_by[]": ANALYTICS_COST_GROUPS,
+        "actor_types[]": frozenset({"api_actor", "federated_actor", "service_account_actor", "user_actor"}),
+        "context_windows[]": frozenset({"0-200k", "200k-1M"}),
+        "inference_geos[]": frozenset({"global", "us", "not_available"}),
+        "service_tiers[]": frozenset({"standard", "batch", "priority", "priority_on_demand", "flex", "flex_discount"}),
+        "speeds[]": frozenset({"fast", "standard"}),
+        **{
+            name: _ANY
+            for name in (
+                "actor_ids[]",
+                "agent_ids[]",
+                "api_key_ids[]",
+                "claude_tag_categories[]",
+                "claude_tag_user_ids[]",
+                "deployment_ids[]",
+                "environment_ids[]",
+                "models[]",
+                "organization_ids[]",
+                "products[]",
+                "rbac_group_ids[]",
+                "session_ids[]",
+                "slack_channel_ids[]",
+                "user_profile_ids[]",
+                "workspace_ids[]",
+            )
+        },
+    },
+)
+_ANTHROPIC_ARRAYS = frozenset({*ANTHROPIC_COST.arrays, *ANTHROPIC_USAGE.arrays, *ANALYTICS_COST.arrays, "roles[]"})
 
 
 def _anthropic_unknown(name: str) -> str:
@@ -96,9 +142,12 @@ def _anthropic_bad_value(name: str, value: str, allowed: frozenset[str]) -> str:
     return f"{name}: unsupported value {value!r}; allowed: {', '.join(sorted(allowed))}"
 
 
+_FAN_OUT = frozenset({"cost_type", "token_type"})
+
+
 def anthropic_check(query: Query, accepts: Accepts, headers: Mapping[str, str]) -> None:
     check_query(query, accepts, _anthropic_unknown, _anthropic_bad_value)
-    groups = query.get("group_by[]", [])
+    groups = [g for g in query.get("group_by[]", []) if accepts is not ANALYTICS_COST or g not in _FAN_OUT]
     if len(groups) > MAX_USAGE_GROUPS:
         raise ParamError(f"Cannot specify more than {MAX_USAGE_GROUPS} group_by[] dimensions.", "group_by[]")
     if ("speed" in groups or "speeds[]" in query) and FAST_MODE_BETA not in headers.get("anthropic-beta", ""):

@@ -45,9 +45,13 @@ class Simulator:
         n_workspaces: int | None = None,
         n_models: int | None = None,
         seed: int = 0,
+        n_keys: int | None = None,
+        n_users: int | None = None,
+        analytics_refused: int | None = None,
     ) -> None:
         self.today = today
-        self.org = Org(today, seed=seed, n_workspaces=n_workspaces, n_models=n_models)
+        self.org = Org(today, seed=seed, n_workspaces=n_workspaces, n_models=n_models, n_keys=n_keys, n_users=n_users)
+        self.org.analytics_refused = analytics_refused  # this organization has no Usage & Cost Analytics beta
         self.latency = 0.0  # seconds slept before answering every request
         self._requested_port = port
         self._server: _Server | None = None

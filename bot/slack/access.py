@@ -2,7 +2,8 @@
 
 AISPEND_ALLOWED_USERS / AISPEND_ALLOWED_CHANNELS, when set, limit reading; AISPEND_ADMIN_USERS limits
 changes and, when empty, nobody can change anything. Admins may always read, wherever the channel rules
-allow. A refusal is a polite sentence that says how to get access.
+allow. Per-person spend is for admins and AISPEND_PEOPLE_VIEWERS, and never in public replies unless
+AISPEND_SHOW_PEOPLE_IN_CHANNEL says so. A refusal is a polite sentence that says how to get access.
 """
 
 from __future__ import annotations
@@ -17,10 +18,51 @@ class Policy:
     admin_users: frozenset[str] = frozenset()
     allowed_users: frozenset[str] = frozenset()
     allowed_channels: frozenset[str] = frozenset()
+    people_viewers: frozenset[str] = frozenset()
+    show_people_in_channel: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Policy:
-        return cls(settings.admin_users, settings.allowed_users, settings.allowed_channels)
+        return cls(
+            settings.admin_users,
+            settings.allowed_users,
+            settings.allowed_channels,
+            settings.people_viewers,
+            settings.show_people_in_channel,
+        )
+
+
+def may_see_people(policy: Policy, user_id: str, public: bool) -> bool:
+    """Per-person spend (users, owners of keys) only for admins and people viewers, and in a `public` reply only
+    when AISPEND_SHOW_PEOPLE_IN_CHANNEL allows it (CONTRACT §2)."""
+    if public and not policy.show_people_in_channel:
+        return False
+    return user_id in policy.admin_users or user_id in policy.people_viewers
+
+
+# what each per-person view is called in its refusal, and where else the caller can look
+PEOPLE_VIEWS = {
+    "users": ("Spend by person", " `/aispend keys` shows spend by API key."),
+    "claude-code": ("Claude Code activity per person", ""),
+}
+
+
+def people_refusal(policy: Policy, user_id: str, public: bool, view: str = "users") -> str:
+    """Why a per-person view (`users`, `claude-code`) shows nobody to this caller, and who can see it."""
+    what, elsewhere = PEOPLE_VIEWS[view]
+    if (
+        public
+        and not policy.show_people_in_channel
+        and (user_id in policy.admin_users or user_id in policy.people_viewers)
+    ):
+        return (
+            f":lock: {what} is not posted in channels: ask without `public` to see it yourself, or whoever "
+            "runs aispend can set AISPEND_SHOW_PEOPLE_IN_CHANNEL=true."
+        )
+    return (
+        f":lock: {what} is shown only to aispend admins and the people in AISPEND_PEOPLE_VIEWERS; ask "
+        f"whoever runs aispend to add your Slack user ID `{user_id}` there.{elsewhere}"
+    )
 
 
 def read_refusal(policy: Policy, user_id: str, channel_id: str) -> str | None:
@@ -52,28 +94,4 @@ def admin_refusal(policy: Policy, user_id: str, what: str) -> str | None:
     return (
         f":lock: Sorry, only aispend admins can {what}. Ask one of them to do it, or ask whoever runs aispend "
         f"to add your Slack user ID `{user_id}` to AISPEND_ADMIN_USERS."
-    )
-
-
-def may_see_people(policy: Policy, user_id: str) -> bool:
-    """Whether `user_id` may see per-person data (Claude Code activity, emails): admins only for now.
-
-    CONTRACT §2 also admits AISPEND_PEOPLE_VIEWERS; the lead extends this one function when that setting lands.
-    """
-    return user_id in policy.admin_users
-
-
-def people_refusal(policy: Policy, user_id: str, public: bool) -> str | None:
-    """None when `user_id` may see per-person data here; otherwise who can, and how to get it."""
-    if public:
-        return (
-            ":lock: Claude Code activity is shown per person, so aispend never posts it in the channel: "
-            "run the command again without `public` to see it yourself."
-        )
-    if may_see_people(policy, user_id):
-        return None
-    return (
-        ":lock: Sorry, Claude Code activity is per person, so only aispend admins (AISPEND_ADMIN_USERS) and people "
-        "viewers (AISPEND_PEOPLE_VIEWERS) can see it. To get access, ask whoever runs aispend to add your Slack "
-        f"user ID `{user_id}` to AISPEND_PEOPLE_VIEWERS."
     )

@@ -22,14 +22,17 @@ from bot.render_text import TOP_N, ago, bar, change_text, compare_label, fmt_cou
 from bot.report import KEY_VARIABLES, BudgetStatus, ModelLine, ProviderLine, Report, WorkspaceLine, provider_name
 from bot.safe_text import NOTE_LIMIT, TEXT_LIMIT, clean, code, escape, literal, mrkdwn
 from bot.slack.kit import Block, Message, context, fields, fit, header, section
+from bot.slack.spender_blocks import top_spenders_block, top_spenders_text
+from bot.spenders import SpenderView
 
-View = Literal["summary", "models", "workspaces"]
+View = Literal["summary", "models", "workspaces", "keys", "users"]  # keys and users: bot.slack.spender_blocks
 LIST_ROWS = 20  # rows in the full `models` / `workspaces` views
 NAME_WIDTH = 38
 SPARK_POINTS = 62  # longer periods are shown in buckets of several days
 
 
-def report_message(report: Report, now: datetime, view: View = "summary") -> Message:
+def report_message(report: Report, now: datetime, view: View = "summary", keys: SpenderView | None = None) -> Message:
+    """The reply for `view`; `keys` (the period's spend by key, without people) adds the summary's top spenders."""
     p = report.period
     title = period_title(p)
     if view != "summary":
@@ -41,6 +44,9 @@ def report_message(report: Report, now: datetime, view: View = "summary") -> Mes
         for name, items in (("Top models", report.models), ("Top workspaces and projects", report.workspaces)):
             if items:
                 blocks.append(section(f"*{name}*\n" + _table(items, TOP_N)))
+        top_keys = top_spenders_block(keys)
+        if top_keys is not None:
+            blocks.append(top_keys)
         if len(report.daily) > 1:
             blocks.append(section(_daily(report)))
         if report.month is not None:
@@ -58,7 +64,8 @@ def report_message(report: Report, now: datetime, view: View = "summary") -> Mes
     if notes:
         # notes are our sentences, but some quote a provider's error: shown literally, like every provider text
         blocks.append(context("\n".join(f"• {mrkdwn(n, NOTE_LIMIT)}" for n in notes)))
-    return fit(_fallback(report, now, view), blocks)
+    fallback = _fallback(report, now, view) + (top_spenders_text(keys) if view == "summary" else "")
+    return fit(fallback, blocks)
 
 
 def budget_message(report: Report, now: datetime, source: str | None) -> Message:

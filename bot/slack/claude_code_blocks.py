@@ -1,8 +1,9 @@
 """ClaudeCodeReport → Block Kit message. Pure: no Slack calls, no clock, no store.
 
-Per-person data (emails): the listener shows it only to those `bot.slack.access.may_see_people` allows, never in
-a public reply. Actors, terminal and model names are provider text: cleaned one-line names in a code block
-(escaped by `code`), notes through `mrkdwn`; `fit` keeps the reply within Slack's limits.
+Per-person data (emails): the listener shows it only to those `bot.slack.access.may_see_people` allows, and in a
+public reply only when AISPEND_SHOW_PEOPLE_IN_CHANNEL allows it. Actors, terminal and model names are provider
+text: cleaned one-line names in a code block (escaped by `code`), notes through `mrkdwn`; `fit` keeps the reply
+within Slack's limits.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """`/aispend` text → one command object, and the help text. Pure: no Slack calls, no store, no clock.
 
 Grammar (contract §2, plus `alerts` from issue 4):
-`[PERIOD | models [PERIOD] | workspaces [PERIOD] | claude-code [PERIOD] | budget [set USD | clear] | alerts | sync |
-help]`
+`[PERIOD | models [PERIOD] | workspaces [PERIOD] | keys [PERIOD] | users [PERIOD] | claude-code [PERIOD] |
+budget [set USD | clear] | alerts | sync | help]`
 with `public` allowed anywhere. Anything else becomes a `Help` carrying one sentence that names the problem,
 so the listener never has to handle a parse exception.
 """
@@ -21,7 +21,7 @@ from bot.periods import MAX_DAYS, is_period_word, parse_period
 from bot.slack.mrkdwn import quoted
 
 COMMAND = "/aispend"
-View = Literal["summary", "models", "workspaces"]
+View = Literal["summary", "models", "workspaces", "keys", "users"]
 _VIEW_WORDS: dict[str, View] = {
     "models": "models",
     "model": "models",
@@ -29,6 +29,11 @@ _VIEW_WORDS: dict[str, View] = {
     "workspace": "workspaces",
     "projects": "workspaces",
     "project": "workspaces",
+    "keys": "keys",
+    "key": "keys",
+    "users": "users",
+    "user": "users",
+    "people": "users",
 }
 # any fixed day: a PERIOD word's validity does not depend on the date, only its range does
 _ANY_DAY = date(2000, 1, 1)
@@ -111,7 +116,7 @@ def parse_command(text: str) -> Command:
         return _period(head) or _nothing_after(head, rest) or Report("summary", head, public)
     return Help(
         f"I don't know {quoted(words[0])}: start with a period (today, yesterday, week, month, 30d) "
-        "or one of models, workspaces, budget, alerts, sync, help."
+        "or one of models, workspaces, keys, users, claude-code, budget, alerts, sync, help."
     )
 
 
@@ -156,8 +161,10 @@ def help_text(problem: str | None = None) -> str:
         f"• `{COMMAND} [PERIOD]`: total, change, providers, top models and workspaces (default `week`)",
         f"• `{COMMAND} models [PERIOD]`: spend by model",
         f"• `{COMMAND} workspaces [PERIOD]`: spend by Anthropic workspace and OpenAI project",
+        f"• `{COMMAND} keys [PERIOD]`: spend by API key and service account, billed or a token share",
+        f"• `{COMMAND} users [PERIOD]`: spend by person (admins and AISPEND_PEOPLE_VIEWERS)",
         f"• `{COMMAND} claude-code [PERIOD]`: Claude Code activity per person, estimated by Anthropic "
-        "(admins and people viewers)",
+        "(admins and AISPEND_PEOPLE_VIEWERS)",
         f"• `{COMMAND} budget`: month to date against the monthly budget",
         f"• `{COMMAND} budget set 500` or `{COMMAND} budget clear`: change the budget (admins)",
         f"• `{COMMAND} alerts`: recent spike and budget alerts, and active snoozes",

@@ -22,9 +22,10 @@ from bot.config import Settings
 from bot.errors import AispendError
 from bot.money import fmt_usd
 from bot.periods import parse_period
+from bot.records import KEY, USER
 from bot.report import Report, ReportStore, load_report
 from bot.safe_text import TEXT_LIMIT, mrkdwn
-from bot.slack.access import Policy, admin_refusal, people_refusal, read_refusal
+from bot.slack.access import Policy, admin_refusal, may_see_people, people_refusal, read_refusal
 from bot.slack.blocks import budget_message, report_message
 from bot.slack.cache import AnswerCache
 from bot.slack.claude_code_blocks import claude_code_message
@@ -44,6 +45,8 @@ from bot.slack.commands import Report as ReportCommand
 from bot.slack.gate import AckGate
 from bot.slack.kit import Message, fit, fit_text, section
 from bot.slack.mrkdwn import escape
+from bot.slack.spender_blocks import spender_message
+from bot.spenders import SpenderStore, SpenderView, load_spenders
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +59,7 @@ ANSWER_DEFER_MAX = 2.0
 BUSY = ":hourglass: aispend is restarting: try again in a minute."
 
 
-class SpendStore(ReportStore, Protocol):
+class SpendStore(ReportStore, SpenderStore, Protocol):
     """What the listener needs from bot.store.Store: the report's reads plus the settings table."""
 
     def get_setting(self, key: str) -> str | None: ...
@@ -125,8 +128,8 @@ class CommandListener:
         refusal = read_refusal(self.policy, user, channel)
         if refusal is None and is_admin_command(parsed):
             refusal = admin_refusal(self.policy, user, _change_of(parsed))
-        if refusal is None and isinstance(parsed, ClaudeCode):
-            refusal = people_refusal(self.policy, user, parsed.public)
+        if refusal is None and isinstance(parsed, ClaudeCode) and not may_see_people(self.policy, user, parsed.public):
+            refusal = people_refusal(self.policy, user, parsed.public, "claude-code")  # ephemeral, before any post
         if refusal is not None:
             log.info("refused %s %r for %s in %s", COMMAND, text, user, channel)
             ack(text=refusal, response_type="ephemeral")
@@ -160,15 +163,23 @@ class CommandListener:
 
     def answer(self, parsed: Command, user: str) -> Message | str:
         """The reply to a parsed, permitted command (runs in the work pool; reads SQLite only, except `sync`)."""
+        if isinstance(parsed, ReportCommand) and parsed.view in ("keys", "users"):
+            return self._spenders(parsed, user)
         if isinstance(parsed, ReportCommand):
             now = self.now()
             key = (parsed.view, parsed.period, now.replace(second=0, microsecond=0), self.store.change_stamp())
             message = self.cache.get_or_compute(
-                key, lambda: report_message(self._report(parsed.period, now), now, parsed.view)
+                key,
+                lambda: report_message(
+                    self._report(parsed.period, now),
+                    now,
+                    parsed.view,
+                    self._keys(parsed.period, now) if parsed.view == "summary" else None,
+                ),
             )
             return self._with_delivery_problems(message, user)
         if isinstance(parsed, ClaudeCode):
-            # per person: built for this user, never cached across users nor sent in public
+            # per person: only for those may_see_people admitted in _ack; built per request, never cached
             now = self.now()
             return claude_code_message(load_claude_code(self.store, parse_period(parsed.period, now.date())))
         if isinstance(parsed, Alerts):
@@ -191,6 +202,24 @@ class CommandListener:
         if problems is None:
             return message
         return fit(f"{message.text} {_plain(problems)}", message.blocks, keep=[section(problems)])
+
+    def _spenders(self, parsed: ReportCommand, user: str) -> Message | str:
+        """`keys` for everyone (owners who are people only for those who may see people); `users` only for them."""
+        people = may_see_people(self.policy, user, parsed.public)
+        if parsed.view == "users" and not people:
+            return people_refusal(self.policy, user, parsed.public)
+        now = self.now()
+        kind = USER if parsed.view == "users" else KEY
+        key = (parsed.view, parsed.period, people, now.replace(second=0, microsecond=0), self.store.change_stamp())
+        period = parse_period(parsed.period, now.date())
+        message = self.cache.get_or_compute(
+            key, lambda: spender_message(load_spenders(self.store, period, kind, people=people))
+        )
+        return self._with_delivery_problems(message, user)
+
+    def _keys(self, period_word: str, now: datetime) -> SpenderView:
+        """The summary's top spenders: keys and service accounts only, whoever asks and wherever."""
+        return load_spenders(self.store, parse_period(period_word, now.date()), KEY, people=False)
 
     def _report(self, period_word: str, now: datetime | None = None) -> Report:
         now = now or self.now()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import claude_code, freshness, rollups
+from bot.store import claude_code, freshness, rollups, spenders
 
 migrations = Migrations("aispend")
 
@@ -115,6 +115,13 @@ def m004_cost_gaps(db: Database) -> None:
             PRIMARY KEY (day, provider)
         ) STRICT, WITHOUT ROWID"""
     )
+
+
+@migrations(name="005_spenders")
+def m005_spenders(db: Database) -> None:
+    # who spent it (issue 11): per-key and per-user usage and cost, their names, and each day's basis; a database
+    # from before has no basis rows, so its days read as "not fetched" until a sync fetches them
+    spenders.create(db)
 
 
 @migrations(name="006_claude_code")

@@ -15,8 +15,9 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.freshness import ProviderFetches
-from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, ProviderData, SyncState, TokenTotals
-from bot.store import claude_code, freshness, spend, syncs
+from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, ProviderData, SpenderLabel, SyncState, TokenTotals
+from bot.spenders import SpenderRows
+from bot.store import claude_code, freshness, spend, spenders, syncs
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
@@ -146,6 +147,16 @@ class Store:
     def labels(self) -> dict[tuple[str, str], Label]:
         with self.reading() as db:
             return spend.labels(db)
+
+    def spender_rows(self, start: date, end: date) -> SpenderRows:
+        """Per-key and per-user tokens, billed costs and basis of each day, and the billed groups they split."""
+        with self.reading() as db:
+            return spenders.rows(db, start, end)
+
+    def spender_labels(self) -> dict[tuple[str, str, str], SpenderLabel]:
+        """(provider, kind, id) -> the key's, user's or service account's last known name."""
+        with self.reading() as db:
+            return spenders.labels(db)
 
     def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]:
         """Claude Code activity per actor over [start, end]; actors are emails (personal data) or key names."""

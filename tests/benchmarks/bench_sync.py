@@ -58,16 +58,37 @@ CAPS = {
 LABEL_PAGE = {"anthropic": ("/v1/organizations/workspaces", 1000), "openai": ("/v1/organization/projects", 100)}
 
 
-def min_requests(provider: str, days: int, labels: int) -> int:
-    """One page per `cap` days on each report, plus the pages of the label listing (at least one); for Anthropic
-    also Claude Code's one request per day (each day's actors fit one page) over at most its last 90 days."""
+def min_requests(provider: str, days: int, labels: int, spender_pages: int = 0) -> int:
+    """One page per `cap` days on each report, plus the pages of the label listing (at least one), plus the
+    spender requests (`spender_pages`, see anthropic_spender_pages), plus for Anthropic Claude Code's one request
+    per day (each day's actors fit one page) over at most its last 90 days."""
     reports = sum(math.ceil(days / cap) for cap in CAPS[provider].values())
-    return reports + claude_code_requests(provider, days) + max(1, math.ceil(labels / LABEL_PAGE[provider][1]))
+    labels_pages = max(1, math.ceil(labels / LABEL_PAGE[provider][1]))
+    return reports + labels_pages + spender_pages + claude_code_requests(provider, days)
 
 
 def claude_code_requests(provider: str, days: int) -> int:
     """The Claude Code Analytics API serves one day per request: one per day of the window, capped."""
     return min(days, CLAUDE_CODE_DAYS) if provider == "anthropic" else 0
+
+
+def anthropic_spender_pages(org: Org, start: date, end: date) -> int:
+    """The fewest requests for Anthropic's spenders over [start, end): per 31-day analytics chunk (from 2026-01-01
+    and within 365 days) ceil(rows / 1000) pages, at least one; one page per 1000 keys and per 1000 users."""
+    first = min(end, max(start, date(2026, 1, 1), end - timedelta(days=365)))
+    pages = 0
+    day = first
+    while day < end:
+        stop = min(day + timedelta(days=31), end)
+        rows = {
+            (d, c.api_key_id, c.actor, c.workspace_id, c.model)
+            for d in (day + timedelta(days=i) for i in range((stop - day).days))
+            for c in org.anthropic_day(d).key_costs
+        }
+        pages += max(1, math.ceil(len(rows) / 1000))
+        day = stop
+    keys, users = len(org.anthropic_keys.keys), len(org.anthropic_keys.listed_users())
+    return pages + max(1, math.ceil(keys / 1000)) + max(1, math.ceil(users / 1000))
 
 
 def settings_for(sim: SimProcess, db: Path) -> Settings:
@@ -229,7 +250,9 @@ def run(
         total, minimum = 0, 0
         for provider in ("anthropic", "openai"):
             made = served[provider]  # as the provider sees them: what its rate limit counts
-            least = min_requests(provider, backfill_days, labels[provider])
+            first = TODAY - timedelta(days=backfill_days - 1)
+            extra = anthropic_spender_pages(org, first, TODAY + timedelta(days=1)) if provider == "anthropic" else 0
+            least = min_requests(provider, backfill_days, labels[provider], extra)
             total, minimum = total + made, minimum + least
             figures.append(
                 Figure(
