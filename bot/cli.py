@@ -30,6 +30,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 PROVIDER_NAMES = ("anthropic", "openai")
 KEY, USER = "key", "user"  # bot.records' spender kinds, without importing it at start-up
 SPENDER_VIEWS = {"keys": KEY, "key": KEY, "users": USER, "user": USER}
+CLAUDE_CODE_VIEW = "claude-code"
 
 
 def utc_now() -> datetime:
@@ -49,9 +50,16 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--days", type=_days, help="re-fetch the last N days (1-400) instead of the automatic window")
     sync.add_argument("--provider", choices=PROVIDER_NAMES, help="sync only this provider")
     report = sub.add_parser("report", help="print the spend summary from the database (no network)")
-    report.add_argument("period", nargs="?", default="week", help="today, yesterday, week (default), month or Nd")
-    # `report keys [PERIOD]` / `report users [PERIOD]`: the view word comes first, its period second
-    report.add_argument("view_period", nargs="?", metavar="PERIOD", help=argparse.SUPPRESS)
+    report.add_argument(
+        "period",
+        nargs="?",
+        default="week",
+        help="today, yesterday, week (default), month or Nd; or keys, users or claude-code",
+    )
+    # `report keys|users|claude-code [PERIOD]`: the view word comes first, its period second
+    report.add_argument(
+        "view_period", nargs="?", metavar="PERIOD", help="the period of a view such as keys, users or claude-code"
+    )
     report.add_argument("--emails", action="store_true", help="with `report users`: show people's emails too")
     report.add_argument("--json", action="store_true", help="print the JSON report")
     report.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
@@ -149,8 +157,12 @@ def _dispatch(
         print(f"aispend: warning: {warning}", file=err)
     if args.command == "sync":
         return cmd_sync(settings, args.days, args.provider, err, now=clock())
+    if args.command == "report" and args.emails and SPENDER_VIEWS.get(args.period) != USER:
+        raise UsageError("--emails goes with `aispend report users` only.")
     if args.command == "report" and args.period in SPENDER_VIEWS:
         return cmd_spenders(settings, args.period, args.view_period or "week", args, out, now=clock())
+    if args.command == "report" and args.period == CLAUDE_CODE_VIEW:
+        return cmd_claude_code(settings, args.view_period or "week", args.json, args.as_of, out, now=clock())
     if args.command == "report":
         if args.view_period is not None:
             raise UsageError(f"`report {args.period}` takes one period, but got {args.view_period!r} too.")
@@ -264,8 +276,6 @@ def cmd_spenders(
     from bot.spenders_json import spenders_json
 
     kind = SPENDER_VIEWS[kind_word]
-    if args.emails and kind != USER:
-        raise UsageError("--emails goes with `aispend report users` only.")
     period = parse_period(period_word, args.as_of or now.date())
     if not Path(settings.db_path).exists():
         raise ConfigError(
@@ -281,6 +291,38 @@ def cmd_spenders(
         out.write(dumps_json({field: spenders_json(view), "notes": list(view.notes)}) + "\n")
     else:
         out.write(terminal(render_spenders(view)) + "\n")
+    return EXIT_OK
+
+
+def cmd_claude_code(
+    settings: Settings, period_word: str, as_json: bool, as_of: date | None, out: TextIO, *, now: datetime
+) -> int:
+    """`aispend report claude-code [PERIOD]`: per-actor Claude Code activity, Anthropic's estimates apart."""
+    from bot.claude_code import claude_code_json, load_claude_code, render_claude_code_text
+    from bot.periods import parse_period
+    from bot.report_json import dumps_json
+
+    period = parse_period(period_word, as_of or now.date())
+    if not Path(settings.db_path).exists():
+        raise ConfigError(
+            f"No database at {settings.db_path}: run `aispend sync` first (or set AISPEND_DB to the bot's database)."
+        )
+    store = open_store(settings)
+    try:
+        report = load_claude_code(store, period)
+    finally:
+        store.close()
+    # whoever runs the CLI holds the database, emails included; JSON keeps the providers' text as data
+    if as_json:
+        p = report.period
+        body = {
+            "period": {"name": p.name, "start": p.start.isoformat(), "end": p.end.isoformat()},
+            "claude_code": claude_code_json(report),
+            "notes": list(report.notes),
+        }
+        out.write(dumps_json(body) + "\n")
+    else:
+        out.write(terminal(render_claude_code_text(report)) + "\n")
     return EXIT_OK
 
 

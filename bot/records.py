@@ -139,6 +139,72 @@ class SpenderBasis:
     reason: str | None = None
 
 
+# Claude Code actors (Anthropic's Claude Code Analytics API): a person by email, or an API key by its name.
+USER_ACTOR = "user_actor"
+API_ACTOR = "api_actor"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeCodeModel:
+    """One model's share of a Claude Code day: tokens and Anthropic's *estimated* cost (never billed cost)."""
+
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int  # the API's `cache_creation`
+    estimated_cost_nano: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeCodeDay:
+    """One actor's Claude Code activity on one UTC day (Anthropic's Claude Code Analytics API).
+
+    `actor` is an email address for USER_ACTOR (personal data: shown only to those who may see people, never
+    logged) or an API key's name for API_ACTOR. The estimates in `models` never enter a billed total.
+    """
+
+    provider: str
+    day: date
+    actor_type: str  # USER_ACTOR or API_ACTOR
+    actor: str
+    customer_type: str  # "api" or "subscription"
+    terminal_type: str
+    sessions: int
+    lines_added: int
+    lines_removed: int
+    commits: int
+    pull_requests: int
+    edits_accepted: int  # every file-editing tool's proposals (edit, multi-edit, write, notebook edit)
+    edits_rejected: int
+    models: tuple[ClaudeCodeModel, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeCodeActorSums:
+    """One actor's activity summed over a range of days, with Anthropic's estimated cost."""
+
+    provider: str
+    actor_type: str
+    actor: str
+    sessions: int
+    lines_added: int
+    lines_removed: int
+    commits: int
+    pull_requests: int
+    edits_accepted: int
+    edits_rejected: int
+    estimated_nano: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeCodeStatus:
+    provider: str
+    unavailable: str | None  # the last sync's reason it could not read the API; None when it could
+    first_day: date | None  # the first day ever fetched (history is capped)
+    checked_at: str
+
+
 @dataclass(frozen=True, slots=True)
 class Label:
     """The display name of a workspace (Anthropic) or project (OpenAI); archived ones are kept."""
@@ -171,6 +237,12 @@ class ProviderData:
     spender_costs: list[SpenderCost] = field(default_factory=list)
     spender_labels: list[SpenderLabel] = field(default_factory=list)
     spender_basis: list[SpenderBasis] = field(default_factory=list)
+    # Claude Code activity (Anthropic only) for the days [claude_code_start, end); claude_code_start None means
+    # it was not fetched (the store then leaves what it has). `claude_code_unavailable` is the one sentence
+    # saying why the API could not be read (e.g. HTTP 403); the store keeps its earlier rows then.
+    claude_code: list[ClaudeCodeDay] = field(default_factory=list)
+    claude_code_start: date | None = None
+    claude_code_unavailable: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

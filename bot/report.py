@@ -22,6 +22,7 @@ Choices a reader of the numbers should know:
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Protocol, TypeVar
 
+from bot.claude_code import ClaudeCodeReport, load_claude_code
 from bot.freshness import (
     ProviderFetches,
     Unfinished,
@@ -41,7 +43,7 @@ from bot.money import fmt_usd, nano_to_usd, pct_change
 from bot.periods import Period
 from bot.projection import MonthProjection as MonthProjection
 from bot.projection import previous_month, project_month
-from bot.records import NO_MODEL, NO_WORKSPACE, Label, SyncState, TokenTotals
+from bot.records import NO_MODEL, NO_WORKSPACE, ClaudeCodeActorSums, ClaudeCodeStatus, Label, SyncState, TokenTotals
 from bot.records import provider_name as provider_name
 
 KNOWN_PROVIDERS = ("anthropic", "openai")
@@ -133,6 +135,7 @@ class Report:
     previous_final: bool = True  # the same for the comparison period
     freshness: tuple[FreshnessLine, ...] = ()
     not_final: tuple[date, ...] = ()  # days of the period or comparison fetched before they ended (not today)
+    claude_code: ClaudeCodeReport | None = None  # Anthropic's estimates, apart from every total (bot.claude_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +171,8 @@ class ReportStore(Protocol):
     def sync_states(self) -> dict[str, SyncState]: ...
     def data_range(self, provider: str) -> tuple[date, date] | None: ...
     def fetches(self, start: date, end: date) -> dict[str, ProviderFetches]: ...
+    def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]: ...
+    def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]: ...
 
 
 def report_today(period: Period) -> date:
@@ -203,7 +208,8 @@ def load_report(
         fetches=store.fetches(min(period.prev_start, prev_first), max(period.end, today)),
         cost_gaps=store.cost_gaps(min(period.prev_start, period.start), period.end),
     )
-    return build_report(inputs, period, now=now, budget=budget_usd)
+    report = build_report(inputs, period, now=now, budget=budget_usd)
+    return dataclasses.replace(report, claude_code=load_claude_code(store, period))
 
 
 def build_report(inputs: ReportInputs, period: Period, *, now: datetime, budget: Decimal | None) -> Report:

@@ -23,6 +23,7 @@ START, END = TODAY - timedelta(days=59), TODAY + timedelta(days=1)  # 60 days th
 COST = "/v1/organizations/cost_report"
 USAGE = "/v1/organizations/usage_report/messages"
 WORKSPACES = "/v1/organizations/workspaces"
+CLAUDE_CODE = "/v1/organizations/usage_report/claude_code"
 API_KEYS = "/v1/organizations/api_keys"
 USERS = "/v1/organizations/users"
 ANALYTICS = "/v1/organizations/analytics/cost"
@@ -84,9 +85,15 @@ def test_60_days_reconcile_exactly_per_day(sim: Simulator, sleeps: list[float]) 
 
 def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -> None:
     data = fetch(sim.anthropic_url, sleeps)
-    requests = sim.requests
+    claude_code = [r for r in sim.requests if r.path == CLAUDE_CODE]
+    requests = [r for r in sim.requests if r.path != CLAUDE_CODE]
     # 2 chunks x (cost + usage + analytics cost) + 1 page each of workspaces, keys and users
-    assert data.requests == len(requests) == 9
+    assert len(requests) == 9
+    # and one Claude Code request per day (each day fits one page of 1000 actors)
+    assert data.requests == len(sim.requests) == 9 + 60
+    days = [(START + timedelta(days=i)).isoformat() for i in range(60)]
+    assert sorted(r.query["starting_at"][0] for r in claude_code) == days
+    assert all(r.query["limit"] == ["1000"] and set(r.query) == {"starting_at", "limit"} for r in claude_code)
     for req in requests:
         assert req.headers["x-api-key"] == ANTHROPIC_KEY
         assert req.headers["anthropic-version"] == "2023-06-01"
@@ -130,8 +137,10 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
 def test_400_day_backfill_uses_the_fewest_requests(sim: Simulator, sleeps: list[float]) -> None:
     start = TODAY - timedelta(days=399)
     data = fetch(sim.anthropic_url, sleeps, start=start)
-    # 13 chunks x (cost + usage), the analytics API from 2026-01-01 (326 days: 11 chunks), 3 one-page lists
-    assert data.requests == len(sim.requests) == 13 + 13 + 11 + 3
+    # 13 chunks x (cost + usage), the analytics API from 2026-01-01 (326 days: 11 chunks), 3 one-page lists, and
+    # Claude Code's one request per day for its last 90 days only
+    assert len([r for r in sim.requests if r.path != CLAUDE_CODE]) == 13 + 13 + 11 + 3
+    assert data.requests == len(sim.requests) == 13 + 13 + 11 + 3 + 90
     assert not any("page" in r.query or "after_id" in r.query for r in sim.requests)
     assert total(data) == sim.org.expected_cost_nano("anthropic", start, END)
     assert min(c.day for c in data.costs) == start and max(c.day for c in data.costs) == TODAY
@@ -336,7 +345,9 @@ def test_chunks_run_concurrently_on_the_pool(sleeps: list[float]) -> None:
         for path in (COST, USAGE, WORKSPACES, API_KEYS, USERS, ANALYTICS):
             server.route(path, answer)
         data = fetch(server.url, sleeps, start=TODAY - timedelta(days=399), max_workers=4)
-    assert (data.requests, peak[0], sleeps) == (40, 4, [])
+        reports = [r for r in server.requests if r.path != CLAUDE_CODE]  # the unrouted Claude Code API is a 404
+    assert (len(reports), peak[0], sleeps) == (40, 4, [])
+    assert data.requests == len(server.requests) and data.claude_code_unavailable is not None
 
 
 # --- recorded responses --------------------------------------------------------------------------------------
@@ -419,6 +430,7 @@ def test_recorded_cost_rows_normalize(sleeps: list[float]) -> None:
         server.route(WORKSPACES, EMPTY_WORKSPACES)
         data = fetch(server.url, sleeps, start=day1, end=date(2026, 11, 22))
         cost_requests = [r for r in server.requests if r.path == COST]
+        reports = [r for r in server.requests if r.path != CLAUDE_CODE]
     assert data.costs == [
         CostRecord("anthropic", day1, "", "claude-opus-4-8", "tokens:output_tokens", "batch", 500_000_000),
         CostRecord("anthropic", day1, "wrkspc_A", "", "Web Search Usage", "", 75_000_000),
@@ -436,7 +448,7 @@ def test_recorded_cost_rows_normalize(sleeps: list[float]) -> None:
             "anthropic", day2, "wrkspc_A", "claude-opus-4-8", "tokens:uncached_input_tokens", "standard", 1_000_000_000
         ),
     ]
-    assert data.requests == 4 + 3  # + analytics cost, keys, users
+    assert len(reports) == 4 + 3  # + analytics cost, keys, users
     assert cost_requests[1].pairs == [*cost_requests[0].pairs, ("page", "page_opaque+/=")]
 
 

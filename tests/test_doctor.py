@@ -596,3 +596,17 @@ def test_a_port_in_use_is_an_optional_failure_since_it_may_be_the_running_bot(
         f"✗ connection mode (optional): HTTP mode: Cannot listen on 127.0.0.1:{taken_port} (Address already in use): "
         "if that is aispend already running, this is expected; otherwise set PORT to a free port."
     )
+
+
+def test_claude_code_analytics_refused_is_an_optional_failure_in_one_sentence(
+    sim: Simulator, fake: FakeSlack, tmp_path: Path
+) -> None:
+    sim.inject(Fault("anthropic", "/v1/organizations/usage_report/claude_code", status=403, times=None))
+    code, lines = doctor(environment(sim, fake, tmp_path / "aispend.db"))
+    assert code == 0  # billed spend still syncs: the estimates are optional
+    assert line(lines, "Anthropic report").startswith("✓ Anthropic report:")
+    assert line(lines, "Anthropic permissions") == (
+        "✗ Anthropic permissions (optional): Anthropic's Claude Code Analytics API refused ANTHROPIC_ADMIN_KEY "
+        "(HTTP 401/403), so Claude Code activity is not shown (billed spend is unaffected): it needs an Admin key of "
+        "an organization that uses Claude Code on the Claude API."
+    )

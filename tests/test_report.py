@@ -384,6 +384,7 @@ SMALL_JSON = {
         "No month-end projection yet: this month has no spend yet and there is no complete day with spend last "
         "month to go by."
     ],
+    "claude_code": {"estimated_usd": None, "users": []},
     "budget": {
         "monthly_budget_usd": Decimal(10),
         "month_to_date_usd": Decimal(0),
@@ -498,6 +499,7 @@ def test_load_report_reads_a_real_store(tmp_path: Path) -> None:
             " nothing has been synced yet.",
             "Priority Tier usage on 2026-11-18 is not included in Anthropic's cost report.",
         ],
+        "claude_code": {"estimated_usd": None, "users": []},
         "budget": {
             "monthly_budget_usd": Decimal(100),
             "month_to_date_usd": Decimal("5.3"),

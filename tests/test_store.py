@@ -102,7 +102,14 @@ def store(db_path: Path) -> Iterator[Store]:
 # ---- opening and migrations ---------------------------------------------------------------------------------
 
 
-SPEND_MIGRATIONS = ["001_spend_tables", "002_report_rollups", "003_day_fetches", "004_cost_gaps", "005_spenders"]
+SPEND_MIGRATIONS = [
+    "001_spend_tables",
+    "002_report_rollups",
+    "003_day_fetches",
+    "004_cost_gaps",
+    "005_spenders",
+    "006_claude_code",
+]
 
 
 def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
@@ -113,6 +120,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "003_day_fetches",
             "004_cost_gaps",
             "005_spenders",
+            "006_claude_code",
         ]
         assert first.pending_migrations() == []
     with Store(db_path) as second:
@@ -122,6 +130,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "003_day_fetches",
             "004_cost_gaps",
             "005_spenders",
+            "006_claude_code",
         ]
     assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
         ("aispend", "001_spend_tables"),
@@ -129,10 +138,14 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         ("aispend", "003_day_fetches"),
         ("aispend", "004_cost_gaps"),
         ("aispend", "005_spenders"),
+        ("aispend", "006_claude_code"),
     ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {
         "_sqlite_migrations",
+        "claude_code_daily",
+        "claude_code_models",
+        "claude_code_status",
         "cost_daily",
         "usage_daily",
         "cost_gaps",

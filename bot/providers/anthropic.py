@@ -19,6 +19,7 @@ from functools import partial
 from bot.config import ANTHROPIC_KEY_PAGE, Secret
 from bot.money import AmountError, cents_to_nano, parse_decimal, row_nano
 from bot.providers import anthropic_spenders as spenders
+from bot.providers.anthropic_claude_code import ClaudeCodeFetch
 from bot.providers.base import OrgIdentity
 from bot.providers.collect import Collected, Tokens
 from bot.providers.fields import RowFields
@@ -106,11 +107,14 @@ class AnthropicProvider(RowFields):
             jobs += [partial(self._costs, lo, hi), partial(self._usage, lo, hi)]
         jobs.append(self._workspaces)
         jobs += spenders.jobs(self.client, self.analytics, start, end)  # who spent it: names, per-key cost
+        claude_code = ClaudeCodeFetch(self.client, self.name, start, end)
+        jobs += claude_code.jobs()
         session = FetchSession()
         collected = Collected()
         for part in run_all(jobs, session, self.max_workers):
             collected.merge(part)
         data = collected.to_data(self.name, start, end, session.requests)
+        claude_code.fill(data)
         spenders.normalize_workspaces(data)
         return data
 

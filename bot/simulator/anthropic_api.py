@@ -1,4 +1,5 @@
-"""The Anthropic Admin API surface: /v1/organizations/{me, workspaces, cost_report, usage_report/messages}.
+"""The Anthropic Admin API surface: /v1/organizations/{me, workspaces, cost_report, usage_report/messages,
+usage_report/claude_code}.
 
 Shapes follow the documented responses: cost amounts are decimal strings of cents, usage rows carry
 uncached_input_tokens plus nested cache_creation (never input_tokens), buckets snap to UTC midnight, empty
@@ -13,7 +14,7 @@ buckets.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,6 +27,9 @@ from bot.simulator.paging import (
     Bucket,
     PageState,
     ParamError,
+    decode_cursor,
+    encode_cursor,
+    fingerprint,
     midnight,
     page_window,
     parse_bool,
@@ -37,6 +41,7 @@ from bot.simulator.paging import (
     values,
 )
 from bot.simulator.params import (
+    ANTHROPIC_CLAUDE_CODE,
     ANTHROPIC_COST,
     ANTHROPIC_USAGE,
     ANTHROPIC_WORKSPACES,
@@ -110,6 +115,8 @@ def handle(req: RecordedRequest, org: Org) -> Response:
             return cost_report(req, org)
         if route == "/usage_report/messages":
             return usage_report(req, org)
+        if route == "/usage_report/claude_code":
+            return claude_code_report(req, org)
         if route == "/workspaces":
             return list_workspaces(req, org)
         if route in spenders_api.ROUTES:
@@ -243,6 +250,36 @@ def _usage_results(rows: list[UsageRow], groups: set[str]) -> list[dict[str, Any
             }
         )
     return results
+
+
+def claude_code_report(req: RecordedRequest, org: Org) -> Response:
+    """One UTC day of Claude Code rows (`starting_at=YYYY-MM-DD`), `limit` rows a page (default 20, max 1000)."""
+    query = req.query
+    _check(req, ANTHROPIC_CLAUDE_CODE)
+    raw = single(query, "starting_at")
+    if raw is None:
+        raise ParamError("starting_at: Field required", "starting_at")
+    try:
+        day = datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:
+        raise ParamError(
+            f"starting_at: Input should be a date in YYYY-MM-DD format, got {raw!r}", "starting_at"
+        ) from None
+    limit = parse_limit(query, 20, 1000, "records")
+    rows = org.claude_code_day(day)
+    fp = fingerprint(query)
+    given = single(query, "page")
+    offset = decode_cursor(given, fp) if given else 0
+    stop = min(offset + limit, len(rows))
+    next_page = encode_cursor(fp, stop) if stop < len(rows) else None
+    payload = {
+        "data": [row.json for row in rows[offset:stop]],
+        "has_more": next_page is not None,
+        "next_page": next_page,
+    }
+    response = _ok(req, payload)
+    response.page = PageState(fp, offset, limit, given)
+    return response
 
 
 def workspace_object(ws: Workspace, org: Org) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from bot.money import cents_to_nano
 from bot.simulator.anthropic_data import AnthropicDay, anthropic_day
 from bot.simulator.anthropic_keys import demo_keys, scale_keys
 from bot.simulator.catalog import PRIORITY_OFFSET, SPIKE_OFFSET, Project, Workspace, b62, demo_projects, demo_workspaces
+from bot.simulator.claude_code_data import ClaudeCodeRow, claude_code_rows
 from bot.simulator.openai_data import OpenAIDay, openai_day
 from bot.simulator.openai_people import demo_people, scale_people
 from bot.simulator.scale import scale_projects, scale_workspaces
@@ -126,6 +127,10 @@ class Org:
         """An OpenAI API key renamed in the console: listings show `name` from now on."""
         with self._lock:
             self.openai_people.renamed[key_id] = name
+
+    def claude_code_day(self, day: date) -> tuple[ClaudeCodeRow, ...]:
+        """The Claude Code Analytics rows of one UTC day, as served (and as the tests reconcile against)."""
+        return claude_code_rows(self.seed, self.today, day, self.anthropic_org_id)
 
     # --- the reconciliation reference ---------------------------------------------------------------------
 

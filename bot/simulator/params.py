@@ -82,6 +82,8 @@ ANTHROPIC_USAGE = Accepts(
         "speeds[]": frozenset({"fast", "standard"}),
     },
 )
+# usage_report/claude_code: one day per request (`starting_at` is YYYY-MM-DD), `limit` 1-1000 rows, `page` cursor
+ANTHROPIC_CLAUDE_CODE = Accepts(frozenset({"starting_at", "limit", "page"}), {})
 ANTHROPIC_WORKSPACES = Accepts(frozenset({"limit", "after_id", "before_id", "include_archived"}), {})
 ANTHROPIC_API_KEYS = Accepts(
     frozenset({"limit", "after_id", "before_id", "status", "workspace_id", "created_by_user_id"}), {}

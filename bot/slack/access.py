@@ -40,20 +40,28 @@ def may_see_people(policy: Policy, user_id: str, public: bool) -> bool:
     return user_id in policy.admin_users or user_id in policy.people_viewers
 
 
-def people_refusal(policy: Policy, user_id: str, public: bool) -> str:
-    """Why `/aispend users` shows nobody to this caller, and who can see it."""
+# what each per-person view is called in its refusal, and where else the caller can look
+PEOPLE_VIEWS = {
+    "users": ("Spend by person", " `/aispend keys` shows spend by API key."),
+    "claude-code": ("Claude Code activity per person", ""),
+}
+
+
+def people_refusal(policy: Policy, user_id: str, public: bool, view: str = "users") -> str:
+    """Why a per-person view (`users`, `claude-code`) shows nobody to this caller, and who can see it."""
+    what, elsewhere = PEOPLE_VIEWS[view]
     if (
         public
         and not policy.show_people_in_channel
         and (user_id in policy.admin_users or user_id in policy.people_viewers)
     ):
         return (
-            ":lock: Spend by person is not posted in channels: ask without `public` to see it yourself, or whoever "
+            f":lock: {what} is not posted in channels: ask without `public` to see it yourself, or whoever "
             "runs aispend can set AISPEND_SHOW_PEOPLE_IN_CHANNEL=true."
         )
     return (
-        ":lock: Spend by person is shown only to aispend admins and the people in AISPEND_PEOPLE_VIEWERS; ask "
-        f"whoever runs aispend to add your Slack user ID `{user_id}` there. `/aispend keys` shows spend by API key."
+        f":lock: {what} is shown only to aispend admins and the people in AISPEND_PEOPLE_VIEWERS; ask "
+        f"whoever runs aispend to add your Slack user ID `{user_id}` there.{elsewhere}"
     )
 
 

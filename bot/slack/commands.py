@@ -1,8 +1,8 @@
 """`/aispend` text → one command object, and the help text. Pure: no Slack calls, no store, no clock.
 
 Grammar (contract §2, plus `alerts` from issue 4):
-`[PERIOD | models [PERIOD] | workspaces [PERIOD] | keys [PERIOD] | users [PERIOD] | budget [set USD | clear] |
-alerts | sync | help]`
+`[PERIOD | models [PERIOD] | workspaces [PERIOD] | keys [PERIOD] | users [PERIOD] | claude-code [PERIOD] |
+budget [set USD | clear] | alerts | sync | help]`
 with `public` allowed anywhere. Anything else becomes a `Help` carrying one sentence that names the problem,
 so the listener never has to handle a parse exception.
 """
@@ -64,11 +64,19 @@ class Alerts:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaudeCode:
+    """Claude Code activity per person: shown only to those who may see people, never in a public reply."""
+
+    period: str  # a valid PERIOD word, lower case
+    public: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     problem: str | None = None  # one sentence naming what was wrong, or None when help was asked for
 
 
-Command = Report | Budget | Sync | Alerts | Help
+Command = Report | Budget | Sync | Alerts | ClaudeCode | Help
 
 
 def is_admin_command(command: Command) -> bool:
@@ -92,6 +100,10 @@ def parse_command(text: str) -> Command:
         return _budget(rest, public)
     if head == "alerts":
         return _nothing_after("alerts", rest) or Alerts(public)
+    if head == "claude-code":
+        if not rest:
+            return ClaudeCode("week", public)
+        return _period(rest[0]) or _nothing_after(f"{head} {rest[0]}", rest[1:]) or ClaudeCode(rest[0].lower(), public)
     if head in _VIEW_WORDS:
         if not rest:
             return Report(_VIEW_WORDS[head], "week", public)
@@ -104,7 +116,7 @@ def parse_command(text: str) -> Command:
         return _period(head) or _nothing_after(head, rest) or Report("summary", head, public)
     return Help(
         f"I don't know {quoted(words[0])}: start with a period (today, yesterday, week, month, 30d) "
-        "or one of models, workspaces, budget, alerts, sync, help."
+        "or one of models, workspaces, keys, users, claude-code, budget, alerts, sync, help."
     )
 
 
@@ -151,6 +163,8 @@ def help_text(problem: str | None = None) -> str:
         f"• `{COMMAND} workspaces [PERIOD]`: spend by Anthropic workspace and OpenAI project",
         f"• `{COMMAND} keys [PERIOD]`: spend by API key and service account, billed or a token share",
         f"• `{COMMAND} users [PERIOD]`: spend by person (admins and AISPEND_PEOPLE_VIEWERS)",
+        f"• `{COMMAND} claude-code [PERIOD]`: Claude Code activity per person, estimated by Anthropic "
+        "(admins and AISPEND_PEOPLE_VIEWERS)",
         f"• `{COMMAND} budget`: month to date against the monthly budget",
         f"• `{COMMAND} budget set 500` or `{COMMAND} budget clear`: change the budget (admins)",
         f"• `{COMMAND} alerts`: recent spike and budget alerts, and active snoozes",

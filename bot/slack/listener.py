@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from slack_bolt import Ack, Respond
 
 from bot.budget import BUDGET_KEY, current_budget
+from bot.claude_code import load_claude_code
 from bot.config import Settings
 from bot.errors import AispendError
 from bot.money import fmt_usd
@@ -27,10 +28,12 @@ from bot.safe_text import TEXT_LIMIT, mrkdwn
 from bot.slack.access import Policy, admin_refusal, may_see_people, people_refusal, read_refusal
 from bot.slack.blocks import budget_message, report_message
 from bot.slack.cache import AnswerCache
+from bot.slack.claude_code_blocks import claude_code_message
 from bot.slack.commands import (
     COMMAND,
     Alerts,
     Budget,
+    ClaudeCode,
     Command,
     Help,
     Sync,
@@ -125,6 +128,8 @@ class CommandListener:
         refusal = read_refusal(self.policy, user, channel)
         if refusal is None and is_admin_command(parsed):
             refusal = admin_refusal(self.policy, user, _change_of(parsed))
+        if refusal is None and isinstance(parsed, ClaudeCode) and not may_see_people(self.policy, user, parsed.public):
+            refusal = people_refusal(self.policy, user, parsed.public, "claude-code")  # ephemeral, before any post
         if refusal is not None:
             log.info("refused %s %r for %s in %s", COMMAND, text, user, channel)
             ack(text=refusal, response_type="ephemeral")
@@ -173,6 +178,10 @@ class CommandListener:
                 ),
             )
             return self._with_delivery_problems(message, user)
+        if isinstance(parsed, ClaudeCode):
+            # per person: only for those may_see_people admitted in _ack; built per request, never cached
+            now = self.now()
+            return claude_code_message(load_claude_code(self.store, parse_period(parsed.period, now.date())))
         if isinstance(parsed, Alerts):
             if self.alerts is None:
                 return (

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import freshness, rollups, spenders
+from bot.store import claude_code, freshness, rollups, spenders
 
 migrations = Migrations("aispend")
 
@@ -122,3 +122,10 @@ def m005_spenders(db: Database) -> None:
     # who spent it (issue 11): per-key and per-user usage and cost, their names, and each day's basis; a database
     # from before has no basis rows, so its days read as "not fetched" until a sync fetches them
     spenders.create(db)
+
+
+@migrations(name="006_claude_code")
+def m006_claude_code(db: Database) -> None:
+    # Claude Code activity per actor and day, Anthropic's estimates (never billed cost), and whether it is readable
+    for statement in claude_code.SCHEMA:
+        db.execute(statement)

@@ -15,9 +15,9 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.freshness import ProviderFetches
-from bot.records import Label, ProviderData, SpenderLabel, SyncState, TokenTotals
+from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, ProviderData, SpenderLabel, SyncState, TokenTotals
 from bot.spenders import SpenderRows
-from bot.store import freshness, spend, spenders, syncs
+from bot.store import claude_code, freshness, spend, spenders, syncs
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
@@ -87,6 +87,7 @@ class Store:
         updated_at = to_timestamp(synced_at)
         with self.writing() as db:
             rows = spend.replace_provider_data(db, data, updated_at)
+            claude_code.replace(db, data, updated_at)
             freshness.record_fetch(db, data.provider, data.start, data.end, updated_at)
             return rows
 
@@ -156,6 +157,15 @@ class Store:
         """(provider, kind, id) -> the key's, user's or service account's last known name."""
         with self.reading() as db:
             return spenders.labels(db)
+
+    def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]:
+        """Claude Code activity per actor over [start, end]; actors are emails (personal data) or key names."""
+        with self.reading() as db:
+            return claude_code.actor_sums(db, start, end)
+
+    def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]:
+        with self.reading() as db:
+            return claude_code.statuses(db)
 
     def sync_states(self) -> dict[str, SyncState]:
         with self.reading() as db:

@@ -1,0 +1,150 @@
+"""The Claude Code report: per-actor activity over a period and Anthropic's estimated cost (CONTRACT §4 `claude_code`).
+
+Store → `build_claude_code` (pure) → `ClaudeCodeReport` → JSON / text / Block Kit. The dollars are Anthropic's own
+estimates from its Claude Code Analytics API: labelled ESTIMATE_LABEL everywhere and never added to any total.
+Actors are people's emails (personal data: only for those who may see people) or API key names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from bot.money import fmt_usd, nano_to_usd
+from bot.periods import Period
+from bot.records import API_ACTOR, ClaudeCodeActorSums, ClaudeCodeStatus
+from bot.safe_text import clean
+
+ESTIMATE_LABEL = "estimated by Anthropic"
+PROVIDER = "anthropic"
+MAX_HISTORY_DAYS = 90  # as bot.providers.anthropic_claude_code.MAX_DAYS (the report layer does not import providers)
+ESTIMATE_NOTE = (
+    "Claude Code dollars are estimated by Anthropic (its Claude Code Analytics API), not billed cost, and are "
+    "never added to any total."
+)
+NOT_FETCHED = (
+    "Claude Code activity has not been fetched yet: run `aispend sync` with ANTHROPIC_ADMIN_KEY set to an Admin key "
+    "of the organization."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ActorLine:
+    actor_type: str  # USER_ACTOR or API_ACTOR
+    actor: str  # an email (personal data) or an API key's name, as the provider sent it
+    sessions: int
+    lines_added: int
+    lines_removed: int
+    commits: int
+    pull_requests: int
+    edits_accepted: int
+    edits_rejected: int
+    estimated: Decimal  # exact dollars, estimated by Anthropic
+
+    @property
+    def shown(self) -> str:
+        """The one-line display form: the email, or `API key <name>`; cleaned of control characters."""
+        return f"API key {clean(self.actor)}" if self.actor_type == API_ACTOR else clean(self.actor)
+
+
+@dataclass(frozen=True, slots=True)
+class ClaudeCodeReport:
+    period: Period
+    actors: tuple[ActorLine, ...]  # by estimated dollars, most first
+    estimated: Decimal | None  # None when Claude Code activity was never fetched
+    notes: tuple[str, ...]
+
+
+class ClaudeCodeStore(Protocol):
+    def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]: ...
+    def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]: ...
+
+
+def load_claude_code(store: ClaudeCodeStore, period: Period) -> ClaudeCodeReport:
+    return build_claude_code(period, store.claude_code_actors(period.start, period.end), store.claude_code_statuses())
+
+
+def build_claude_code(
+    period: Period, sums: Sequence[ClaudeCodeActorSums], statuses: Mapping[str, ClaudeCodeStatus]
+) -> ClaudeCodeReport:
+    lines = [
+        ActorLine(
+            s.actor_type,
+            s.actor,
+            s.sessions,
+            s.lines_added,
+            s.lines_removed,
+            s.commits,
+            s.pull_requests,
+            s.edits_accepted,
+            s.edits_rejected,
+            nano_to_usd(s.estimated_nano),
+        )
+        for s in sums
+        if s.provider == PROVIDER
+    ]
+    lines.sort(key=lambda line: (-line.estimated, line.actor_type, line.actor))
+    status = statuses.get(PROVIDER)
+    notes = [ESTIMATE_NOTE]
+    if status is None and not lines:
+        return ClaudeCodeReport(period, (), None, (*notes, NOT_FETCHED))
+    if status is not None and status.unavailable:
+        notes.append(status.unavailable)
+    if status is not None and status.first_day is not None and period.start < status.first_day:
+        notes.append(
+            f"Claude Code activity has been fetched from {status.first_day} on (a first sync reads at most its last "
+            f"{MAX_HISTORY_DAYS} days), so the period's earlier days are not included."
+        )
+    total = sum((s.estimated_nano for s in sums if s.provider == PROVIDER), 0)
+    return ClaudeCodeReport(period, tuple(lines), nano_to_usd(total), tuple(notes))
+
+
+def claude_code_json(report: ClaudeCodeReport | None) -> dict[str, Any]:
+    """CONTRACT §4 `claude_code`; with no report, or nothing fetched, `{"estimated_usd": null, "users": []}`."""
+    if report is None:
+        return {"estimated_usd": None, "users": []}
+    return {
+        "estimated_usd": report.estimated,
+        "users": [
+            {
+                "actor": line.actor,
+                "sessions": line.sessions,
+                "lines_added": line.lines_added,
+                "lines_removed": line.lines_removed,
+                "commits": line.commits,
+                "pull_requests": line.pull_requests,
+                "edits_accepted": line.edits_accepted,
+                "edits_rejected": line.edits_rejected,
+                "estimated_usd": line.estimated,
+            }
+            for line in report.actors
+        ],
+    }
+
+
+def render_claude_code_text(report: ClaudeCodeReport) -> str:
+    """The terminal form (the caller filters it through bot.safe_text.terminal)."""
+    p = report.period
+    estimated = "n/a" if report.estimated is None else fmt_usd(report.estimated)
+    out = [
+        f"Claude Code, {p.name} ({p.start} to {p.end}): {estimated} {ESTIMATE_LABEL} (not billed, not in any total)",
+    ]
+    if report.actors:
+        width = min(max(len(line.shown) for line in report.actors), 48)
+        out.append("")
+        out.append(f"  {'actor':<{width}}  sessions  lines +/-      commits  PRs  edits ok/no  {ESTIMATE_LABEL}")
+        for line in report.actors:
+            name = line.shown if len(line.shown) <= width else line.shown[: width - 1] + "…"
+            lines = f"+{line.lines_added}/-{line.lines_removed}"
+            edits = f"{line.edits_accepted}/{line.edits_rejected}"
+            out.append(
+                f"  {name:<{width}}  {line.sessions:>8}  {lines:<13}  {line.commits:>7}  {line.pull_requests:>3}  "
+                f"{edits:>11}  {fmt_usd(line.estimated)}"
+            )
+    elif report.estimated is not None:
+        out.append("No Claude Code activity in this period.")
+    out += ["", *(f"Note: {note}" for note in report.notes)]
+    return "\n".join(out)
