@@ -2,7 +2,9 @@
 
 Store → `build_claude_code` (pure) → `ClaudeCodeReport` → JSON / text / Block Kit. The dollars are Anthropic's own
 estimates from its Claude Code Analytics API: labelled ESTIMATE_LABEL everywhere and never added to any total.
-Actors are people's emails (personal data: only for those who may see people) or API key names.
+Actors are people (Anthropic sends their emails; shown by the name Anthropic's user list gives that email, and by
+the email only when asked for, as `report users --emails`) or API key names. Either is personal data: only for
+those who may see people.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, Protocol
 
 from bot.money import fmt_usd, nano_to_usd
 from bot.periods import Period
-from bot.records import API_ACTOR, ClaudeCodeActorSums, ClaudeCodeStatus
+from bot.records import API_ACTOR, USER, ClaudeCodeActorSums, ClaudeCodeStatus, SpenderLabel
 from bot.safe_text import clean
 
 ESTIMATE_LABEL = "estimated by Anthropic"
@@ -43,11 +45,21 @@ class ActorLine:
     edits_accepted: int
     edits_rejected: int
     estimated: Decimal  # exact dollars, estimated by Anthropic
+    name: str | None = None  # the person's name in Anthropic's user list, when it lists this email
+    email: bool = False  # show the email itself (beside the name)
+
+    @property
+    def person(self) -> str:
+        """The person or key as reports name it: the user's name (the email only when no name is known or emails
+        were asked for), or the key's name."""
+        if self.actor_type == API_ACTOR or self.name is None:
+            return self.actor
+        return f"{self.name} ({self.actor})" if self.email else self.name
 
     @property
     def shown(self) -> str:
-        """The one-line display form: the email, or `API key <name>`; cleaned of control characters."""
-        return f"API key {clean(self.actor)}" if self.actor_type == API_ACTOR else clean(self.actor)
+        """The one-line display form: the person, or `API key <name>`; cleaned of control characters."""
+        return f"API key {clean(self.actor)}" if self.actor_type == API_ACTOR else clean(self.person)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +73,32 @@ class ClaudeCodeReport:
 class ClaudeCodeStore(Protocol):
     def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]: ...
     def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]: ...
+    def spender_labels(self) -> dict[tuple[str, str, str], SpenderLabel]: ...
 
 
-def load_claude_code(store: ClaudeCodeStore, period: Period) -> ClaudeCodeReport:
-    return build_claude_code(period, store.claude_code_actors(period.start, period.end), store.claude_code_statuses())
+def load_claude_code(store: ClaudeCodeStore, period: Period, *, emails: bool = False) -> ClaudeCodeReport:
+    sums, statuses = store.claude_code_actors(period.start, period.end), store.claude_code_statuses()
+    return build_claude_code(period, sums, statuses, names=people_names(store.spender_labels()), emails=emails)
+
+
+def people_names(labels: Mapping[tuple[str, str, str], SpenderLabel]) -> dict[str, str]:
+    """Anthropic users' emails (case-folded) -> their names, from the user list the spender sync keeps."""
+    return {
+        label.email.casefold(): label.name
+        for (provider, kind, _), label in labels.items()
+        if provider == PROVIDER and kind == USER and label.email and label.name
+    }
 
 
 def build_claude_code(
-    period: Period, sums: Sequence[ClaudeCodeActorSums], statuses: Mapping[str, ClaudeCodeStatus]
+    period: Period,
+    sums: Sequence[ClaudeCodeActorSums],
+    statuses: Mapping[str, ClaudeCodeStatus],
+    *,
+    names: Mapping[str, str] | None = None,
+    emails: bool = False,
 ) -> ClaudeCodeReport:
+    known = names or {}
     lines = [
         ActorLine(
             s.actor_type,
@@ -82,6 +111,8 @@ def build_claude_code(
             s.edits_accepted,
             s.edits_rejected,
             nano_to_usd(s.estimated_nano),
+            None if s.actor_type == API_ACTOR else known.get(s.actor.casefold()),
+            emails,
         )
         for s in sums
         if s.provider == PROVIDER
@@ -110,7 +141,7 @@ def claude_code_json(report: ClaudeCodeReport | None) -> dict[str, Any]:
         "estimated_usd": report.estimated,
         "users": [
             {
-                "actor": line.actor,
+                "actor": line.person,
                 "sessions": line.sessions,
                 "lines_added": line.lines_added,
                 "lines_removed": line.lines_removed,

@@ -60,7 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "view_period", nargs="?", metavar="PERIOD", help="the period of a view such as keys, users or claude-code"
     )
-    report.add_argument("--emails", action="store_true", help="with `report users`: show people's emails too")
+    report.add_argument(
+        "--emails", action="store_true", help="with `report users` or `report claude-code`: show people's emails too"
+    )
     report.add_argument("--json", action="store_true", help="print the JSON report")
     report.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
     alerts = sub.add_parser("alerts", help="evaluate the alert rules and post new alerts")
@@ -157,12 +159,19 @@ def _dispatch(
         print(f"aispend: warning: {warning}", file=err)
     if args.command == "sync":
         return cmd_sync(settings, args.days, args.provider, err, now=clock())
-    if args.command == "report" and args.emails and SPENDER_VIEWS.get(args.period) != USER:
-        raise UsageError("--emails goes with `aispend report users` only.")
+    if (
+        args.command == "report"
+        and args.emails
+        and SPENDER_VIEWS.get(args.period) != USER
+        and args.period != CLAUDE_CODE_VIEW
+    ):
+        raise UsageError("--emails goes with `aispend report users` and `aispend report claude-code` only.")
     if args.command == "report" and args.period in SPENDER_VIEWS:
         return cmd_spenders(settings, args.period, args.view_period or "week", args, out, now=clock())
     if args.command == "report" and args.period == CLAUDE_CODE_VIEW:
-        return cmd_claude_code(settings, args.view_period or "week", args.json, args.as_of, out, now=clock())
+        return cmd_claude_code(
+            settings, args.view_period or "week", args.json, args.as_of, out, now=clock(), emails=args.emails
+        )
     if args.command == "report":
         if args.view_period is not None:
             raise UsageError(f"`report {args.period}` takes one period, but got {args.view_period!r} too.")
@@ -295,7 +304,14 @@ def cmd_spenders(
 
 
 def cmd_claude_code(
-    settings: Settings, period_word: str, as_json: bool, as_of: date | None, out: TextIO, *, now: datetime
+    settings: Settings,
+    period_word: str,
+    as_json: bool,
+    as_of: date | None,
+    out: TextIO,
+    *,
+    now: datetime,
+    emails: bool = False,
 ) -> int:
     """`aispend report claude-code [PERIOD]`: per-actor Claude Code activity, Anthropic's estimates apart."""
     from bot.claude_code import claude_code_json, load_claude_code, render_claude_code_text
@@ -309,10 +325,10 @@ def cmd_claude_code(
         )
     store = open_store(settings)
     try:
-        report = load_claude_code(store, period)
+        report = load_claude_code(store, period, emails=emails)
     finally:
         store.close()
-    # whoever runs the CLI holds the database, emails included; JSON keeps the providers' text as data
+    # as `report users`: people by name, their emails only with --emails; JSON keeps the providers' text as data
     if as_json:
         p = report.period
         body = {

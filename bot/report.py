@@ -43,7 +43,16 @@ from bot.money import fmt_usd, nano_to_usd, pct_change
 from bot.periods import Period
 from bot.projection import MonthProjection as MonthProjection
 from bot.projection import previous_month, project_month
-from bot.records import NO_MODEL, NO_WORKSPACE, ClaudeCodeActorSums, ClaudeCodeStatus, Label, SyncState, TokenTotals
+from bot.records import (
+    NO_MODEL,
+    NO_WORKSPACE,
+    ClaudeCodeActorSums,
+    ClaudeCodeStatus,
+    Label,
+    SpenderLabel,
+    SyncState,
+    TokenTotals,
+)
 from bot.records import provider_name as provider_name
 
 KNOWN_PROVIDERS = ("anthropic", "openai")
@@ -173,6 +182,7 @@ class ReportStore(Protocol):
     def fetches(self, start: date, end: date) -> dict[str, ProviderFetches]: ...
     def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]: ...
     def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]: ...
+    def spender_labels(self) -> dict[tuple[str, str, str], SpenderLabel]: ...
 
 
 def report_today(period: Period) -> date:

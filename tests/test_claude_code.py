@@ -28,6 +28,7 @@ from bot.claude_code import (
     build_claude_code,
     claude_code_json,
     load_claude_code,
+    people_names,
     render_claude_code_text,
 )
 from bot.config import Secret
@@ -39,12 +40,15 @@ from bot.providers.http import FetchSession
 from bot.providers.windows import run_all
 from bot.records import (
     API_ACTOR,
+    USER,
     USER_ACTOR,
+    ClaudeCodeActorSums,
     ClaudeCodeDay,
     ClaudeCodeModel,
     ClaudeCodeStatus,
     CostRecord,
     ProviderData,
+    SpenderLabel,
 )
 from bot.report import load_report
 from bot.report_json import report_to_json
@@ -311,6 +315,33 @@ def test_a_period_reaching_before_the_first_fetched_day_says_so() -> None:
     assert any("fetched from 2026-10-24 on" in n for n in late.notes) and late.estimated == 0
     covered = dataclasses.replace(fetched, first_day=period.start)
     assert build_claude_code(period, [], {"anthropic": covered}).notes == (ESTIMATE_NOTE,)
+
+
+def test_people_are_named_as_the_user_list_names_them_and_emails_shown_only_when_asked() -> None:
+    period = parse_period("week", date(2026, 11, 22))
+    sums = [
+        ClaudeCodeActorSums("anthropic", USER_ACTOR, "Ada@Acme.example", 1, 2, 3, 4, 5, 6, 7, 3_000_000_000),
+        ClaudeCodeActorSums("anthropic", USER_ACTOR, "grace@acme.example", 1, 1, 1, 1, 1, 1, 1, 2_000_000_000),
+        ClaudeCodeActorSums("anthropic", API_ACTOR, "ada@acme.example", 1, 1, 1, 1, 1, 1, 1, 1_000_000_000),
+    ]
+    labels = {
+        ("anthropic", USER, "user_ada"): SpenderLabel(
+            "anthropic", USER, "user_ada", "Ada L.", email="ada@acme.example"
+        ),
+        ("openai", USER, "user-x"): SpenderLabel(
+            "openai", USER, "user-x", "Grace (OpenAI)", email="grace@acme.example"
+        ),
+    }
+    named = build_claude_code(period, sums, {}, names=people_names(labels))
+    # the email's case does not matter; an OpenAI user is not Anthropic's; a key named like an email is a key
+    assert [line.shown for line in named.actors] == ["Ada L.", "grace@acme.example", "API key ada@acme.example"]
+    assert [u["actor"] for u in claude_code_json(named)["users"]] == [
+        "Ada L.",
+        "grace@acme.example",
+        "ada@acme.example",
+    ]
+    with_emails = build_claude_code(period, sums, {}, names=people_names(labels), emails=True)
+    assert with_emails.actors[0].shown == "Ada L. (Ada@Acme.example)"
 
 
 # ---- the store ------------------------------------------------------------------------------------------------

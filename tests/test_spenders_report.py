@@ -260,7 +260,7 @@ def test_cli_refuses_a_second_period_and_emails_for_keys(
     assert main(["report", "week", "30d"], env, clock=lambda: now) == 2
     assert "`report week` takes one period, but got '30d' too." in capsys.readouterr().err
     assert main(["report", "keys", "--emails"], env, clock=lambda: now) == 2
-    assert "--emails goes with `aispend report users` only." in capsys.readouterr().err
+    assert "--emails goes with `aispend report users` and `aispend report claude-code` only." in capsys.readouterr().err
     assert main(["report", "keys", "30d", "--json"], env, clock=lambda: now) == 0
     loaded = json.loads(capsys.readouterr().out, parse_float=Decimal)
     assert len(loaded["keys"]) == 6 and loaded["notes"] == [SHARE_REASON]
