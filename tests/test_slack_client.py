@@ -3,6 +3,7 @@ where sending again cannot post twice (reads and same-content edits, or a reques
 
 from __future__ import annotations
 
+import logging
 from http.client import RemoteDisconnected
 from pathlib import Path
 from urllib.error import URLError
@@ -99,8 +100,8 @@ def test_a_post_is_retried_only_when_it_never_left() -> None:
     assert _retries("https://slack.com/api/files.completeUploadExternal", dropped) is False
 
 
-def test_a_reply_whose_answer_is_lost_is_not_posted_twice(tmp_path: Path) -> None:
-    with FakeSlack() as fake, store_at(tmp_path / "spend.db") as store:
+def test_a_reply_whose_answer_is_lost_is_not_posted_twice(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with FakeSlack() as fake, store_at(tmp_path / "spend.db") as store, caplog.at_level(logging.INFO):
         fake.faults["/commands/1"] = ["drop"]  # the response_url got the reply; the connection closed after it
         with running_app(fake, store, settings()) as app:
             body = form_body(slash_form("week public", response_url=fake.response_url()))
@@ -109,3 +110,6 @@ def test_a_reply_whose_answer_is_lost_is_not_posted_twice(tmp_path: Path) -> Non
         # running_app waited for the answer to finish: a retry would have been the second request
         [reply] = fake.received("/commands/1")
     assert reply.body["response_type"] == "in_channel"
+    # said in one line, without a traceback: the log of `aispend run` is a terminal too
+    lost = [r for r in caplog.records if "response_url" in r.getMessage()]
+    assert lost and all(r.exc_info is None for r in lost), [r.getMessage() for r in lost]

@@ -301,5 +301,9 @@ def _send(respond: Respond, text: str, blocks: list[dict[str, Any]] | None, publ
             result = respond(text=text, response_type=response_type)
             if result.status_code != 200:
                 log.error("Slack refused the text-only reply too (HTTP %s)", result.status_code)
-    except Exception:
-        log.exception("could not send the reply to Slack's response_url")
+    except Exception as err:  # a network failure: the reply may or may not have arrived, so it is not sent again
+        log.error(
+            "could not send the reply to Slack's response_url (%s): the user may have seen no answer; check this "
+            "host's connection to Slack",
+            type(err).__name__,
+        )
