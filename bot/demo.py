@@ -1,5 +1,6 @@
 """`aispend demo`: an offline tour. Starts the bundled simulator on loopback, syncs it into a throw-away
-database with the real provider clients, and prints the week report and the spike alert it would post.
+database with the real provider clients, and prints the week report, the spend by API key (`aispend report keys`)
+and the spike alert it would post.
 """
 
 from __future__ import annotations
@@ -19,9 +20,12 @@ DEMO_BACKFILL_DAYS = 60
 def run_demo(out: TextIO, *, now: datetime) -> int:
     from bot.alerts.service import describe_spike
     from bot.providers import build_providers
+    from bot.records import KEY
+    from bot.render_spenders import render_spenders, top_spenders
     from bot.render_text import render_text
     from bot.report import load_report
     from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Simulator
+    from bot.spenders import load_spenders
     from bot.store import Store
     from bot.sync import sync_providers
 
@@ -43,11 +47,15 @@ def run_demo(out: TextIO, *, now: datetime) -> int:
             for result in results:
                 status = "ok" if result.ok else f"FAILED: {terminal(result.error or 'unknown error')}"
                 out.write(f"synced {result.provider}: {status}, {result.rows} rows in {result.requests} requests\n")
-            report = load_report(
-                store, parse_period("week", today), now=now, configured=settings.configured_providers, budget_usd=None
-            )
+            week = parse_period("week", today)
+            report = load_report(store, week, now=now, configured=settings.configured_providers, budget_usd=None)
+            # the week reply's top spenders are keys without their owners, whoever asks (bot.slack.listener)
+            top = top_spenders(load_spenders(store, week, KEY, people=False))
             out.write("\n/aispend week would answer:\n\n")
-            out.write(terminal(render_text(report, now)) + "\n")
+            out.write(terminal(render_text(report, now) + top) + "\n")
+            # the operator's view, as `aispend report keys` prints it; keys only, so no emails in a demo
+            out.write("\n`aispend report keys` would print:\n\n")
+            out.write(terminal(render_spenders(load_spenders(store, week, KEY, people=True))) + "\n")
             spike = describe_spike(store, today, settings)
             out.write("\nThe spike alert aispend would post to AISPEND_ALERT_CHANNEL:\n\n")
             out.write(terminal(spike or "(no spike this week)") + "\n")

@@ -6,11 +6,13 @@ import os
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.store import Store
+from tests.clock_support import NOW
 from tests.env_support import closed_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,7 +21,10 @@ REPO = Path(__file__).resolve().parents[1]
 def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     # `aispend demo | head -1`: the reader leaves after one line; no traceback may follow
     with subprocess.Popen(
-        [sys.executable, "-m", "bot", "demo"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        [sys.executable, "-m", "tests.cli_at", NOW.isoformat(), "demo"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     ) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         first = proc.stdout.readline()
@@ -29,6 +34,33 @@ def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert first.startswith(b"aispend demo: simulator on http://127.0.0.1:")
     assert "Traceback" not in errors and "BrokenPipeError" not in errors
     assert code == 1
+
+
+@pytest.mark.dates
+def test_the_demo_shows_spend_by_key_and_the_key_behind_the_spike(now: datetime) -> None:
+    # the demo's clock is the suite's (tests/cli_at.py), so its simulator's week is the same on any real date
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.cli_at", now.isoformat(), "demo"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    week, rest = done.stdout.split("\n`aispend report keys` would print:\n\n", 1)
+    keys, spike = rest.split("\n\nThe spike alert aispend would post to AISPEND_ALERT_CHANNEL:\n\n", 1)
+    assert "\nTop spenders (API keys): ci-nightly · Anthropic $" in week
+    first, last = now.date() - timedelta(days=7), now.date() - timedelta(days=1)
+    title, *lines = keys.splitlines()
+    assert title == f"AI spend by API key, last 7 days: {first} to {last} (UTC)"
+    assert lines[0].lstrip().startswith("ci-nightly (owner ") and " · Anthropic " in lines[0]
+    names = {line.strip().rsplit("  ", 2)[0].strip() for line in lines}
+    assert {"Console / Workbench · Anthropic", "No API key · OpenAI", "web-prod (owner web-backend) · OpenAI"} <= names
+    assert all(line.endswith(("  billed", "  token share")) for line in lines)
+    assert "@" not in keys  # keys and their owners' names; never an email
+    assert "Top spenders: +$" in spike
+    assert "from key ci-nightly (anthropic: batch-jobs / claude-opus-4-8), new this week" in spike
 
 
 def test_no_command_prints_help_and_exits_2() -> None:
