@@ -541,6 +541,7 @@ def test_recorded_malformed_rows(sleeps: list[float], path: str, page: dict[str,
         for p in (COST, USAGE):
             server.route(p, EMPTY_REPORT)
         server.route(WORKSPACES, EMPTY_WORKSPACES)
+        route_spenders(server)  # else their 404 may be the first error, whichever request ends first
         server.route(path, Reply(200, page))
         with pytest.raises(ProviderDataError) as err:
             fetch(server.url, sleeps, start=date(2026, 11, 20), end=date(2026, 11, 21))
