@@ -1,4 +1,4 @@
-"""The `aispend` command line: the only place that reads the environment, the clock and builds clients.
+"""The `aispend` command line: the only place that reads the environment and the clock; bot.commands builds clients.
 
 Heavy imports (Bolt, the scheduler, httpx) happen inside the command that needs them, so `aispend report`
 starts fast.
