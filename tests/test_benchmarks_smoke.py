@@ -66,6 +66,16 @@ def expected_names() -> set[str]:
     for history in (10, 40):
         for provider in ("anthropic", "openai"):
             names.add(f"sync.incremental.{history}d.{provider}.requests")
+    return names | spender_names()
+
+
+def spender_names() -> set[str]:
+    names = {"spenders.backfill.requests", "spenders.backfill.peak_rss", "spenders.db.usage_rows"}
+    for provider in ("anthropic", "openai"):
+        names |= {f"spenders.backfill.{provider}.requests", f"spenders.incremental.{provider}.spread"}
+        names |= {f"spenders.incremental.{history}d.{provider}.requests" for history in (5, 10)}
+    for report in ("keys.week", "users.week", "keys.month", "users.month", "week_reply"):
+        names |= {f"spenders.{report}.14d.p50", f"spenders.{report}.14d.p99"}
     return names
 
 
@@ -115,6 +125,18 @@ def test_request_counts_are_the_documented_minimum(smoke_figures: list[dict[str,
         "sync.incremental.anthropic.spread": 0,
         "sync.incremental.openai.spread": 0,
     }
+
+
+def test_spender_requests_are_the_minimum_and_constant(smoke_figures: list[dict[str, object]]) -> None:
+    by_name = {figure["name"]: figure for figure in smoke_figures}
+    for name in ("spenders.backfill.anthropic.requests", "spenders.backfill.openai.requests"):
+        assert by_name[name]["ok"] is True, by_name[name]
+    assert by_name["spenders.backfill.requests"]["ok"] is True
+    assert {by_name[f"spenders.incremental.{p}.spread"]["value"] for p in ("anthropic", "openai")} == {0}
+    # the replies were built from a database that holds spender rows, not an empty one
+    assert isinstance(by_name["spenders.db.usage_rows"]["value"], int | float)
+    assert by_name["spenders.db.usage_rows"]["value"] > 0
+    assert by_name["spenders.backfill.peak_rss"]["unit"] == "MB"
 
 
 def test_minimum_requests_follow_the_limit_caps() -> None:

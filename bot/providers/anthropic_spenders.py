@@ -100,6 +100,7 @@ def analytics_costs(client: JsonClient, start: date, end: date, lo: date, hi: da
     if lo < hi:
         try:
             _cost_chunk(client, lo, hi, session, out)
+            out.spenders.seal(PROVIDER)  # the chunk's days are complete: records, not sums (issue 11 §7)
         except RequestRefused as exc:
             for kind in (KEY, USER):
                 basis = SpenderBasis(PROVIDER, kind, TOKEN_SHARE, refused_reason(kind, exc.error.status))
@@ -225,8 +226,11 @@ def normalize_workspaces(data: ProviderData) -> None:
     name by its real id."""
     known = {label.id for label in data.labels}
 
-    def norm(workspace: str) -> str:
-        return workspace if workspace in known else NO_WORKSPACE
-
-    data.spender_costs = [replace(c, workspace_id=norm(c.workspace_id)) for c in data.spender_costs]
-    data.spender_labels = [replace(lb, workspace_id=norm(lb.workspace_id)) for lb in data.spender_labels]
+    # in place, replacing only the records that change: a 2,000-key backfill has ~10^6 cost records (issue 11 §7)
+    costs, labels = data.spender_costs, data.spender_labels
+    for i, cost in enumerate(costs):
+        if cost.workspace_id not in known and cost.workspace_id != NO_WORKSPACE:
+            costs[i] = replace(cost, workspace_id=NO_WORKSPACE)
+    for i, label in enumerate(labels):
+        if label.workspace_id not in known and label.workspace_id != NO_WORKSPACE:
+            labels[i] = replace(label, workspace_id=NO_WORKSPACE)

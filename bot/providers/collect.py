@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import pairwise
+from typing import TypeVar
 
 from bot.records import (
     CostGap,
@@ -26,6 +28,7 @@ MAX_COUNT = 10**15
 CostKey = tuple[date, str, str, str, str]  # day, workspace_id, model, item, service_tier
 UsageKey = tuple[date, str, str, str]  # day, workspace_id, model, service_tier
 SpenderKey = tuple[date, str, str, str, str]  # day, kind (KEY/USER), spender_id, workspace_id, model
+_Spent = TypeVar("_Spent", SpenderUsage, SpenderCost)
 
 
 @dataclass(slots=True)
@@ -47,10 +50,16 @@ class Tokens:
 @dataclass(slots=True)
 class Spenders:
     """Who spent it (issue 11): spender rows summed per grain key, with the labels and per-kind basis a fetch
-    found. Apart from the cost/usage sums so a provider adds spender data without touching those."""
+    found. Apart from the cost/usage sums so a provider adds spender data without touching those.
+
+    Like Collected, the sums of a part become records when it is sealed (a usage bucket or an analytics chunk
+    ends, each covering whole days), so a 2,000-key backfill keeps one compact copy instead of sums and records
+    at once; records come out in key order either way."""
 
     usage: dict[SpenderKey, Tokens] = field(default_factory=dict)
     costs: dict[SpenderKey, int] = field(default_factory=dict)
+    usage_records: list[SpenderUsage] = field(default_factory=list)
+    cost_records: list[SpenderCost] = field(default_factory=list)
     labels: dict[tuple[str, str], SpenderLabel] = field(default_factory=dict)
     basis: dict[str, SpenderBasis] = field(default_factory=dict)
     # kinds whose cost endpoint refused this fetch (in any chunk): their cost rows are dropped, the refusal's basis
@@ -73,31 +82,53 @@ class Spenders:
         if refused or basis.kind not in self.refused:
             self.basis[basis.kind] = basis
 
+    def seal(self, provider: str) -> None:
+        """Move the sums into records, in key order, and drop the sums: the days summed so far are complete."""
+        self.usage_records += [
+            SpenderUsage(provider, d, kind, who, ws, model, t.input, t.output, t.cache_read, t.cache_write, t.requests)
+            for (d, kind, who, ws, model), t in sorted(self.usage.items(), key=lambda kv: kv[0])
+        ]
+        self.cost_records += [
+            SpenderCost(provider, d, kind, who, ws, model, amount)
+            for (d, kind, who, ws, model), amount in sorted(self.costs.items())
+        ]
+        self.usage, self.costs = {}, {}
+
     def merge(self, other: Spenders) -> None:
         for key, tokens in other.usage.items():
             self.usage.setdefault(key, Tokens()).add(tokens)
         for key, amount in other.costs.items():
             self.costs[key] = self.costs.get(key, 0) + amount
+        self.usage_records += other.usage_records
+        self.cost_records += other.cost_records
         self.labels.update(other.labels)
         for kind, basis in other.basis.items():
             self.set_basis(basis, refused=kind in other.refused)
         other.usage, other.costs, other.labels, other.basis, other.refused = {}, {}, {}, {}, set()
+        other.usage_records, other.cost_records = [], []
 
     def fill(self, data: ProviderData) -> None:
         """Put the records into `data`, in key order, and drop the sums."""
-        p = data.provider
-        data.spender_usage = [
-            SpenderUsage(p, d, kind, who, ws, model, t.input, t.output, t.cache_read, t.cache_write, t.requests)
-            for (d, kind, who, ws, model), t in sorted(self.usage.items(), key=lambda kv: kv[0])
-        ]
-        data.spender_costs = [
-            SpenderCost(p, d, kind, who, ws, model, amount)
-            for (d, kind, who, ws, model), amount in sorted(self.costs.items())
-            if kind not in self.refused
-        ]
+        self.seal(data.provider)
+        usage, costs = self.usage_records, self.cost_records
+        self.usage_records, self.cost_records = [], []
+        # sealed parts cover disjoint days, oldest first, as day_chunks and the buckets give them; should a
+        # provider answer out of order, sort (the records' grain keys are unique, so the order is the same)
+        _in_key_order(usage)
+        _in_key_order(costs)
+        data.spender_usage = usage
+        data.spender_costs = [c for c in costs if c.kind not in self.refused] if self.refused else costs
         data.spender_labels = [self.labels[k] for k in sorted(self.labels)]
         data.spender_basis = [self.basis[k] for k in sorted(self.basis)]
-        self.usage, self.costs = {}, {}
+
+
+def _grain(record: SpenderUsage | SpenderCost) -> SpenderKey:
+    return (record.day, record.kind, record.spender_id, record.workspace_id, record.model)
+
+
+def _in_key_order(records: list[_Spent]) -> None:
+    if any(_grain(a) > _grain(b) for a, b in pairwise(records)):
+        records.sort(key=_grain)
 
 
 @dataclass(slots=True)
@@ -150,6 +181,7 @@ class Collected:
             for (day, workspace, model, tier), t in sorted(self.usage.items(), key=lambda kv: kv[0])
         ]
         self.costs, self.usage = {}, {}
+        self.spenders.seal(provider)
         return self
 
     def merge(self, other: Collected) -> None:

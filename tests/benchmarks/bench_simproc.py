@@ -2,11 +2,13 @@
 
 A real provider is another machine: its CPU must not compete with the client's for one GIL, so the simulator
 (scale mode) runs in a child process. The parent talks to it over stdin/stdout, one command per line:
-`latency SECONDS`, `clear` (forget recorded requests), `requests` (prints the recorded requests as JSON lines:
-provider, path and query without the cursor), `quit`.
+`latency SECONDS`, `warm DAYS` (compute the last DAYS days of both providers into the simulator's cache, so a
+measured run does not wait on a cold simulator), `clear` (forget recorded requests), `requests` (prints the
+recorded requests as JSON lines: provider, path and query without the cursor), `quit`.
 
-Run directly: `python -m tests.benchmarks.bench_simproc TODAY [N_WORKSPACES N_MODELS]` (without the sizes: the
-simulator's default organization, as `aispend demo` serves it).
+Run directly: `python -m tests.benchmarks.bench_simproc TODAY [N_WORKSPACES N_MODELS [N_KEYS N_USERS]]` (without
+the sizes: the simulator's default organization, as `aispend demo` serves it; without N_KEYS N_USERS: the scale
+organization's default keys and users).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import IO, Any
 
 from tests.benchmarks.bench_support import PYTHON, REPO, child_env
@@ -55,6 +57,9 @@ class SimProcess:
     def clear(self) -> None:
         self._say("clear")
 
+    def warm(self, days: int) -> None:
+        self._say(f"warm {days}")
+
     def requests(self) -> list[Seen]:
         answer = json.loads(self._say("requests"))
         return [Seen(r["provider"], r["path"], tuple(tuple(p) for p in r["query"]), r["cursor"]) for r in answer]
@@ -62,9 +67,15 @@ class SimProcess:
 
 @contextmanager
 def simulator_process(
-    today: date, n_workspaces: int | None = None, n_models: int | None = None
+    today: date,
+    n_workspaces: int | None = None,
+    n_models: int | None = None,
+    n_keys: int | None = None,
+    n_users: int | None = None,
 ) -> Iterator[SimProcess]:
     sizes = [] if n_workspaces is None or n_models is None else [str(n_workspaces), str(n_models)]
+    if sizes and n_keys is not None and n_users is not None:
+        sizes += [str(n_keys), str(n_users)]
     cmd = [PYTHON, "-m", "tests.benchmarks.bench_simproc", today.isoformat(), *sizes]
     proc = subprocess.Popen(cmd, cwd=REPO, env=child_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -90,10 +101,12 @@ def simulator_process(
                 proc.wait()
 
 
-def _serve(today: date, n_workspaces: int | None, n_models: int | None) -> None:
+def _serve(
+    today: date, n_workspaces: int | None, n_models: int | None, n_keys: int | None, n_users: int | None
+) -> None:
     from bot.simulator import Simulator
 
-    sim = Simulator(today, n_workspaces=n_workspaces, n_models=n_models)
+    sim = Simulator(today, n_workspaces=n_workspaces, n_models=n_models, n_keys=n_keys, n_users=n_users)
     sim.start()
     print(json.dumps({"anthropic": sim.anthropic_url, "openai": sim.openai_url}), flush=True)
     try:
@@ -101,6 +114,11 @@ def _serve(today: date, n_workspaces: int | None, n_models: int | None) -> None:
             command, _, arg = line.strip().partition(" ")
             if command == "latency":
                 sim.latency = float(arg)
+                print("ok", flush=True)
+            elif command == "warm":
+                for offset in range(int(arg) + 1):
+                    sim.org.anthropic_day(today - timedelta(days=offset))
+                    sim.org.openai_day(today - timedelta(days=offset))
                 print("ok", flush=True)
             elif command == "clear":
                 sim.clear_requests()
@@ -120,5 +138,6 @@ def _seen(request: Any) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    scale = (int(sys.argv[2]), int(sys.argv[3])) if len(sys.argv) == 4 else (None, None)
+    sizes = [int(arg) for arg in sys.argv[2:]]
+    scale = (sizes + [None] * 4)[:4] if len(sizes) in (2, 4) else [None] * 4
     _serve(date.fromisoformat(sys.argv[1]), *scale)

@@ -1,7 +1,8 @@
 """aispend's performance benchmarks (issue 6): `python tests/benchmarks/run.py [--json] [--markdown] [--only NAMES]`.
 
 Prints each figure beside its target: report latency against history length (in-process and through the Slack
-handler), sync requests and wall time against the simulator, incremental sync requests, memory, start-up.
+handler), sync requests and wall time against the simulator, incremental sync requests, memory, start-up, and spenders
+(2,000 keys / 300 users: their replies' latency, backfill requests and peak RSS, incremental requests).
 `--json`: one JSON object per figure (name, value, unit, target, ok, note) on stdout, the machine on stderr.
 `--markdown`: the README table. `--smoke`: every code path at a tiny size (for the test suite; numbers
 meaningless). Generated databases are cached in $AISPEND_BENCH_CACHE (default: the temp dir's aispend-bench).
@@ -25,7 +26,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks import bench_memory, bench_report, bench_startup, bench_sync
+from tests.benchmarks import bench_memory, bench_report, bench_spenders, bench_startup, bench_sync
 from tests.benchmarks.bench_support import Figure, machine
 
 Bench = Callable[..., list[Figure]]
@@ -43,6 +44,19 @@ BENCHMARKS: dict[str, tuple[Bench, dict[str, Any]]] = {
             "latency": 0.001,
             "naive_days": 1,
             "histories": (10, 40),
+        },
+    ),
+    "spenders": (
+        bench_spenders.run,
+        {
+            "n_workspaces": 2,
+            "n_models": 2,
+            "n_keys": 6,
+            "n_users": 3,
+            "backfill_days": 10,
+            "db_days": 14,
+            "histories": (5, 10),
+            "runs": 2,
         },
     ),
 }
