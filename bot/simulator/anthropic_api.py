@@ -30,6 +30,7 @@ from bot.simulator.paging import (
     decode_cursor,
     encode_cursor,
     fingerprint,
+    id_page,
     midnight,
     page_window,
     parse_bool,
@@ -310,26 +311,8 @@ def default_workspace_id(org: Org) -> str:
 def list_workspaces(req: RecordedRequest, org: Org) -> Response:
     query = req.query
     _check(req, ANTHROPIC_WORKSPACES)
-    limit = parse_limit(query, 20, 1000, "workspaces")
     listed = [w for w in org.listed_workspaces() if parse_bool(query, "include_archived") or w.archived_at is None]
-    ids = [w.id for w in listed]
-    start, stop = 0, len(listed)
-    after, before = single(query, "after_id"), single(query, "before_id")
-    if after is not None:
-        if after not in ids:
-            raise ParamError(f"after_id: unknown workspace id {after!r}", "after_id")
-        start = ids.index(after) + 1
-    if before is not None:
-        if before not in ids:
-            raise ParamError(f"before_id: unknown workspace id {before!r}", "before_id")
-        stop = ids.index(before)
-        start = max(start, stop - limit) if after is None else start
-    page = listed[start : min(stop, start + limit)]
-    has_more = start + len(page) < stop if before is None else start > 0
-    data = [workspace_object(w, org) for w in page]
-    first_id = data[0]["id"] if data else None
-    last_id = data[-1]["id"] if data else None
-    return _ok(req, {"data": data, "has_more": has_more, "first_id": first_id, "last_id": last_id})
+    return _ok(req, id_page(query, [workspace_object(w, org) for w in listed], "workspaces", unknown="workspace id"))
 
 
 def get_workspace(req: RecordedRequest, org: Org, workspace_id: str) -> Response:

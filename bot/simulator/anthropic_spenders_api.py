@@ -26,6 +26,7 @@ from bot.simulator.paging import (
     decode_cursor,
     encode_cursor,
     fingerprint,
+    id_page,
     midnight,
     parse_limit,
     parse_rfc3339,
@@ -44,23 +45,7 @@ SERVED_GROUPS = ("api_key_id", "actor", "actor_type", "workspace_id", "model", "
 
 
 def _id_page(req: RecordedRequest, items: list[dict[str, Any]], noun: str) -> Response:
-    limit = parse_limit(req.query, 20, 1000, noun)
-    ids = [i["id"] for i in items]
-    start, stop = 0, len(items)
-    after, before = single(req.query, "after_id"), single(req.query, "before_id")
-    if after is not None:
-        if after not in ids:
-            raise ParamError(f"after_id: unknown id {after!r}", "after_id")
-        start = ids.index(after) + 1
-    if before is not None:
-        if before not in ids:
-            raise ParamError(f"before_id: unknown id {before!r}", "before_id")
-        stop = ids.index(before)
-        start = max(start, stop - limit) if after is None else start
-    page = items[start : min(stop, start + limit)]
-    has_more = start + len(page) < stop if before is None else start > 0
-    first, last = (page[0]["id"], page[-1]["id"]) if page else (None, None)
-    return api._ok(req, {"data": page, "has_more": has_more, "first_id": first, "last_id": last})
+    return api._ok(req, id_page(req.query, items, noun))
 
 
 def key_object(key: SimKey, org: Org) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 DAY = timedelta(days=1)
 Query = dict[str, list[str]]
@@ -168,3 +169,25 @@ def page_window(query: Query, bucket_plan: BucketPlan, limit: int) -> tuple[list
     buckets = [bucket_plan.bucket(i) for i in range(offset, stop)]
     next_page = encode_cursor(fp, stop) if stop < bucket_plan.count else None
     return buckets, next_page, PageState(fp, offset, limit, given)
+
+
+def id_page(query: Query, items: list[dict[str, Any]], noun: str, *, unknown: str = "id") -> dict[str, Any]:
+    """An Anthropic list page by `after_id` / `before_id` / `limit` (1-1000, default 20) over `items` (each with an
+    `id`), with `has_more`, `first_id` and `last_id`, as the workspaces, API keys and users lists page."""
+    limit = parse_limit(query, 20, 1000, noun)
+    ids = [i["id"] for i in items]
+    start, stop = 0, len(items)
+    after, before = single(query, "after_id"), single(query, "before_id")
+    if after is not None:
+        if after not in ids:
+            raise ParamError(f"after_id: unknown {unknown} {after!r}", "after_id")
+        start = ids.index(after) + 1
+    if before is not None:
+        if before not in ids:
+            raise ParamError(f"before_id: unknown {unknown} {before!r}", "before_id")
+        stop = ids.index(before)
+        start = max(start, stop - limit) if after is None else start
+    page = items[start : min(stop, start + limit)]
+    has_more = start + len(page) < stop if before is None else start > 0
+    first, last = (page[0]["id"], page[-1]["id"]) if page else (None, None)
+    return {"data": page, "has_more": has_more, "first_id": first, "last_id": last}
