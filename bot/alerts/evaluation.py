@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from bot.alerts.budget_rules import BudgetReport, evaluate_budget
 from bot.alerts.messages import spike_message
-from bot.alerts.rules import SPIKE, BudgetReport, SpikeReport, evaluate_budget, evaluate_spikes, week_for
+from bot.alerts.rules import SPIKE, SpikeReport, evaluate_spikes, week_for
 from bot.alerts.spender_rules import add_spenders
 from bot.alerts.waits import budget_wait
 from bot.budget import current_budget

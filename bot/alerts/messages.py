@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.alerts.budget_rules import BudgetReport
 from bot.alerts.format import bulleted_sections, bullets, day_text, pct_text, range_text, signed_usd, usd
 from bot.alerts.rules import (
     PROJECTED,
-    BudgetReport,
     Driver,
     ScopeChange,
     SpikeAlert,
