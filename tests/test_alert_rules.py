@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 
 from bot.alerts import payload
+from bot.alerts.budget_messages import budget_message
 from bot.alerts.budget_rules import BudgetAlert, BudgetReport, evaluate_budget
 from bot.alerts.messages import (
     ACK_ACTION,
     DETAILS_ACTION,
     SNOOZE_ACTION,
     MessageState,
-    budget_message,
     spike_details,
     spike_message,
 )

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.alerts import payload
+from bot.alerts.budget_messages import budget_headline, budget_message
 from bot.alerts.budget_rules import BudgetReport
 from bot.alerts.evaluation import budget_or_wait, spike_notes, spike_report
-from bot.alerts.messages import budget_headline, budget_message, spike_headline, spike_message
+from bot.alerts.messages import spike_headline, spike_message
 from bot.alerts.model import AlertRun, FoundAlert
 from bot.alerts.render import render_record
 from bot.alerts.rules import BUDGET, SPIKE, SpikeReport
