@@ -11,12 +11,13 @@ from typing import Any
 import pytest
 
 from bot.alerts import payload
+from bot.alerts.budget_messages import budget_message
+from bot.alerts.budget_rules import BudgetAlert, BudgetReport, evaluate_budget
 from bot.alerts.messages import (
     ACK_ACTION,
     DETAILS_ACTION,
     SNOOZE_ACTION,
     MessageState,
-    budget_message,
     spike_details,
     spike_message,
 )
@@ -24,12 +25,9 @@ from bot.alerts.model import AlertRecord, AlertRun, Delivery, FoundAlert, Snooze
 from bot.alerts.overview import alerts_overview_text, format_alerts_text
 from bot.alerts.rules import (
     PROJECTED,
-    BudgetAlert,
-    BudgetReport,
     Driver,
     SpikeReport,
     Week,
-    evaluate_budget,
     evaluate_spikes,
     share_pct,
     week_for,

@@ -14,11 +14,13 @@ from typing import Any
 import pytest
 
 from bot.alerts import payload
+from bot.alerts.budget_messages import budget_message
+from bot.alerts.budget_rules import evaluate_budget
 from bot.alerts.digest import digest_message
-from bot.alerts.messages import MessageState, budget_message, spike_details, spike_message
+from bot.alerts.messages import MessageState, spike_details, spike_message
 from bot.alerts.model import AlertRecord
 from bot.alerts.render import DIGEST, digest_payload, render_details, render_record
-from bot.alerts.rules import SpikeReport, evaluate_budget, evaluate_spikes, week_for
+from bot.alerts.rules import SpikeReport, evaluate_spikes, week_for
 from bot.money import usd_to_nano
 from bot.records import Label
 from bot.report import MonthProjection

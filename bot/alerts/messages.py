@@ -4,7 +4,8 @@ Pure functions (plain dicts, no slack_sdk). A spike message leads with the chang
 the drivers ranked by dollar contribution (top three and "other"), then every other scope that fired. Buttons:
 Acknowledge, Snooze 7 days, Details; their `value` is the alert's identity. Scope titles and driver labels
 carry clean provider names (bot.alerts.rules); every line built from them is shown `literal`ly (bot.safe_text),
-in the blocks and the `text` alike, and every message passes bot.slack.kit's size guard.
+in the blocks and the `text` alike, and every message passes bot.slack.kit's size guard. The buttons and state
+lines here are shared with the budget messages (bot.alerts.budget_messages).
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from datetime import date
 
 from bot.alerts.format import bulleted_sections, bullets, day_text, pct_text, range_text, signed_usd, usd
 from bot.alerts.rules import (
-    PROJECTED,
-    BudgetReport,
     Driver,
     ScopeChange,
     SpikeAlert,
@@ -127,7 +126,7 @@ def actions(identity: str, state: MessageState) -> Block:
     return {"type": "actions", "block_id": ACTIONS_BLOCK, "elements": buttons}
 
 
-def _state_blocks(state: MessageState) -> list[Block]:
+def state_blocks(state: MessageState) -> list[Block]:
     lines = []
     if state.acked_by:
         lines.append(f":white_check_mark: Acknowledged by <@{state.acked_by}>")
@@ -137,7 +136,7 @@ def _state_blocks(state: MessageState) -> list[Block]:
     return [context(" · ".join(lines))] if lines else []
 
 
-def _state_text(state: MessageState) -> str:
+def state_text(state: MessageState) -> str:
     parts = []
     if state.acked_by:
         parts.append(f"Acknowledged by <@{state.acked_by}>.")
@@ -188,8 +187,8 @@ def spike_message(
             lines.append(f"…and {len(rest) - len(listed)} more: press Details.")
         blocks += bulleted_sections("Also fired", lines)
     blocks.append(context(literal(_threshold_text(report))))
-    tail = [*_state_blocks(state), actions(identity, state)]
-    text = _spike_text(report, followup, lead, rest, drivers) + _state_text(state)
+    tail = [*state_blocks(state), actions(identity, state)]
+    text = _spike_text(report, followup, lead, rest, drivers) + state_text(state)
     return fit(text, blocks, keep=tail, note=ALERT_CUT)
 
 
@@ -236,71 +235,3 @@ def spike_details(report: SpikeReport) -> Message:
         text_parts.append("Largest changes: " + "; ".join(rows) + ".")
     blocks.append(context(literal(_threshold_text(report))))
     return fit(literal(" ".join(text_parts)), blocks, note=DETAILS_CUT)
-
-
-# --- budget ----------------------------------------------------------------------------------------------------
-
-
-def budget_headline(report: BudgetReport) -> str:
-    crossed = [int(a.threshold) for a in report.alerts if a.threshold != PROJECTED]
-    budget = usd(report.budget)
-    if crossed and max(crossed) >= 100:
-        return f"Over budget: {report.pct_used}% of the {budget} monthly budget used"
-    if crossed:
-        now = f" ({report.pct_used}% now)" if report.pct_used != max(crossed) else ""
-        return f"{max(crossed)}% of the {budget} monthly budget used{now}"
-    return f"On pace to exceed the {budget} monthly budget"
-
-
-def pace_text(report: BudgetReport) -> str:
-    """'At this pace: $1,530.00 by Nov 30 (128% of the budget, $330.00 over); the budget runs out around Nov 27.'"""
-    share = share_pct(report.projected, report.budget)
-    over = report.projected - report.budget
-    verdict = f"{usd(over)} over" if over > 0 else f"{usd(-over)} under"
-    text = f"At this pace: {usd(report.projected)} by {day_text(report.month_end)} ({share}% of the budget, {verdict})"
-    if report.reach_day is not None:
-        text += f"; the budget runs out around {day_text(report.reach_day)}"
-    return text + "."
-
-
-def _budget_spent_text(report: BudgetReport) -> str:
-    return (
-        f"{usd(report.month_to_date)} of the {usd(report.budget)} budget spent in {report.month_end:%B} "
-        f"through {day_text(report.today)} ({report.pct_used}%)."
-    )
-
-
-def _crossed_text(report: BudgetReport) -> str:
-    names = [
-        f"{a.threshold}%" if a.threshold != PROJECTED else "projected month end above budget" for a in report.alerts
-    ]
-    return "Crossed: " + ", ".join(names) + "."
-
-
-def budget_message(report: BudgetReport, identity: str, *, state: MessageState | None = None) -> Message:
-    state = state or MessageState()
-    icon = ":rotating_light:" if any(a.threshold == "100" for a in report.alerts) else ":warning:"
-    blocks = [
-        header(budget_headline(report), icon),
-        section(f"*{_budget_spent_text(report)}*\n{pace_text(report)}"),
-        context(
-            f"{_crossed_text(report)} Each threshold (50%, 80%, 100%, projected) is reported once a month. "
-            "Change the budget with `/aispend budget set`."
-        ),
-    ]
-    text = f"{budget_headline(report)}. {_budget_spent_text(report)} {pace_text(report)} {_crossed_text(report)}"
-    tail = [*_state_blocks(state), actions(identity, state)]
-    return fit(text + _state_text(state), blocks, keep=tail, note=ALERT_CUT)
-
-
-def budget_details(report: BudgetReport) -> Message:
-    lines = [
-        f"Budget for {report.month_end:%B %Y}: {usd(report.budget)}",
-        f"Spent through {day_text(report.today)}: {usd(report.month_to_date)} ({report.pct_used}%)",
-        f"Burn rate: {usd(report.rate)} per day",
-        f"Projected month end: {usd(report.projected)} ({share_pct(report.projected, report.budget)}% of the budget)",
-    ]
-    if report.reach_day is not None:
-        lines.append(f"Budget runs out around {day_text(report.reach_day)} at this pace")
-    blocks = [section("*Budget details*\n" + bullets(lines))]
-    return fit("Budget details: " + "; ".join(lines) + ".", blocks)

@@ -11,9 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from bot.alerts.budget_rules import BudgetAlert, BudgetReport
 from bot.alerts.rules import (
-    BudgetAlert,
-    BudgetReport,
     Driver,
     ScopeChange,
     SpikeAlert,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 from bot.alerts import payload
-from bot.alerts.messages import MessageState, budget_details, budget_message, spike_details, spike_message
+from bot.alerts.budget_messages import budget_details, budget_message
+from bot.alerts.messages import MessageState, spike_details, spike_message
 from bot.alerts.model import AlertRecord
 from bot.alerts.rules import SpikeReport
 from bot.slack.kit import Message, fit

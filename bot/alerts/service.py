@@ -26,174 +26,44 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime
 
 from slack_sdk import WebClient
 
-from bot.alerts import payload
+from bot.alerts.candidates import BUDGET_LABEL, Candidate, collect_candidates, dry_run_alerts, record_new
 from bot.alerts.delivery import LEASE, ElapsedClock, acquire, deliver, new_holder
 from bot.alerts.digest import digest_message
-from bot.alerts.messages import budget_headline, budget_message, spike_headline, spike_message
-from bot.alerts.model import AlertRun, FoundAlert
-from bot.alerts.overview import alerts_overview_text, delivery_problems_text, format_alerts_text
-from bot.alerts.render import DIGEST, digest_payload, render_record
-from bot.alerts.rules import BUDGET, SPIKE, BudgetReport, SpikeReport, evaluate_budget, evaluate_spikes, week_for
-from bot.alerts.spender_rules import add_spenders
-from bot.alerts.waits import budget_wait, digest_wait, spike_wait
+from bot.alerts.evaluation import budget_report, describe_spike, spike_report
+from bot.alerts.ledger_view import LedgerView, alerts_overview, delivery_problems, waiting_alerts
+from bot.alerts.model import AlertRun
+from bot.alerts.overview import format_alerts_text
+from bot.alerts.render import DIGEST, digest_payload
+from bot.alerts.rules import week_for
+from bot.alerts.waits import digest_wait
 from bot.budget import current_budget
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.periods import parse_period
 from bot.report import load_report
-from bot.safe_text import literal
 from bot.store import Store
 from bot.store.alerts import AlertStore
 
 __all__ = [
+    "BUDGET_LABEL",
     "AlertRun",
+    "LedgerView",
     "alerts_overview",
+    "budget_report",
     "delivery_problems",
     "describe_spike",
     "format_alerts_text",
     "post_digest",
     "run_alerts",
+    "spike_report",
+    "waiting_alerts",
 ]
 
 logger = logging.getLogger("aispend.alerts")
-
-BUDGET_LABEL = "budget warnings"
-
-
-def spike_report(store: Store, settings: Settings, today: date) -> SpikeReport:
-    week = week_for(today)
-    current = store.scope_totals(week.start, week.end)
-    previous = store.scope_totals(week.prev_start, week.prev_end)
-    excluded = []
-    for provider in sorted({c[0] for c in (*current, *previous)}):
-        span = store.data_range(provider)
-        # a provider synced only recently would look like a brand-new spender: missing data is not zero
-        if span is not None and span[0] > week.prev_start:
-            excluded.append(provider)
-    labels = store.labels()
-    report = evaluate_spikes(
-        current,
-        previous,
-        labels=labels,
-        week=week,
-        pct=settings.spike_pct,
-        min_usd=settings.spike_min_usd,
-        excluded=excluded,
-    )
-    # keys always; people only where the channel may show them (CONTRACT §2)
-    rows = store.spender_rows(week.prev_start, week.end)
-    return add_spenders(report, rows, store.spender_labels(), labels, people=settings.show_people_in_channel)
-
-
-def budget_report(store: Store, settings: Settings, today: date, now: datetime) -> BudgetReport | None:
-    budget, _ = current_budget(store, settings)
-    if budget is None:
-        return None
-    month = load_report(
-        store, parse_period("month", today), now=now, configured=settings.configured_providers, budget_usd=budget
-    ).month
-    return None if month is None else evaluate_budget(month, budget, today)
-
-
-def describe_spike(store: Store, today: date, settings: Settings) -> str | None:
-    """The plain text a spike alert for `today` would say (ignoring what was already posted), or None."""
-    report = spike_report(store, settings, today)
-    if not report.alerts:
-        return None
-    return spike_message(report, f"{SPIKE}|{report.week.key}").text
-
-
-# --- recording -------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    kind: str
-    period: str
-    period_end: str
-    window_start: str
-    identity_base: str
-    scopes: list[tuple[str, str]]  # (scope, label) in message order
-    build: Callable[[set[str]], tuple[str, str, str]]  # new scopes -> (summary, payload, text)
-
-
-def _spike_candidate(report: SpikeReport) -> _Candidate | None:
-    if not report.alerts:
-        return None
-
-    def build(new: set[str]) -> tuple[str, str, str]:
-        sub = report.only(a for a in report.alerts if a.scope in new)
-        return spike_headline(sub), payload.dumps(sub), spike_message(sub, "").text
-
-    return _Candidate(
-        kind=SPIKE,
-        period=report.week.key,
-        period_end=report.week.end.isoformat(),
-        window_start=report.week.start.isoformat(),
-        identity_base=f"{SPIKE}|{report.week.key}",
-        scopes=[(a.scope, a.change.title) for a in report.alerts],
-        build=build,
-    )
-
-
-def _budget_candidate(report: BudgetReport | None) -> _Candidate | None:
-    if report is None or not report.alerts:
-        return None
-
-    def build(new: set[str]) -> tuple[str, str, str]:
-        sub = report.only(a for a in report.alerts if a.scope in new)
-        return budget_headline(sub), payload.dumps(sub), budget_message(sub, "").text
-
-    return _Candidate(
-        kind=BUDGET,
-        period=report.month,
-        period_end=report.month_end.isoformat(),
-        window_start=report.today.replace(day=1).isoformat(),
-        identity_base=f"{BUDGET}|{report.month}",
-        scopes=[(a.scope, BUDGET_LABEL) for a in report.alerts],
-        build=build,
-    )
-
-
-def _mute_scope(kind: str, scope: str) -> str:
-    return BUDGET if kind == BUDGET else scope
-
-
-def _new_scopes(alert_store: AlertStore, candidate: _Candidate, now: datetime) -> list[tuple[str, str]]:
-    muted = {s.scope for s in alert_store.active_snoozes(now)}
-    live = [(s, label) for s, label in candidate.scopes if _mute_scope(candidate.kind, s) not in muted]
-    covered = alert_store.covered_scopes(candidate.kind, [s for s, _ in live], candidate.window_start)
-    return [(s, label) for s, label in live if s not in covered]
-
-
-def _record(alert_store: AlertStore, candidate: _Candidate, now: datetime) -> FoundAlert | None:
-    new = _new_scopes(alert_store, candidate, now)
-    if not new:
-        return None
-    summary, data, _ = candidate.build({s for s, _ in new})
-    record = alert_store.record(
-        kind=candidate.kind,
-        period=candidate.period,
-        period_end=candidate.period_end,
-        scopes=new,
-        summary=summary,
-        payload=data,
-        identity_base=candidate.identity_base,
-        now=now,
-    )
-    if record is None:
-        return None
-    logger.info("recorded alert %s: %s", record.identity, summary)
-    return FoundAlert(record.identity, record.kind, render_record(record).text, tuple(s for s, _ in new))
-
-
-# --- entry points ----------------------------------------------------------------------------------------------
 
 
 def _require_slack(client: WebClient | None, settings: Settings) -> tuple[WebClient, str]:
@@ -226,15 +96,15 @@ def run_alerts(
     """
     alert_store = alert_store or AlertStore(store)
     if dry_run:
-        return _dry_run(store, alert_store, settings, today, now)
+        return dry_run_alerts(store, alert_store, settings, today, now)
     poster, channel = _require_slack(client, settings)
     clock = ElapsedClock(now, time.monotonic())
     holder = new_holder()
     if not acquire(alert_store, holder, clock, lease_wait):
         return AlertRun(today, False, skipped="another aispend process is evaluating alerts right now; it posts them")
     try:
-        candidates, notes = _candidates(store, settings, today, now)
-        found = [f for c in candidates if (f := _record(alert_store, c, now)) is not None]
+        candidates, notes = collect_candidates(store, settings, today, now)
+        found = [f for c in candidates if (f := record_new(alert_store, c, now)) is not None]
         deliveries = deliver(
             alert_store,
             poster,
@@ -248,65 +118,6 @@ def run_alerts(
     finally:
         alert_store.release_lease(LEASE, holder)
     return AlertRun(today, False, tuple(found), tuple(deliveries), notes=notes)
-
-
-def _candidates(
-    store: Store, settings: Settings, today: date, now: datetime
-) -> tuple[list[_Candidate], tuple[str, ...]]:
-    """The messages this evaluation may record, and notes: what was left out and what waits for data."""
-    spikes = spike_report(store, settings, today)
-    notes = list(_notes(spikes))
-    candidates = []
-    waits = spike_wait(store, settings, spikes)
-    if waits is None:
-        candidates.append(_spike_candidate(spikes))
-    else:
-        logger.info("%s", waits)
-        notes.append(waits)
-    budget, waits = _budget_or_wait(store, settings, today, now)
-    if waits is None:
-        candidates.append(_budget_candidate(budget))
-    else:
-        logger.info("%s", waits)
-        notes.append(waits)
-    return [c for c in candidates if c is not None], tuple(notes)
-
-
-def _budget_or_wait(
-    store: Store, settings: Settings, today: date, now: datetime
-) -> tuple[BudgetReport | None, str | None]:
-    """The budget evaluation, or why it waits: the month's data, or a pace to project from, is not there yet."""
-    waits = budget_wait(store, settings, today)
-    if waits is not None:
-        return None, waits
-    report = budget_report(store, settings, today, now)
-    if report is None and current_budget(store, settings)[0] is not None:
-        return None, (
-            f"Budget alerts for {today:%B} wait for a month-end projection: none can be made yet "
-            "(`aispend report month` says why)."
-        )
-    return report, None
-
-
-def _notes(spikes: SpikeReport) -> tuple[str, ...]:
-    if not spikes.excluded:
-        return ()
-    names = ", ".join(spikes.excluded)
-    return (
-        f"Spikes not evaluated for {names}: its synced data does not reach back two weeks; "
-        "run `aispend sync --days 14` to fill it.",
-    )
-
-
-def _dry_run(store: Store, alert_store: AlertStore, settings: Settings, today: date, now: datetime) -> AlertRun:
-    candidates, notes = _candidates(store, settings, today, now)
-    found = []
-    for candidate in candidates:
-        new = _new_scopes(alert_store, candidate, now)
-        if new:
-            _, _, text = candidate.build({s for s, _ in new})
-            found.append(FoundAlert(candidate.identity_base, candidate.kind, text, tuple(s for s, _ in new)))
-    return AlertRun(today, True, tuple(found), notes=notes)
 
 
 def post_digest(
@@ -340,7 +151,7 @@ def post_digest(
         store, parse_period("week", today), now=now, configured=settings.configured_providers, budget_usd=budget
     )
     message = digest_message(report)
-    candidate = _Candidate(
+    candidate = Candidate(
         kind=DIGEST,
         period=week.key,
         period_end=week.end.isoformat(),
@@ -349,7 +160,7 @@ def post_digest(
         scopes=[(DIGEST, "weekly digest")],
         build=lambda _: (message.text.split(":", 1)[0], digest_payload(message), message.text),
     )
-    found = _record(alert_store, candidate, now)
+    found = record_new(alert_store, candidate, now)
     holder = new_holder()
     clock = ElapsedClock(now, time.monotonic())
     # a digest happens once a week: wait out a sync's evaluation rather than leave it for the next one
@@ -363,48 +174,3 @@ def post_digest(
     finally:
         alert_store.release_lease(LEASE, holder)
     return AlertRun(today, False, (found,) if found else (), tuple(deliveries))
-
-
-def alerts_overview(
-    store: Store, now: datetime, *, admin: bool, limit: int = 10, settings: Settings | None = None
-) -> str:
-    """`/aispend alerts`: recent alerts and active snoozes; delivery problems too when an admin asks.
-
-    With `settings`, also the alert kinds that wait for data today, and why.
-    """
-    alert_store = AlertStore(store)
-    failures = alert_store.failures() if admin else []
-    text = alerts_overview_text(alert_store.recent(limit), alert_store.active_snoozes(now), failures)
-    waiting = [] if settings is None else waiting_alerts(store, settings, now)
-    if waiting:
-        text += "\n*Waiting for data*\n" + "\n".join(f"• {literal(line)}" for line in waiting)
-    return text
-
-
-def waiting_alerts(store: Store, settings: Settings, now: datetime) -> list[str]:
-    """What the next evaluation at `now` would leave out for want of complete data, and why."""
-    today = now.date()
-    waits = [
-        spike_wait(store, settings, spike_report(store, settings, today)),
-        _budget_or_wait(store, settings, today, now)[1],
-    ]
-    return [w for w in waits if w is not None]
-
-
-def delivery_problems(store: Store) -> str | None:
-    """For admins, under any `/aispend` answer: alerts Slack refused for good, each with the fix; else None."""
-    return delivery_problems_text(AlertStore(store).failures())
-
-
-class LedgerView:
-    """The alert ledger bound to a store, in the shape `/aispend alerts` asks for (bot.slack.listener.AlertsView)."""
-
-    def __init__(self, store: Store, settings: Settings | None = None) -> None:
-        self.store = store
-        self.settings = settings
-
-    def overview(self, now: datetime, admin: bool) -> str:
-        return alerts_overview(self.store, now, admin=admin, settings=self.settings)
-
-    def problems(self) -> str | None:
-        return delivery_problems(self.store)

@@ -1,10 +1,11 @@
-"""The retrying JSON client both provider modules share, and the cursor pager over its responses.
+"""The retrying JSON client both provider modules share: requests, decoding, and errors that name the fix.
 
-One `JsonClient` (one `httpx.Client`, thread-safe, connection-pooled) per provider. It owns the HTTP
-policy: bounded exponential backoff with jitter for 408/409/429/5xx/529 and transport failures, the
-server's `retry-after`/`retry-after-ms` when given, and the mapping of every failure onto the
-bot.errors tree with a message that names the fix. The key travels only inside `KeyAuth`, which adds the
-header per request, so it is never part of `client.headers`, a message or a log line.
+One `JsonClient` (one `httpx.Client`, thread-safe, connection-pooled) per provider. It applies the HTTP
+policy (bot.providers.retry): bounded exponential backoff with jitter for 408/409/429/5xx/529 and transport
+failures, the server's `retry-after`/`retry-after-ms` when given; and it maps every failure (read by
+bot.providers.api_errors) onto the bot.errors tree with a message that names the fix. The key travels
+only inside `KeyAuth`, which adds the header per request, so it is never part of `client.headers`, a message
+or a log line.
 
 Logging, checked for httpx 0.28 / httpcore 1.0: httpx logs one INFO line per request (method, URL,
 status); httpcore's DEBUG trace logs the request as `<Request [b'GET']>` (no headers) and the *response*
@@ -14,28 +15,23 @@ headers only. Neither ever prints request headers, so the key cannot reach a log
 from __future__ import annotations
 
 import random
-import re
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 
 from bot.errors import ProviderAuthError, ProviderDataError, ProviderHTTPError, ProviderNetworkError
+from bot.providers.api_errors import ApiError, RequestRefused, error_fields, request_id, short_text
 from bot.providers.jsonstream import NotAnObject, PageError, decode_page
+from bot.providers.retry import MAX_ATTEMPTS, UNAUTHORIZED_RETRY_DELAY, backoff, retry_delay, should_retry
 
 Params = Sequence[tuple[str, str]]  # ordered pairs, so array params repeat their key
 JsonObject = dict[str, Any]
 
-RETRY_STATUSES = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
-MAX_ATTEMPTS = 5
-BACKOFF_START = 0.5
-BACKOFF_MAX = 8.0
-RETRY_AFTER_MAX = 60.0  # a server asking for longer is not a blip; fail and let the next sync try
-UNAUTHORIZED_RETRY_DELAY = 2.0
+__all__ = ["ApiError", "FetchCancelled", "FetchSession", "JsonClient", "KeyAuth", "ProviderStyle", "RequestRefused"]
 
 
 class KeyAuth(httpx.Auth):
@@ -56,17 +52,6 @@ class KeyAuth(httpx.Auth):
         return text.replace(self._value, "********") if self._value else text
 
 
-@dataclass(frozen=True, slots=True)
-class ApiError:
-    """What a non-2xx answer said, in whichever envelope the provider used."""
-
-    status: int
-    type: str
-    code: str
-    message: str
-    request_id: str
-
-
 class FetchSession:
     """One fetch's shared state across worker threads: the request count and a stop flag."""
 
@@ -83,14 +68,6 @@ class FetchSession:
     def requests(self) -> int:
         with self._lock:
             return self._requests
-
-
-class RequestRefused(Exception):
-    """A refusal the caller asked to handle itself (e.g. a beta API this organization lacks); carries the answer."""
-
-    def __init__(self, error: ApiError) -> None:
-        super().__init__(error.message)
-        self.error = error
 
 
 class FetchCancelled(Exception):
@@ -184,7 +161,7 @@ class JsonClient:
             except httpx.TransportError as exc:
                 if delivered or attempt >= self._max_attempts:
                     raise self._network_error(exc, attempt) from None
-                self._sleep(self._backoff(attempt))
+                self._sleep(backoff(attempt, self._rng))
                 continue
             if response.is_success:
                 return self._decode(path, response)
@@ -197,29 +174,12 @@ class JsonClient:
                     self._sleep(UNAUTHORIZED_RETRY_DELAY)
                     continue
                 raise ProviderAuthError(self.style.name, self._auth.redact(self.style.auth_message(error)))
-            if self._should_retry(response) and attempt < self._max_attempts:
-                delay = self._retry_delay(response, attempt)
+            if should_retry(response) and attempt < self._max_attempts:
+                delay = retry_delay(response, attempt, self._rng, self._now())
                 if delay is not None:
                     self._sleep(delay)
                     continue
             raise self._http_error(path, error)
-
-    def _should_retry(self, response: httpx.Response) -> bool:
-        hint = str(response.headers.get("x-should-retry", "")).lower()
-        if hint in ("true", "false"):
-            return hint == "true"
-        return response.status_code in RETRY_STATUSES or response.status_code >= 500
-
-    def _backoff(self, attempt: int) -> float:
-        base: float = min(BACKOFF_START * 2.0 ** (attempt - 1), BACKOFF_MAX)
-        return base * (1 - 0.25 * self._rng.random())
-
-    def _retry_delay(self, response: httpx.Response, attempt: int) -> float | None:
-        """The server's requested wait if it gave one (None if too long to wait for), else backoff."""
-        asked = retry_after_seconds(response.headers, self._now())
-        if asked is None:
-            return self._backoff(attempt)
-        return asked if asked <= RETRY_AFTER_MAX else None
 
     def _decode(self, path: str, response: httpx.Response) -> JsonObject:
         try:
@@ -230,7 +190,7 @@ class JsonClient:
         if not isinstance(body, dict):
             raise self.data_error(path, f"the body is a JSON {type(body).__name__}, not an object")
         if "error" in body and "data" not in body:
-            error = _error_fields(body, response)
+            error = error_fields(body, response)
             raise self.data_error(path, f"HTTP {response.status_code} carried an error: {error.message}")
         return body
 
@@ -244,7 +204,7 @@ class JsonClient:
             raise self.data_error(path, f"the HTTP {response.status_code} body is not valid JSON ({kind})") from None
         body = page.fields
         if "error" in body and page.items is None and "data" not in body:
-            error = _error_fields(body, response)
+            error = error_fields(body, response)
             raise self.data_error(path, f"HTTP {response.status_code} carried an error: {error.message}")
         if page.items is not None:
             body["data"] = []  # its items went to on_item
@@ -256,9 +216,9 @@ class JsonClient:
         except ValueError:
             body = None
         if isinstance(body, dict):
-            return _error_fields(body, response)
-        text = _short_text(response.text) or response.reason_phrase
-        return ApiError(response.status_code, "", "", text, _request_id(response, {}))
+            return error_fields(body, response)
+        text = short_text(response.text) or response.reason_phrase
+        return ApiError(response.status_code, "", "", text, request_id(response, {}))
 
     def data_error(self, path: str, detail: str) -> ProviderDataError:
         """A 200 we cannot trust: fail the sync rather than store a wrong or partial total."""
@@ -288,67 +248,9 @@ class JsonClient:
 
     def _network_error(self, exc: httpx.TransportError, attempts: int) -> ProviderNetworkError:
         style = self.style
-        reason = type(exc).__name__ + (f": {_short_text(str(exc))}" if str(exc) else "")
+        reason = type(exc).__name__ + (f": {short_text(str(exc))}" if str(exc) else "")
         text = (
             f"Could not get an answer from {style.display} at {self.base_url} after {attempts} attempts "
             f"({reason}). Check this host's network access to it, or {style.base_variable} if you set it."
         )
         return ProviderNetworkError(style.name, self._auth.redact(text))
-
-
-def retry_after_seconds(headers: httpx.Headers, now: float) -> float | None:
-    """Seconds the server asked us to wait (`retry-after-ms`, `retry-after` seconds or HTTP date)."""
-    millis = headers.get("retry-after-ms")
-    if millis is not None:
-        try:
-            return max(float(millis) / 1000, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - now, 0.0)
-
-
-def _error_fields(body: JsonObject, response: httpx.Response) -> ApiError:
-    """Anthropic `{"type":"error","error":{type,message,details}}`, OpenAI `{"error":{...}}` or `{"error":"text"}`."""
-    error = body.get("error")
-    kind = code = message = ""
-    if isinstance(error, dict):
-        kind = _text(error.get("type"))
-        message = _text(error.get("message"))
-        details = error.get("details")
-        code = _text(details.get("error_code")) if isinstance(details, dict) else ""
-        code = code or _text(error.get("code"))
-    elif isinstance(error, str):
-        message = error
-    else:
-        message = _text(body.get("message"))
-    message = _short_text(message) or _short_text(response.text) or response.reason_phrase
-    if kind and kind not in message:
-        message = f"{kind}: {message}"
-    return ApiError(response.status_code, kind, code, message, _request_id(response, body))
-
-
-def _request_id(response: httpx.Response, body: JsonObject) -> str:
-    return response.headers.get("request-id") or response.headers.get("x-request-id") or _text(body.get("request_id"))
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-_TAGS = re.compile(r"<[^>]*>")
-
-
-def _short_text(text: str, limit: int = 300) -> str:
-    flat = " ".join(_TAGS.sub(" ", text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -1,0 +1,58 @@
+"""What `/aispend alerts` shows from the ledger: recent alerts, snoozes, delivery problems and what waits for data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.alerts.evaluation import budget_or_wait, spike_report
+from bot.alerts.overview import alerts_overview_text, delivery_problems_text
+from bot.alerts.waits import spike_wait
+from bot.config import Settings
+from bot.safe_text import literal
+from bot.store import Store
+from bot.store.alerts import AlertStore
+
+
+def alerts_overview(
+    store: Store, now: datetime, *, admin: bool, limit: int = 10, settings: Settings | None = None
+) -> str:
+    """`/aispend alerts`: recent alerts and active snoozes; delivery problems too when an admin asks.
+
+    With `settings`, also the alert kinds that wait for data today, and why.
+    """
+    alert_store = AlertStore(store)
+    failures = alert_store.failures() if admin else []
+    text = alerts_overview_text(alert_store.recent(limit), alert_store.active_snoozes(now), failures)
+    waiting = [] if settings is None else waiting_alerts(store, settings, now)
+    if waiting:
+        text += "\n*Waiting for data*\n" + "\n".join(f"• {literal(line)}" for line in waiting)
+    return text
+
+
+def waiting_alerts(store: Store, settings: Settings, now: datetime) -> list[str]:
+    """What the next evaluation at `now` would leave out for want of complete data, and why."""
+    today = now.date()
+    waits = [
+        spike_wait(store, settings, spike_report(store, settings, today)),
+        budget_or_wait(store, settings, today, now)[1],
+    ]
+    return [w for w in waits if w is not None]
+
+
+def delivery_problems(store: Store) -> str | None:
+    """For admins, under any `/aispend` answer: alerts Slack refused for good, each with the fix; else None."""
+    return delivery_problems_text(AlertStore(store).failures())
+
+
+class LedgerView:
+    """The alert ledger bound to a store, in the shape `/aispend alerts` asks for (bot.slack.listener.AlertsView)."""
+
+    def __init__(self, store: Store, settings: Settings | None = None) -> None:
+        self.store = store
+        self.settings = settings
+
+    def overview(self, now: datetime, admin: bool) -> str:
+        return alerts_overview(self.store, now, admin=admin, settings=self.settings)
+
+    def problems(self) -> str | None:
+        return delivery_problems(self.store)
