@@ -115,13 +115,28 @@ class SpenderStore(Protocol):
     def spender_labels_of(self, kind: str, spenders: Collection[tuple[str, str]]) -> Labels: ...
 
 
-def load_spenders(store: SpenderStore, period: Period, kind: str, *, people: bool, emails: bool = False) -> SpenderView:
+def load_spenders(
+    store: SpenderStore, period: Period, kind: str, *, people: bool, emails: bool = False, top: int | None = None
+) -> SpenderView:
+    """The view of `kind` over `period`; with `top`, only its first `top` lines (the week reply's top spenders),
+    the same as the full view's, and its notes all."""
     if kind == USER and not people:
         return SpenderView(period, kind, hidden=True)
     rows = store.spender_kind_rows(period.start, period.end, kind)
     totals = kind_totals(rows)
-    labels = store.spender_labels_of(kind, {(p, s) for p, s, _b in totals})
-    return _view(rows, totals, labels, period, kind, people=people, emails=emails)
+    shown = totals if top is None else _top_candidates(totals, top)
+    labels = store.spender_labels_of(kind, {(p, s) for p, s, _b in shown})
+    view = _view(rows, totals, labels, period, kind, people=people, emails=emails, shown=shown)
+    return view if top is None else SpenderView(period, kind, view.lines[:top], view.notes, fetched=view.fetched)
+
+
+def _top_candidates(totals: Totals, top: int) -> Totals:
+    """The totals that may be among the first `top` lines: every one at least the top-th largest, ties included
+    (names break ties, and they are read only for these)."""
+    if len(totals) <= top:
+        return totals
+    least = sorted(totals.values(), reverse=True)[top - 1] if top > 0 else max(totals.values()) + 1
+    return {key: nano for key, nano in totals.items() if nano >= least}
 
 
 def split_by_tokens(total: int, tokens: Mapping[str, int]) -> dict[str, int]:
@@ -208,10 +223,19 @@ def build_spenders(
 
 
 def _view(
-    rows: KindRows, totals: Totals, labels: Labels, period: Period, kind: str, *, people: bool, emails: bool
+    rows: KindRows,
+    totals: Totals,
+    labels: Labels,
+    period: Period,
+    kind: str,
+    *,
+    people: bool,
+    emails: bool,
+    shown: Totals | None = None,
 ) -> SpenderView:
     lines = [
-        spender_line(p, kind, s, b, nano, labels, people=people, emails=emails) for (p, s, b), nano in totals.items()
+        spender_line(p, kind, s, b, nano, labels, people=people, emails=emails)
+        for (p, s, b), nano in (totals if shown is None else shown).items()
     ]
     lines.sort(key=lambda line: (-line.total, line.provider, line.name, line.id, line.basis))
     notes = _notes(rows, rows.basis, totals, period, kind)

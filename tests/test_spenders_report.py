@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -135,6 +136,9 @@ def test_the_stores_aggregated_read_gives_exactly_the_models_figures(tmp_path: P
             assert load_spenders(store, period, kind, people=True, emails=True) == build_spenders(
                 rows, store.spender_labels(), period, kind, people=True, emails=True
             )
+            full = fast.lines
+            for top in range(len(full) + 2):  # the week reply's top lines are the full view's first ones
+                assert load_spenders(store, period, kind, people=True, top=top) == replace(fast, lines=full[:top])
         labels = store.spender_labels_of(KEY, {("anthropic", "key_alice")})
         assert set(labels) == {("anthropic", KEY, "key_alice"), ("anthropic", USER, "user_alice")}  # and its owner
 
