@@ -20,7 +20,7 @@ Choices a reader of the numbers should know:
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -92,16 +92,51 @@ class SpenderView:
     fetched: bool = False  # any day of the period has a basis for this kind
 
 
+@dataclass(frozen=True, slots=True)
+class KindRows:
+    """One kind's spender facts over a set of days, aggregated as far as the exact split allows: billed cost summed
+    over the billed days, tokens per token-share group, and each day's basis and billed groups. The store builds it
+    in SQL (Store.spender_kind_rows); `kind_rows` builds the same from SpenderRows."""
+
+    kind: str
+    # (provider, spender_id) -> billed nano summed over the days whose basis is billed
+    billed: dict[tuple[str, str], int]
+    # (day, provider, workspace_id, model) of a token-share day -> spender_id -> input + output tokens (> 0 only:
+    # a spender without tokens has no share)
+    shares: dict[tuple[date, str, str, str], dict[str, int]]
+    # (day, provider) -> (basis, reason)
+    basis: dict[tuple[date, str], tuple[str, str | None]]
+    # (day, provider, workspace_id, model) -> billed nano, the groups token shares split
+    scopes: dict[tuple[date, str, str, str], int]
+
+
 class SpenderStore(Protocol):
-    def spender_rows(self, start: date, end: date) -> SpenderRows: ...
-    def spender_labels(self) -> dict[tuple[str, str, str], SpenderLabel]: ...
+    def spender_kind_rows(self, start: date, end: date, kind: str) -> KindRows: ...
+    def spender_labels_of(self, kind: str, spenders: Collection[tuple[str, str]]) -> Labels: ...
 
 
-def load_spenders(store: SpenderStore, period: Period, kind: str, *, people: bool, emails: bool = False) -> SpenderView:
+def load_spenders(
+    store: SpenderStore, period: Period, kind: str, *, people: bool, emails: bool = False, top: int | None = None
+) -> SpenderView:
+    """The view of `kind` over `period`; with `top`, only its first `top` lines (the week reply's top spenders),
+    the same as the full view's, and its notes all."""
     if kind == USER and not people:
         return SpenderView(period, kind, hidden=True)
-    rows = store.spender_rows(period.start, period.end)
-    return build_spenders(rows, store.spender_labels(), period, kind, people=people, emails=emails)
+    rows = store.spender_kind_rows(period.start, period.end, kind)
+    totals = kind_totals(rows)
+    shown = totals if top is None else _top_candidates(totals, top)
+    labels = store.spender_labels_of(kind, {(p, s) for p, s, _b in shown})
+    view = _view(rows, totals, labels, period, kind, people=people, emails=emails, shown=shown)
+    return view if top is None else SpenderView(period, kind, view.lines[:top], view.notes, fetched=view.fetched)
+
+
+def _top_candidates(totals: Totals, top: int) -> Totals:
+    """The totals that may be among the first `top` lines: every one at least the top-th largest, ties included
+    (names break ties, and they are read only for these)."""
+    if len(totals) <= top:
+        return totals
+    least = sorted(totals.values(), reverse=True)[top - 1] if top > 0 else max(totals.values()) + 1
+    return {key: nano for key, nano in totals.items() if nano >= least}
 
 
 def split_by_tokens(total: int, tokens: Mapping[str, int]) -> dict[str, int]:
@@ -119,25 +154,57 @@ def split_by_tokens(total: int, tokens: Mapping[str, int]) -> dict[str, int]:
 
 
 Amounts = dict[tuple[str, str, str, str, str], int]  # (provider, spender, basis, workspace_id, model) -> nano
+Totals = dict[tuple[str, str, str], int]  # (provider, spender, basis) -> nano
+
+
+def kind_rows(rows: SpenderRows, days: Collection[date], kind: str) -> KindRows:
+    """The KindRows of `kind` over `days` from the full rows. Pure."""
+    wanted = set(days)
+    basis = {(d, p): b for (d, p, k), b in rows.basis.items() if k == kind and d in wanted}
+    billed: dict[tuple[str, str], int] = defaultdict(int)
+    for (d, p, k, s, _w, _m), nano in rows.costs.items():
+        if k == kind and basis.get((d, p), ("",))[0] == BILLED:
+            billed[(p, s)] += nano
+    shares: dict[tuple[date, str, str, str], dict[str, int]] = defaultdict(dict)
+    for (d, p, k, s, w, m), n in rows.tokens.items():
+        if k == kind and n > 0 and basis.get((d, p), ("",))[0] == TOKEN_SHARE:
+            shares[(d, p, w, m)][s] = shares[(d, p, w, m)].get(s, 0) + n
+    scopes = {key: nano for key, nano in rows.scopes.items() if key[0] in wanted}
+    return KindRows(kind, dict(billed), dict(shares), basis, scopes)
+
+
+def kind_totals(rows: KindRows) -> Totals:
+    """Each spender's dollars by basis: billed where the day is billed, else its exact token share of each billed
+    group. Days without a basis contribute nothing."""
+    out: Totals = defaultdict(int)
+    for (p, s), nano in rows.billed.items():
+        out[(p, s, BILLED)] += nano
+    for (_d, p, _w, _m), spender, nano in _shares(rows.shares, rows.scopes):
+        out[(p, spender, TOKEN_SHARE)] += nano
+    return dict(out)
 
 
 def spender_amounts(rows: SpenderRows, days: Collection[date], kind: str) -> Amounts:
-    """Each spender's dollars over `days` by basis, workspace and model: billed where the day is billed (its cost
-    rows), else its exact token share of each billed group. Days without a basis contribute nothing."""
+    """Each spender's dollars over `days` by basis, workspace and model, as kind_totals counts them."""
     wanted = set(days)
     basis = {(d, p): b for (d, p, k), (b, _) in rows.basis.items() if k == kind and d in wanted}
     out: Amounts = defaultdict(int)
     for (d, p, k, s, w, m), nano in rows.costs.items():
         if k == kind and basis.get((d, p)) == BILLED:
             out[(p, s, BILLED, w, m)] += nano
-    groups: dict[tuple[date, str, str, str], dict[str, int]] = defaultdict(dict)
-    for (d, p, k, s, w, m), n in rows.tokens.items():
-        if k == kind and basis.get((d, p)) == TOKEN_SHARE:
-            groups[(d, p, w, m)][s] = groups[(d, p, w, m)].get(s, 0) + n
-    for (d, p, w, m), tokens in groups.items():
-        for spender, nano in split_by_tokens(rows.scopes.get((d, p, w, m), 0), tokens).items():
-            out[(p, spender, TOKEN_SHARE, w, m)] += nano
+    for (_d, p, w, m), spender, nano in _shares(kind_rows(rows, wanted, kind).shares, rows.scopes):
+        out[(p, spender, TOKEN_SHARE, w, m)] += nano
     return dict(out)
+
+
+Group = tuple[date, str, str, str]  # (day, provider, workspace_id, model)
+
+
+def _shares(shares: Mapping[Group, Mapping[str, int]], scopes: Mapping[Group, int]) -> Iterator[tuple[Group, str, int]]:
+    """(group, spender, nano) of each spender's exact share of each token-share group's billed cost."""
+    for group, tokens in shares.items():
+        for spender, nano in split_by_tokens(scopes.get(group, 0), tokens).items():
+            yield group, spender, nano
 
 
 def fetched_days(rows: SpenderRows, provider: str, kind: str) -> set[date]:
@@ -151,17 +218,28 @@ def build_spenders(
     """Spend by `kind` over `period`. Pure."""
     if kind == USER and not people:
         return SpenderView(period, kind, hidden=True)
-    days = set(period.dates())
-    basis = {(d, p): b for (d, p, k), b in rows.basis.items() if k == kind and d in days}
-    totals: dict[tuple[str, str, str], int] = defaultdict(int)  # (provider, id, basis) -> nano
-    for (p, s, b, _w, _m), nano in spender_amounts(rows, days, kind).items():
-        totals[(p, s, b)] += nano
+    facts = kind_rows(rows, period.dates(), kind)
+    return _view(facts, kind_totals(facts), labels, period, kind, people=people, emails=emails)
+
+
+def _view(
+    rows: KindRows,
+    totals: Totals,
+    labels: Labels,
+    period: Period,
+    kind: str,
+    *,
+    people: bool,
+    emails: bool,
+    shown: Totals | None = None,
+) -> SpenderView:
     lines = [
-        spender_line(p, kind, s, b, nano, labels, people=people, emails=emails) for (p, s, b), nano in totals.items()
+        spender_line(p, kind, s, b, nano, labels, people=people, emails=emails)
+        for (p, s, b), nano in (totals if shown is None else shown).items()
     ]
     lines.sort(key=lambda line: (-line.total, line.provider, line.name, line.id, line.basis))
-    notes = _notes(rows, basis, totals, period, kind)
-    return SpenderView(period, kind, lines, notes, fetched=bool(basis))
+    notes = _notes(rows, rows.basis, totals, period, kind)
+    return SpenderView(period, kind, lines, notes, fetched=bool(rows.basis))
 
 
 def spender_line(
@@ -184,7 +262,7 @@ def spender_line(
 
 
 def _notes(
-    rows: SpenderRows,
+    rows: KindRows,
     basis: Mapping[tuple[date, str], tuple[str, str | None]],
     totals: Mapping[tuple[str, str, str], int],
     period: Period,

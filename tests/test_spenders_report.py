@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +24,7 @@ from bot.records import BILLED, KEY, NO_KEY, TOKEN_SHARE, USER
 from bot.slack.commands import parse_command
 from bot.slack.kit import Message
 from bot.slack.listener import CommandListener
-from bot.spenders import build_spenders, load_spenders, split_by_tokens
+from bot.spenders import build_spenders, kind_rows, load_spenders, split_by_tokens
 from bot.store import Store
 from tests.spender_data import ALICE_EMAIL, ONE, SHARE_REASON, anthropic_week, fill, openai_week, synced_at
 
@@ -113,6 +114,33 @@ def test_days_not_fetched_by_spender_are_a_note_never_zero(tmp_path: Path, today
         "days is not shown by API key: they were synced without it (by an earlier release, or the provider did not "
         "give it); `aispend sync --days 8` fetches it where the provider can."
     ]
+
+
+@pytest.mark.parametrize("kind", [KEY, USER])
+def test_the_stores_aggregated_read_gives_exactly_the_models_figures(tmp_path: Path, today: date, kind: str) -> None:
+    # billed, token-share and not-fetched days of both providers: the store's SQL sums and its labels of the lines'
+    # spenders give the view the pure model gives from every row and every label
+    end = today - ONE
+    with Store(tmp_path / "mixed.db") as store:
+        store.replace_provider_data(anthropic_week(end - 14 * ONE, basis=False), synced_at(today))
+        store.replace_provider_data(anthropic_week(end - 7 * ONE, billed=False), synced_at(today))
+        store.replace_provider_data(anthropic_week(end), synced_at(today))
+        store.replace_provider_data(openai_week(end), synced_at(today))
+        for word in ("week", "14d", "30d", "today"):
+            period = parse_period(word, today)
+            rows = store.spender_rows(period.start, period.end)
+            assert store.spender_kind_rows(period.start, period.end, kind) == kind_rows(rows, period.dates(), kind)
+            fast = load_spenders(store, period, kind, people=True)
+            assert fast == build_spenders(rows, store.spender_labels(), period, kind, people=True)
+            assert fast.lines or word == "today"
+            assert load_spenders(store, period, kind, people=True, emails=True) == build_spenders(
+                rows, store.spender_labels(), period, kind, people=True, emails=True
+            )
+            full = fast.lines
+            for top in range(len(full) + 2):  # the week reply's top lines are the full view's first ones
+                assert load_spenders(store, period, kind, people=True, top=top) == replace(fast, lines=full[:top])
+        labels = store.spender_labels_of(KEY, {("anthropic", "key_alice")})
+        assert set(labels) == {("anthropic", KEY, "key_alice"), ("anthropic", USER, "user_alice")}  # and its owner
 
 
 def test_users_need_people_and_owners_who_are_people_are_hidden_without(store: Store, today: date) -> None:

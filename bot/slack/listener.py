@@ -45,7 +45,7 @@ from bot.slack.commands import Report as ReportCommand
 from bot.slack.gate import AckGate
 from bot.slack.kit import Message, fit, fit_text, section
 from bot.slack.mrkdwn import escape
-from bot.slack.spender_blocks import spender_message
+from bot.slack.spender_blocks import TOP_ROWS, spender_message
 from bot.spenders import SpenderStore, SpenderView, load_spenders
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ class CommandListener:
 
     def _keys(self, period_word: str, now: datetime) -> SpenderView:
         """The summary's top spenders: keys and service accounts only, whoever asks and wherever."""
-        return load_spenders(self.store, parse_period(period_word, now.date()), KEY, people=False)
+        return load_spenders(self.store, parse_period(period_word, now.date()), KEY, people=False, top=TOP_ROWS)
 
     def _report(self, period_word: str, now: datetime | None = None) -> Report:
         now = now or self.now()

@@ -7,6 +7,7 @@ transactions, and delegates the SQL to spend.py (spend data) and syncs.py (sync 
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
@@ -16,7 +17,7 @@ from sqlite_utils.migrations import Migrations
 
 from bot.freshness import ProviderFetches
 from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, ProviderData, SpenderLabel, SyncState, TokenTotals
-from bot.spenders import SpenderRows
+from bot.spenders import KindRows, SpenderRows
 from bot.store import claude_code, freshness, spend, spenders, syncs
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
@@ -157,6 +158,16 @@ class Store:
         """(provider, kind, id) -> the key's, user's or service account's last known name."""
         with self.reading() as db:
             return spenders.labels(db)
+
+    def spender_kind_rows(self, start: date, end: date, kind: str) -> KindRows:
+        """One kind's spender facts over [start, end], billed days summed and token-share groups ready to split."""
+        with self.reading() as db:
+            return spenders.kind_rows(db, start, end, kind)
+
+    def spender_labels_of(self, kind: str, ids: Collection[tuple[str, str]]) -> spenders.LabelMap:
+        """The labels of these (provider, id) spenders of `kind` and of their owners."""
+        with self.reading() as db:
+            return spenders.labels_of(db, kind, ids)
 
     def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]:
         """Claude Code activity per actor over [start, end]; actors are emails (personal data) or key names."""

@@ -40,7 +40,7 @@ from bot.records import KEY, USER
 from bot.report import load_report
 from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Org
 from bot.slack.blocks import report_message
-from bot.slack.spender_blocks import spender_message
+from bot.slack.spender_blocks import TOP_ROWS, spender_message
 from bot.spenders import load_spenders
 from bot.store import Store
 from bot.sync import SyncResult, sync_providers
@@ -166,7 +166,7 @@ def latency_figures(db: Path, db_days: int, runs: int) -> list[Figure]:
 
         def week_reply() -> None:
             report = load_report(store, week, now=NOW, configured=CONFIGURED, budget_usd=None)
-            report_message(report, NOW, "summary", load_spenders(store, week, KEY, people=False))
+            report_message(report, NOW, "summary", load_spenders(store, week, KEY, people=False, top=TOP_ROWS))
 
         samples = timed(week_reply, runs)
         note = f"load_report + load_spenders (keys) + report_message with its top spenders, {runs} runs"
