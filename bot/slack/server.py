@@ -60,7 +60,7 @@ class _Handler(SocketModeHandler):  # type: ignore[misc]
         except Exception as err:  # Bolt reads a dozen fields while it builds the request and trips on odd shapes
             log.warning("Socket Mode: refused an %s payload Bolt cannot read (%s)", req.type, type(err).__name__)
             return
-        start = time.time()
+        start = time.time()  # Bolt's send_response logs time.time() - start: a duration, never a date
         send_response(client, req, self.app.dispatch(bolt_request), start)
 
 
