@@ -104,7 +104,14 @@ def create_app(
     )
     app.use(safe_respond)  # respond() never posts a reply twice (bot.slack.client)
     listener = CommandListener(
-        store=store, settings=settings, now=now, sync_now=sync_now, work=pools.work, alerts=alerts, gate=pools.gate
+        store=store,
+        settings=settings,
+        now=now,
+        sync_now=sync_now,
+        work=pools.work,
+        alerts=alerts,
+        gate=pools.gate,
+        client=client,
     )
     for name in COMMANDS:
         app.command(name)(listener.on_command)
