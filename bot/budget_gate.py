@@ -31,15 +31,18 @@ def budget_gate(report: Report, *, providers: Sequence[str], projected: bool, no
     """The gate's verdict on a `month` report built with the budget in force, for `providers` (those whose data
     must be fresh: the configured ones, else every one with data)."""
     budget = report.budget
+    spent = f"month to date {fmt_usd(report.month.month_to_date)}" if report.month is not None else "month to date"
     if budget is None:
         return GateResult(
             EXIT_UNKNOWN,
-            "NO BUDGET: no monthly budget is set: set AISPEND_MONTHLY_BUDGET_USD, or `/aispend budget set <usd>` "
-            "in Slack.",
+            f"NO BUDGET: {spent} and no monthly budget is set: set AISPEND_MONTHLY_BUDGET_USD, or "
+            "`/aispend budget set <usd>` in Slack.",
         )
     stale = _stale(report, providers, now)
     if stale:
-        return GateResult(EXIT_UNKNOWN, f"STALE: {'; '.join(stale)}: run `aispend sync`, then check again.")
+        return GateResult(
+            EXIT_UNKNOWN, f"STALE: {'; '.join(stale)}, so {spent} may miss spend: run `aispend sync`, then check again."
+        )
     limit = fmt_usd(budget.monthly_budget)
     mtd = f"month to date {fmt_usd(budget.month_to_date)} ({budget.pct_used.normalize():f} %)"
     if projected:

@@ -93,8 +93,10 @@ def test_the_budget_set_from_slack_wins_over_the_environment(
 def test_no_budget_is_exit_2(capsys: pytest.CaptureFixture[str], synced_db: Path) -> None:
     code, line = gate(capsys, synced_db)
     assert code == 2
+    mtd, _ = month(capsys, synced_db)
     assert line == (
-        "NO BUDGET: no monthly budget is set: set AISPEND_MONTHLY_BUDGET_USD, or `/aispend budget set <usd>` in Slack."
+        f"NO BUDGET: month to date ${mtd:,.2f} and no monthly budget is set: set AISPEND_MONTHLY_BUDGET_USD, or "
+        "`/aispend budget set <usd>` in Slack."
     )
 
 
@@ -104,7 +106,7 @@ def test_data_synced_more_than_a_day_ago_is_exit_2(capsys: pytest.CaptureFixture
     code, line = gate(capsys, synced_db, now=NOW + timedelta(hours=25), **budget)
     assert code == 2
     assert line.startswith("STALE: Anthropic was last synced at 2026-11-22 10:00 UTC, more than a day ago; OpenAI")
-    assert line.endswith("run `aispend sync`, then check again.")
+    assert line.endswith("may miss spend: run `aispend sync`, then check again.")
 
 
 def test_a_provider_whose_days_are_not_complete_is_stale(

@@ -189,6 +189,7 @@ class CommandListener:
         if isinstance(parsed, Export):
             from bot.slack.export_reply import export_reply
 
+            # the export streams SQL over the Store itself (bot.store.export), more than the SpendStore protocol
             return export_reply(self.store, self.client, self.policy, parsed, user, now=self.now())  # type: ignore[arg-type]
         if isinstance(parsed, Alerts):
             if self.alerts is None:
