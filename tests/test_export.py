@@ -312,3 +312,16 @@ def test_a_year_streams_in_bounded_memory(tmp_path: Path, grain: str) -> None:
     assert totals.rows == 365 * (300 if grain == "item" else 50)
     assert sink.size > 3_000_000 if grain == "item" else sink.size > 500_000
     assert peak < sink.size / 5, (peak, sink.size)
+
+
+def test_what_the_report_notes_about_the_days_is_said_beside_the_rows(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export with a configured provider that was never synced is not silently short of its spend."""
+    monkeypatch.chdir(tmp_path)
+    db = hostile_db(tmp_path / "h.db")
+    code, out, err = cli(capsys, db, "export", "yesterday", ANTHROPIC_ADMIN_KEY="sk-ant-admin01-x")
+    assert code == 0 and out.startswith("date,provider,")
+    notes = [line for line in err.splitlines() if line.startswith("aispend: note: ")]
+    assert "aispend: note: Anthropic has never been synced, so its spend is not shown; run `aispend sync`." in notes
+    assert "aispend: note: " not in out

@@ -31,6 +31,7 @@ def cmd_export(
     from bot.export_rows import columns, export_rows
     from bot.money import fmt_usd
     from bot.periods import parse_period
+    from bot.report import load_report
 
     if emails and grain != "user":
         raise UsageError("--emails goes with `aispend export --by user` only.")
@@ -42,19 +43,18 @@ def cmd_export(
     store = open_store(settings)
     rows = export_rows(store, period, grain, people=True, emails=emails)
     try:
+        # what the report would say about these days (not synced, not final, Priority Tier...), said beside the rows
+        notes = load_report(store, period, now=now, configured=settings.configured_providers, budget_usd=None).notes
         cols = columns(grain, emails=emails)
         if output is None:
             write_rows(out, rows, cols, fmt)
-            return EXIT_OK
-        totals = write_file(Path(output), rows, cols, fmt)
+        else:
+            totals = write_file(Path(output), rows, cols, fmt)
+            what = f"{totals.rows} rows ({fmt_usd(totals.usd)} billed, {period.start}..{period.end}, by {grain})"
+            print(terminal(f"Wrote {what} to {output}."), file=err)
     finally:
         rows.close()  # a reader that left (`| head`) stops the stream here, before its store closes
         store.close()
-    print(
-        terminal(
-            f"Wrote {totals.rows} rows ({fmt_usd(totals.usd)} billed, {period.start}..{period.end}, by {grain}) "
-            f"to {output}."
-        ),
-        file=err,
-    )
+    for note in notes:
+        print(f"aispend: note: {terminal(note)}", file=err)
     return EXIT_OK
