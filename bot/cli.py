@@ -72,10 +72,13 @@ def build_parser() -> argparse.ArgumentParser:
     export = sub.add_parser("export", help="write billed spend rows as CSV or JSON Lines (sums match `report`)")
     export.add_argument("period", nargs="?", default="week", help="today, yesterday, week (default), month or Nd")
     export.add_argument(
-        "--by", choices=EXPORT_GRAINS, default="item", help="one row per line item (default), day, model, ..."
+        "--by",
+        choices=EXPORT_GRAINS,
+        default="item",
+        help="one row per day and: line item (default), provider (day), model, workspace, key or user",
     )
     export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="csv (default) or jsonl")
-    export.add_argument("-o", "--output", metavar="FILE", help="write FILE (private, atomically) instead of stdout")
+    export.add_argument("-o", "--output", metavar="FILE", help="write FILE (mode 0600, atomically) instead of stdout")
     export.add_argument("--emails", action="store_true", help="with --by user: people's emails too")
     export.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
     budget = sub.add_parser("budget", help="the monthly budget gate for CI (exit 0 within, 1 over, 2 unknown)")
