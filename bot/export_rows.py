@@ -64,7 +64,10 @@ def columns(grain: str, *, emails: bool = False) -> tuple[str, ...]:
 
 
 def export_rows(store: Store, period: Period, grain: str, *, people: bool, emails: bool = False) -> Generator[Row]:
-    """The rows of `grain` over `period`, oldest day first. `people`: whether per-person names may be shown."""
+    """The rows of `grain` over `period`, oldest day first. `people`: whether per-person names may be shown (the
+    `user` grain is nothing but people, so it needs them; for keys it is whether a person who owns one is named)."""
+    if grain == USER and not people:
+        raise ValueError("the user grain holds people's names: check may_see_people before asking for it")
     labels = store.labels()
     if grain == "item":
         for day, p, w, m, item, tier, nano in reads.item_rows(store, period.start, period.end):
