@@ -183,15 +183,18 @@ def run_doctor(
     database_ok = all(c.ok for c in checks if c.name == "database")
     effective, in_force, problems = _settings_in_force(settings) if database_ok else (settings, [], [])
     checks += problems
-    try:
-        checks += slack_checks(effective)  # the alert channel in force, wherever it was set
-    except Exception as err:
-        checks.append(unexpected("Slack", err))
     for check in checks:
         out.write(terminal(check.line()) + "\n")  # details quote what providers and Slack said
-    if in_force:
-        out.write("\nSettings in force (from Slack: saved in the App Home's Settings):\n")
+    if in_force:  # read from the database, so listed after its check
+        out.write("Settings in force (admins change them in the App Home's Settings):\n")
         out.write(terminal("\n".join(in_force)) + "\n")
+    try:
+        slack = slack_checks(effective)  # the alert channel in force, wherever it was set
+    except Exception as err:
+        slack = [unexpected("Slack", err)]
+    for check in slack:
+        out.write(terminal(check.line()) + "\n")
+    checks += slack
     failed = [c for c in checks if c.ok is False and c.required]
     if failed:
         out.write(

@@ -200,5 +200,13 @@ def source_text(line: SettingInForce) -> str:
     return f"{ENVIRONMENT} ({line.field.variable})" if line.source == ENVIRONMENT else line.source
 
 
+_FROM = {SLACK: "saved from Slack", ENVIRONMENT: "from the environment", DEFAULT: "the default"}
+
+
 def doctor_lines(lines: Sequence[SettingInForce]) -> list[str]:
-    return [f"  {line.field.label}: {line.shown} (from {source_text(line)})" for line in lines]
+    """`aispend doctor`'s list: each setting, its value in force and where that comes from."""
+    out = []
+    for line in lines:
+        where = _FROM[line.source] + (f" ({line.field.variable})" if line.source == ENVIRONMENT else "")
+        out.append(f"  {line.field.label}: {line.shown}, {where}")
+    return out

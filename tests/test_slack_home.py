@@ -325,3 +325,12 @@ def test_an_empty_field_clears_what_was_saved(bot: Bot, store: Store, fake: Fake
     published(fake)
     assert (store.get_setting(SPIKE_PCT), store.get_setting(BUDGET_KEY)) == (None, None)
     assert effective_settings(store, conf()).spike_pct == Decimal(25)
+
+
+def test_only_the_events_the_app_subscribes_to_pass_the_guard(bot: Bot) -> None:
+    other = {"type": "event_callback", "event": {"type": "message", "user": READER, "text": "hi"}}
+    assert bot.send(json.dumps(other), "application/json").status == 400
+    no_user = {"type": "event_callback", "event": {"type": "app_home_opened", "user": ["U1"], "tab": "home"}}
+    assert bot.send(json.dumps(no_user), "application/json").status == 400
+    form = {"type": "view_submission", "user": {"id": ADMIN}, "view": {"callback_id": 5}}
+    assert bot.send(urlencode({"payload": json.dumps(form)}), "application/x-www-form-urlencoded").status == 400
