@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 RECENT = timedelta(hours=24)  # whose tab a sync refreshes: those who opened it within this
 SETTINGS_CHANGE = "change aispend's settings"
 Body = dict[str, Any]
+Views = dict[tuple[bool, bool], dict[str, Any]]  # (may see people, admin) -> the view built for them
 
 
 class HomeTab:
@@ -104,10 +105,13 @@ class HomeTab:
         self.store.record_home_open(user, self.now())
         self.publish(user)
 
-    def publish(self, user: str) -> bool:
-        """Build and publish `user`'s dashboard; False (and one log line) when that failed."""
+    def publish(self, user: str, views: Views | None = None) -> bool:
+        """Build and publish `user`'s dashboard; False (and one log line) when that failed.
+
+        `views` keeps the views built in one refresh round: a view depends on its viewer only through what they
+        may see, so people alike share one build."""
         try:
-            view = self.view_for(user)
+            view = self.view_for(user, views)
             self.client.views_publish(user_id=user, view=view)
         except SlackApiError as err:
             log.warning("could not publish the Home tab of %s: Slack said %s", user, err.response.get("error"))
@@ -117,13 +121,19 @@ class HomeTab:
             return False
         return True
 
-    def view_for(self, user: str) -> dict[str, Any]:
+    def view_for(self, user: str, views: Views | None = None) -> dict[str, Any]:
         refusal = read_refusal(dataclasses.replace(self.policy, allowed_channels=frozenset()), user, "")
         if refusal is not None:
-            return {"type": "home", "blocks": [section(refusal)]}
+            return {"type": "home", "blocks": [section(refusal)]}  # names the user: never shared
         people = may_see_people(self.policy, user, public=False)
         admin = user in self.policy.admin_users
-        return home_view(load_home(self.store, self.settings, now=self.now(), people=people, admin=admin))
+        key = (people, admin)
+        if views is not None and key in views:
+            return views[key]
+        view = home_view(load_home(self.store, self.settings, now=self.now(), people=people, admin=admin))
+        if views is not None:
+            views[key] = view
+        return view
 
     def refresh_recent(self) -> int:
         """Republish the tab of everyone who opened it within `recent`; returns how many were published."""
@@ -132,7 +142,8 @@ class HomeTab:
         except Exception as err:
             log.warning("could not read who opened the Home tab (%s); no tab was refreshed", type(err).__name__)
             return 0
-        return sum(self.publish(user) for user in users)
+        views: Views = {}
+        return sum(self.publish(user, views) for user in users)
 
     def refresh_later(self) -> None:
         """`refresh_recent` in the work pool: called after each sync, which must not wait for Slack."""
