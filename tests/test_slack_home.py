@@ -334,3 +334,17 @@ def test_only_the_events_the_app_subscribes_to_pass_the_guard(bot: Bot) -> None:
     assert bot.send(json.dumps(no_user), "application/json").status == 400
     form = {"type": "view_submission", "user": {"id": ADMIN}, "view": {"callback_id": 5}}
     assert bot.send(urlencode({"payload": json.dumps(form)}), "application/x-www-form-urlencoded").status == 400
+
+
+def test_without_a_budget_the_month_shows_its_projection(fake: FakeSlack, store: Store) -> None:
+    home = HomeTab(
+        store=store,
+        settings=conf(monthly_budget_usd=None),
+        client=build_client("xoxb-test-token", fake.api_url),
+        now=lambda: NOW,
+        work=None,  # type: ignore[arg-type]  # publish() runs inline here
+    )
+    assert home.publish(READER)
+    text = view_text({"blocks": home_blocks(published(fake)[0])})
+    assert "*Month to date* · November 2026\n*$1,288.50* so far; projected month end $" in text
+    assert "No monthly budget is set" in text

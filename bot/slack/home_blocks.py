@@ -20,7 +20,7 @@ from bot.home_data import HomeData
 from bot.money import fmt_usd
 from bot.projection import projection_text
 from bot.render_text import ago, period_title
-from bot.report import KEY_VARIABLES, FreshnessLine, ProviderLine, Report, provider_name
+from bot.report import KEY_VARIABLES, FreshnessLine, ProviderLine, provider_name
 from bot.safe_text import TEXT_LIMIT, literal, mrkdwn
 from bot.saved_settings import SettingInForce, source_text
 from bot.slack.blocks import _budget_text, _table, _total_line
@@ -41,10 +41,10 @@ def home_view(data: HomeData, *, chart_file_id: str | None = None) -> dict[str, 
         section(
             f"*This week* · {literal(period_title(data.week.period).split(': ', 1)[-1])}\n{_total_line(data.week)}"
         ),
-        section(_month_text(data.month)),
+        section(_month_text(data)),
     ]
     if chart_file_id is not None:
-        blocks.append(_image(chart_file_id, data.month))
+        blocks.append(_image(chart_file_id, data))
     blocks += _tops(data)
     blocks.append(section(_alerts_text(data.alerts)))
     blocks.append(section(_freshness_text(data.week.providers, data.week.freshness, data.now)))
@@ -54,25 +54,26 @@ def home_view(data: HomeData, *, chart_file_id: str | None = None) -> dict[str, 
     return {"type": "home", "blocks": fit_blocks(blocks, keep=keep, note=HOME_CUT_NOTE)}
 
 
-def _month_text(month: Report) -> str:
-    title = f"*Month to date* · {month.period.end:%B %Y}"
-    mtd = month.month.month_to_date if month.month is not None else month.total
-    if month.budget is not None:
-        return f"{title}\n{_budget_text(month.budget)}"
-    projection = projection_text(month.month) if month.month is not None else "no month-end projection yet"
+def _month_text(data: HomeData) -> str:
+    title = f"*Month to date* · {data.now:%B %Y}"
+    if data.week.budget is not None:
+        return f"{title}\n{_budget_text(data.week.budget)}"
+    mtd = fmt_usd(data.month.month_to_date) if data.month is not None else "not known yet"
+    projection = projection_text(data.month) if data.month is not None else "no month-end projection yet"
     return (
-        f"{title}\n*{fmt_usd(mtd)}* so far; {projection}.\n"
+        f"{title}\n*{mtd}* so far; {projection}.\n"
         "No monthly budget is set: an admin can set one under Settings below, with `/aispend budget set 500`, "
         "or with AISPEND_MONTHLY_BUDGET_USD."
     )
 
 
-def _image(file_id: str, month: Report) -> Block:
-    mtd = month.month.month_to_date if month.month is not None else month.total
+def _image(file_id: str, data: HomeData) -> Block:
+    budget, month = data.week.budget, data.month
+    mtd = budget.month_to_date if budget is not None else month.month_to_date if month is not None else None
     return {
         "type": "image",
         "slack_file": {"id": file_id},
-        "alt_text": f"Month to date spend, {month.period.end:%B %Y}: {fmt_usd(mtd)}",
+        "alt_text": f"Month to date spend, {data.now:%B %Y}" + (f": {fmt_usd(mtd)}" if mtd is not None else ""),
     }
 
 
