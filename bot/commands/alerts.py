@@ -27,7 +27,7 @@ def cmd_alerts(
         )
     client = None
     if not dry_run:
-        if settings.slack_bot_token is None or settings.alert_channel is None:
+        if settings.slack_bot_token is None or _alert_channel(settings) is None:
             raise ConfigError(
                 "Posting alerts needs SLACK_BOT_TOKEN and AISPEND_ALERT_CHANNEL: set both, or use --dry-run to "
                 "only print them."
@@ -47,3 +47,14 @@ def cmd_alerts(
         store.close()
     out.write(terminal(format_alerts_text(run)) + "\n")
     return EXIT_FAILED if run.failed or run.uncertain else EXIT_OK
+
+
+def _alert_channel(settings: Settings) -> str | None:
+    """The alert channel in force: AISPEND_ALERT_CHANNEL, or the one an admin saved from Slack."""
+    from bot.saved_settings import effective_settings
+
+    store = open_store(settings)
+    try:
+        return effective_settings(store, settings).alert_channel
+    finally:
+        store.close()
