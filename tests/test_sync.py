@@ -20,7 +20,7 @@ from bot.config import Secret, Settings, load_settings
 from bot.errors import ProviderAuthError, UsageError
 from bot.providers import build_providers
 from bot.providers.base import OrgIdentity, Provider
-from bot.records import CostRecord, ProviderData, SyncState, UsageRecord
+from bot.records import CapsFetch, CostRecord, ProviderData, SyncState, UsageRecord
 from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Fault, Simulator
 from bot.store import Store
 from bot.sync import SyncResult, sync_providers, sync_window
@@ -298,6 +298,9 @@ class StaticProvider:
         costs = [CostRecord(self.name, d, "", "m", "item", "", self.amount) for d in days]
         usage = [UsageRecord(self.name, d, "", "m", "", 1, 2, 0, 0, 1) for d in days]
         return ProviderData(self.name, start, end + self.shift * ONE, costs, usage, requests=2, warnings=["partial"])
+
+    def fetch_caps(self, data: ProviderData) -> CapsFetch:
+        return CapsFetch(self.name, ())
 
     def identity(self, today: date) -> OrgIdentity:
         return OrgIdentity(self.name, "org", "Org")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import claude_code, freshness, rollups, spenders
+from bot.store import caps, claude_code, freshness, rollups, spenders
 
 migrations = Migrations("aispend")
 
@@ -128,4 +128,11 @@ def m005_spenders(db: Database) -> None:
 def m006_claude_code(db: Database) -> None:
     # Claude Code activity per actor and day, Anthropic's estimates (never billed cost), and whether it is readable
     for statement in claude_code.SCHEMA:
+        db.execute(statement)
+
+
+@migrations(name="009_spend_caps")
+def m009_spend_caps(db: Database) -> None:
+    # provider spend limits (issue 13) as the last sync that could read them found them, and why one could not
+    for statement in caps.SCHEMA:
         db.execute(statement)
