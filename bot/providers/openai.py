@@ -119,8 +119,11 @@ class OpenAIProvider(RowFields):
         return data
 
     def fetch_caps(self, data: ProviderData) -> CapsFetch:
-        # the projects this sync listed: archived ones cannot spend, so their limits are not asked for
-        projects = sorted(label.id for label in data.labels if not label.archived and label.id != NO_WORKSPACE)
+        # one request per project: only the active ones that spent in this sync's window, since a project without
+        # spend cannot reach its cap (and an archived one cannot spend)
+        spent = {cost.workspace_id for cost in data.costs if cost.amount_nano > 0}
+        active = {label.id for label in data.labels if not label.archived}
+        projects = sorted((spent & active) - {NO_WORKSPACE})
         return openai_caps.fetch_caps(self.client, self.name, projects)
 
     def identity(self, today: date) -> OrgIdentity:

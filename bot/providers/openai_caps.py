@@ -5,8 +5,8 @@ Shape (openai/openai-openapi openapi.yaml @ f85dbe22, 2026-08-21: OrganizationSp
 ProjectSpendLimitResource): `{object: "organization.spend_limit" | "project.spend_limit", threshold_amount:
 integer cents, currency: "USD", interval: "month", enforcement: {status: "inactive" | "enforcing"}}`. The spec does
 not say what a scope without a limit answers; a 404 there is read as "no limit at this scope" (UNVERIFIED), and a
-refusal of the organization's limit (403/400) is a note, never a failed sync. Archived projects are not asked
-(they cannot spend). Requests: one for the organization plus one per active project.
+refusal of the organization's limit (403/400) is a note, never a failed sync. Requests: one for the organization
+plus one per project the caller names (the provider names the active projects that spent in its sync's window).
 """
 
 from __future__ import annotations

@@ -4,9 +4,9 @@
 Shapes as documented (Anthropic: platform.claude.com api/beta/organization/spend_limits/list, beta header
 `spend-limit-reads-2026-09-26`, `{data, has_more, next_page}`, amounts as decimal strings of cents; OpenAI:
 openapi.yaml OrganizationSpendLimitResource / ProjectSpendLimitResource, `threshold_amount` in integer cents).
-Amounts follow the synthetic spend, so the demo has a cap to warn about: the first active workspace/project is
-capped at 80 % of its last 30 days (reached before a month ends at that pace), the organization at three times
-its own. Traps: a second workspace whose limit has `amount: null` (no cap, not a $0 cap), a read-only
+Amounts follow the synthetic spend: the first active workspace/project is capped at 1.5 times its last 30 days
+(not reached within a month at that pace; set `org.cap_share = Decimal("0.8")` for one reached before month end),
+the organization at three times its own. Traps: a second workspace whose limit has `amount: null` (no cap, not a $0 cap), a read-only
 `usage_tier` limit, an organization refused the beta (`org.spend_limits_refused` = 403, 404 or 400), a request
 without the beta header (400), and OpenAI projects without a limit (404, UNVERIFIED as the live answer).
 """
@@ -24,7 +24,7 @@ from bot.simulator.wire import RecordedRequest, Response
 
 ANTHROPIC_BETA = "spend-limit-reads-2026-09-26"
 ANTHROPIC_ROUTE = "/spend_limits"
-CAPPED_SHARE = Decimal("0.8")  # the capped workspace's cap against its last 30 days
+CAPPED_SHARE = Decimal("1.5")  # the capped workspace's cap against its last 30 days (`org.cap_share` overrides)
 ORG_MULTIPLE = 3
 _CREATED = "2026-10-01T09:00:00Z"
 
@@ -42,6 +42,10 @@ def _cents_30d(org: Org, provider: str, scope_id: str | None) -> Decimal:
     return total
 
 
+def _share(org: Org) -> Decimal:
+    return CAPPED_SHARE if org.cap_share is None else org.cap_share
+
+
 def _whole(cents: Decimal) -> int:
     return max(100, int(cents.to_integral_value(ROUND_CEILING)))
 
@@ -51,7 +55,7 @@ def anthropic_limits(org: Org) -> list[dict[str, Any]]:
     items = [_limit("spl_org", {"type": "organization"}, str(_whole(_cents_30d(org, "anthropic", None) * 3)))]
     if active:
         capped = active[0].id
-        cents = _whole(_cents_30d(org, "anthropic", capped) * CAPPED_SHARE)
+        cents = _whole(_cents_30d(org, "anthropic", capped) * _share(org))
         items.append(_limit("spl_ws1", {"type": "workspace", "workspace_id": capped}, str(cents)))
     if len(active) > 1:
         items.append(_limit("spl_ws2", {"type": "workspace", "workspace_id": active[1].id}, None))  # trap: no cap
@@ -104,7 +108,7 @@ def openai_project_limit(org: Org, project_id: str) -> dict[str, Any] | None:
     active = [p for p in org.listed_projects() if p.archived_at is None]
     if not active or active[0].id != project_id:
         return None
-    return _openai("project.spend_limit", _whole(_cents_30d(org, "openai", project_id) * CAPPED_SHARE))
+    return _openai("project.spend_limit", _whole(_cents_30d(org, "openai", project_id) * _share(org)))
 
 
 def _openai(kind: str, cents: int) -> dict[str, Any]:
