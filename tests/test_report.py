@@ -502,7 +502,6 @@ def test_load_report_reads_a_real_store(tmp_path: Path) -> None:
         ],
         "claude_code": {"estimated_usd": None, "users": []},
         "caps": [],
-    "caps": [],
         "budget": {
             "monthly_budget_usd": Decimal(100),
             "month_to_date_usd": Decimal("5.3"),

@@ -6,9 +6,10 @@ Shapes as documented (Anthropic: platform.claude.com api/beta/organization/spend
 openapi.yaml OrganizationSpendLimitResource / ProjectSpendLimitResource, `threshold_amount` in integer cents).
 Amounts follow the synthetic spend: the first active workspace/project is capped at 1.5 times its last 30 days
 (not reached within a month at that pace; set `org.cap_share = Decimal("0.8")` for one reached before month end),
-the organization at three times its own. Traps: a second workspace whose limit has `amount: null` (no cap, not a $0 cap), a read-only
-`usage_tier` limit, an organization refused the beta (`org.spend_limits_refused` = 403, 404 or 400), a request
-without the beta header (400), and OpenAI projects without a limit (404, UNVERIFIED as the live answer).
+the organization at three times its own. Traps: a second workspace whose limit has `amount: null` (no cap, not a
+$0 cap), a read-only `usage_tier` limit, an organization refused the beta (`org.spend_limits_refused` = 403, 404
+or 400), a request without the beta header (400), and OpenAI projects without a limit (404, UNVERIFIED as the
+live answer).
 """
 
 from __future__ import annotations
