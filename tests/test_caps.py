@@ -274,3 +274,14 @@ def test_cap_alerts_wait_for_the_months_complete_days(tmp_path: Path) -> None:
         )
     assert not [f for f in run.found if f.kind == "cap"]
     assert any(n.startswith("Cap alerts for November wait for complete data") for n in run.notes)
+
+
+def test_a_hostile_workspace_name_cannot_mention_or_format_in_the_cap_alert(tmp_path: Path) -> None:
+    with caps_store(tmp_path / "h.db", [CAPS[1]]) as store:
+        data = ProviderData("anthropic", TODAY, TODAY)
+        data.labels = [Label("anthropic", "wrk_prod", "<!here|x> `prod` <https://evil.example|click>")]
+        write(store, data)
+        run = run_alerts(store, None, settings=alert_settings(), today=TODAY, now=NOW, dry_run=True)
+    [cap] = [f for f in run.found if f.kind == "cap"]
+    assert "reaches its $2,500 cap around Nov 24" in cap.text
+    assert "<!here" not in cap.text and "<https://" not in cap.text and "`" not in cap.text
