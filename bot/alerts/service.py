@@ -38,6 +38,7 @@ from bot.alerts.ledger_view import LedgerView, alerts_overview, delivery_problem
 from bot.alerts.model import AlertRun
 from bot.alerts.overview import format_alerts_text
 from bot.alerts.render import DIGEST, digest_payload
+from bot.alerts.routing import Route
 from bot.alerts.rules import week_for
 from bot.alerts.waits import digest_wait
 from bot.budget import current_budget
@@ -116,6 +117,7 @@ def run_alerts(
             include_failed=retry_failed,
             pace=pace,
             secrets=settings.secrets(),
+            route=Route.of(settings, channel),
         )
     finally:
         alert_store.release_lease(LEASE, holder)
@@ -172,7 +174,14 @@ def post_digest(
         return AlertRun(today, False, (found,) if found else (), skipped=skipped)
     try:
         deliveries = deliver(
-            alert_store, poster, channel, clock=clock, holder=holder, pace=pace, secrets=settings.secrets()
+            alert_store,
+            poster,
+            channel,
+            clock=clock,
+            holder=holder,
+            pace=pace,
+            secrets=settings.secrets(),
+            route=Route.of(settings, channel),
         )
     finally:
         alert_store.release_lease(LEASE, holder)
