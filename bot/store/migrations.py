@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import claude_code, freshness, rollups, spenders
+from bot.store import claude_code, freshness, priced, rollups, spenders
 
 migrations = Migrations("aispend")
 
@@ -129,3 +129,10 @@ def m006_claude_code(db: Database) -> None:
     # Claude Code activity per actor and day, Anthropic's estimates (never billed cost), and whether it is readable
     for statement in claude_code.SCHEMA:
         db.execute(statement)
+
+
+@migrations(name="010_usage_priced")
+def m010_usage_priced(db: Database) -> None:
+    # usage at the grain a price list needs (issue 14: estimates); a database from before has none, so its days are
+    # estimated only once a sync fetches them again
+    db.execute(priced.SCHEMA)

@@ -16,9 +16,18 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.freshness import ProviderFetches
-from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, ProviderData, SpenderLabel, SyncState, TokenTotals
+from bot.records import (
+    ClaudeCodeActorSums,
+    ClaudeCodeStatus,
+    Label,
+    PricedUsage,
+    ProviderData,
+    SpenderLabel,
+    SyncState,
+    TokenTotals,
+)
 from bot.spenders import KindRows, SpenderRows
-from bot.store import claude_code, freshness, spend, spenders, syncs
+from bot.store import claude_code, freshness, priced, spend, spenders, syncs
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
@@ -148,6 +157,16 @@ class Store:
     def labels(self) -> dict[tuple[str, str], Label]:
         with self.reading() as db:
             return spend.labels(db)
+
+    def priced_usage(self, start: date, end: date) -> list[PricedUsage]:
+        """Usage at the grain estimates price (issue 14), never billed cost."""
+        with self.reading() as db:
+            return priced.rows(db, start, end)
+
+    def model_daily(self, start: date, end: date) -> dict[tuple[date, str, str], int]:
+        """(day, provider, model) -> billed nano-dollars."""
+        with self.reading() as db:
+            return priced.model_daily(db, start, end)
 
     def spender_rows(self, start: date, end: date) -> SpenderRows:
         """Per-key and per-user tokens, billed costs and basis of each day, and the billed groups they split."""
