@@ -117,11 +117,16 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
             assert rest == {"bucket_width": ["1d"], "limit": ["31"], "group_by[]": ["workspace_id", "description"]}
         elif req.path == USAGE:
             # the report's grain, and the grain a price needs (issue 14: at most 5 group_by[] per request)
-            assert rest["bucket_width"] == ["1d"] and rest["limit"] == ["31"] and set(rest) == {
-                "bucket_width",
-                "limit",
-                "group_by[]",
-            }
+            assert (
+                rest["bucket_width"] == ["1d"]
+                and rest["limit"] == ["31"]
+                and set(rest)
+                == {
+                    "bucket_width",
+                    "limit",
+                    "group_by[]",
+                }
+            )
             assert rest["group_by[]"] in (
                 ["model", "workspace_id", "service_tier", "api_key_id"],
                 ["model", "service_tier", "context_window", "inference_geo"],

@@ -219,9 +219,7 @@ class AnthropicProvider(RowFields):
             for name, value in (("cache_creation", creation), ("server_tool_use", tools)):
                 if not isinstance(value, dict):
                     raise self._bad(USAGE_PATH, day, name, value, "an object")
-            model, tier, window, geo = (
-                self._text(USAGE_PATH, day, row, f) for f in ("model", "service_tier", "context_window", "inference_geo")
-            )
+            model, tier, window, geo = (self._text(USAGE_PATH, day, row, f) for f in PRICED_GROUPS)
             out.priced.add(
                 (day, model, tier, tier == "batch", window, geo),  # batch is a service tier here
                 uncached=self._count(day, row, "uncached_input_tokens", required=True),

@@ -13,7 +13,6 @@ from typing import Protocol
 from sqlite_utils import Database
 
 from bot.errors import StoreError
-
 from bot.records import PricedUsage, ProviderData
 
 SCHEMA = """CREATE TABLE usage_priced (
