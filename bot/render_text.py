@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from bot.estimates import detail_lines, summary_line
 from bot.money import fmt_usd
 from bot.periods import Period
 from bot.projection import projection_text
@@ -110,6 +111,11 @@ def render_text(report: Report, now: datetime) -> str:
         period_title(p),
         f"Total: {fmt_usd(report.total)}  {change_text(report.change_pct, report.previous_total, report.total)}"
         f" vs {compare_label(p)}: {fmt_usd(report.previous_total)}",
+    ]
+    estimated = summary_line(report.estimates) if report.estimates else None
+    if estimated and report.estimates:  # apart from the billed total, on its own lines
+        lines += [estimated, *(f"  {line}" for line in detail_lines(report.estimates))]
+    lines += [
         "",
         "Providers",
         *_table([(clean(provider_name(x.provider)), fmt_usd(x.total), _status(x, now)) for x in report.providers]),
@@ -121,7 +127,10 @@ def render_text(report: Report, now: datetime) -> str:
         lines += ["", _daily(report)]
     lines += ["", _tokens(report)]
     if report.month is not None:
-        lines.append(f"Month to date: {fmt_usd(report.month.month_to_date)}; {projection_text(report.month)}")
+        billed_only = " (billed only: the estimates above are not in it)" if estimated else ""
+        lines.append(
+            f"Month to date: {fmt_usd(report.month.month_to_date)}; {projection_text(report.month)}{billed_only}"
+        )
     if report.budget is not None:
         b = report.budget
         over = b.projected_pct is not None and b.projected_pct > 100

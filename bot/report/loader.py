@@ -9,10 +9,19 @@ from decimal import Decimal
 from typing import Protocol
 
 from bot.claude_code import load_claude_code
+from bot.estimates import build_estimates
 from bot.freshness import ProviderFetches
 from bot.periods import Period
 from bot.projection import previous_month
-from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, SpenderLabel, SyncState, TokenTotals
+from bot.records import (
+    ClaudeCodeActorSums,
+    ClaudeCodeStatus,
+    Label,
+    PricedUsage,
+    SpenderLabel,
+    SyncState,
+    TokenTotals,
+)
 from bot.report.builder import build_report, report_today
 from bot.report.model import KNOWN_PROVIDERS, UNBILLED_TIERS, Report, ReportInputs
 
@@ -33,6 +42,7 @@ class ReportStore(Protocol):
     def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]: ...
     def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]: ...
     def spender_labels(self) -> dict[tuple[str, str, str], SpenderLabel]: ...
+    def priced_usage(self, start: date, end: date) -> list[PricedUsage]: ...
 
 
 def load_report(
@@ -65,4 +75,8 @@ def load_report(
         cost_gaps=store.cost_gaps(min(period.prev_start, period.start), period.end),
     )
     report = build_report(inputs, period, now=now, budget=budget_usd)
-    return dataclasses.replace(report, claude_code=load_claude_code(store, period))
+    # usage at list price where the bill has no figure yet: apart from every total (bot.estimates)
+    estimates = build_estimates(
+        store.priced_usage(period.start, period.end), inputs.daily, period.start, period.end, today=today
+    )
+    return dataclasses.replace(report, claude_code=load_claude_code(store, period), estimates=estimates)

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from bot.claude_code import ClaudeCodeReport
+from bot.estimates import Estimates
 from bot.freshness import ProviderFetches
 from bot.periods import Period
 from bot.projection import MonthProjection
@@ -101,6 +102,7 @@ class Report:
     freshness: tuple[FreshnessLine, ...] = ()
     not_final: tuple[date, ...] = ()  # days of the period or comparison fetched before they ended (not today)
     claude_code: ClaudeCodeReport | None = None  # Anthropic's estimates, apart from every total (bot.claude_code)
+    estimates: Estimates | None = None  # usage at list price where the bill has no figure yet (bot.estimates)
 
 
 @dataclass(frozen=True, slots=True)

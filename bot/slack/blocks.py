@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from bot.estimates import detail_lines, summary_line
 from bot.freshness import date_list
 from bot.money import fmt_usd
 from bot.projection import projection_text
@@ -38,6 +39,9 @@ def report_message(report: Report, now: datetime, view: View = "summary", keys: 
     if view != "summary":
         title = title.replace("AI spend", "AI spend by model" if view == "models" else "AI spend by workspace", 1)
     blocks: list[Block] = [header(title), section(_total_line(report))]
+    estimated = _estimates_text(report)
+    if estimated:
+        blocks.append(context(estimated))
     blocks += [section(w) for w in _sync_warnings(report.providers, now)]
     if view == "summary":
         blocks.append(fields([_provider_field(line, report.total, now) for line in report.providers]))
@@ -52,7 +56,8 @@ def report_message(report: Report, now: datetime, view: View = "summary", keys: 
         if report.month is not None:
             m = report.month
             projection = projection_text(m, "*projected month end*")
-            blocks.append(section(f"*Month to date* {fmt_usd(m.month_to_date)} · {projection}"))
+            billed_only = " (billed only, estimates not in it)" if estimated else ""
+            blocks.append(section(f"*Month to date* {fmt_usd(m.month_to_date)} · {projection}{billed_only}"))
         if report.budget is not None:
             blocks.append(section(_budget_text(report.budget)))
     else:
@@ -88,6 +93,15 @@ def budget_message(report: Report, now: datetime, source: str | None) -> Message
 
 
 # --- pieces -------------------------------------------------------------------------------------------------
+
+
+def _estimates_text(report: Report) -> str | None:
+    """The estimates, apart from the billed total: the summary and a line per provider and reason (mrkdwn)."""
+    e = report.estimates
+    summary = summary_line(e) if e else None
+    if e is None or summary is None:
+        return None
+    return "\n".join([f"*{literal(summary)}*", *(f"• {literal(line)}" for line in detail_lines(e))])
 
 
 def _total_line(report: Report) -> str:
@@ -232,6 +246,9 @@ def _fallback(report: Report, now: datetime, view: View) -> str:
     if view in ("summary", "workspaces") and report.workspaces:
         top_w = report.workspaces[0]
         parts.append(f"Top workspace: {clean(top_w.name)} {fmt_usd(top_w.total)}.")
+    estimated = summary_line(report.estimates) if report.estimates else None
+    if estimated:
+        parts.append(f"{estimated}.")
     if report.month is not None and view == "summary":
         projected = report.month.projected_total
         parts.append(
