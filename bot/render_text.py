@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from bot.estimates import detail_lines, summary_line
+from bot.freshness import through_text
 from bot.money import fmt_usd
 from bot.periods import Period
 from bot.projection import projection_text
@@ -118,7 +119,12 @@ def render_text(report: Report, now: datetime) -> str:
     lines += [
         "",
         "Providers",
-        *_table([(clean(provider_name(x.provider)), fmt_usd(x.total), _status(x, now)) for x in report.providers]),
+        *_table(
+            [
+                (clean(provider_name(x.provider)), fmt_usd(x.total), _status(x, now) + _through(report, x))
+                for x in report.providers
+            ]
+        ),
     ]
     for title, items in (("Top models", report.models), ("Top workspaces and projects", report.workspaces)):
         if items:
@@ -148,6 +154,14 @@ def render_text(report: Report, now: datetime) -> str:
         # our sentences, but some quote a provider's error
         lines += ["", "Notes", *(f"  • {clean(note, NOTE_WIDTH)}" for note in report.notes)]
     return "\n".join(lines)
+
+
+def _through(report: Report, line: ProviderLine) -> str:
+    """Through which day the provider's figures are final, when the period reaches past it (issue 14 item 4)."""
+    fresh = {f.provider: f for f in report.freshness}.get(line.provider)
+    if line.status != "ok" or fresh is None or fresh.fetched_at is None:
+        return ""
+    return through_text(fresh.complete_through, report.period.end)
 
 
 def _status(line: ProviderLine, now: datetime) -> str:

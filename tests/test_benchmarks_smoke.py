@@ -141,7 +141,8 @@ def test_spender_requests_are_the_minimum_and_constant(smoke_figures: list[dict[
 
 def test_minimum_requests_follow_the_limit_caps() -> None:
     # 400 days: ceil(400/31) = 13 pages per 31-day report, ceil(400/180) = 3 OpenAI cost pages
-    assert bench_sync.min_requests("anthropic", 400, 40) == 13 + 13 + 1 + 90  # Claude Code: its last 90 days
+    # Claude Code: its last 90 days; priced usage (issue 14): its last 62 days
+    assert bench_sync.min_requests("anthropic", 400, 40) == 13 + 13 + 1 + 90 + 2
     assert bench_sync.min_requests("openai", 400, 40) == 3 + 13 + 1
     assert bench_sync.min_requests("openai", 400, 250) == 3 + 13 + 3
     # Anthropic's spenders over 400 days to 2026-11-22: the analytics API from 2026-01-01 (326 days, 11 chunks of
@@ -149,7 +150,7 @@ def test_minimum_requests_follow_the_limit_caps() -> None:
     org = bench_sync.Org(bench_sync.TODAY)
     end = bench_sync.TODAY + timedelta(days=1)
     assert bench_sync.anthropic_spender_pages(org, end - timedelta(days=400), end) == 11 + 1 + 1
-    assert bench_sync.min_requests("anthropic", 400, 40, 13) == 13 + 13 + 1 + 13 + 90
+    assert bench_sync.min_requests("anthropic", 400, 40, 13) == 13 + 13 + 1 + 13 + 90 + 2
 
 
 def test_flatness_compares_histories_that_hold_the_period() -> None:

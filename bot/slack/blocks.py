@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Literal
 
 from bot.estimates import detail_lines, summary_line
-from bot.freshness import date_list
+from bot.freshness import date_list, through_text
 from bot.money import fmt_usd
 from bot.projection import projection_text
 from bot.render_text import TOP_N, ago, bar, change_text, compare_label, fmt_count, period_title, sparkline
@@ -223,9 +223,17 @@ def _budget_fallback(b: BudgetStatus) -> str:
 
 def _freshness(report: Report, now: datetime) -> str:
     parts = []
+    fresh = {f.provider: f for f in report.freshness}
     for line in report.providers:
         if line.status != "not_configured":
-            parts.append(f"{mrkdwn(provider_name(line.provider))} synced {ago(line.last_synced_at, now)}")
+            info = fresh.get(line.provider)
+            # through which day its figures are final, when the period reaches past it (issue 14 item 4)
+            through = (
+                ""
+                if info is None or info.fetched_at is None
+                else through_text(info.complete_through, report.period.end)
+            )
+            parts.append(f"{mrkdwn(provider_name(line.provider))} synced {ago(line.last_synced_at, now)}{through}")
     t = report.tokens
     ratio = "" if report.cache_hit_ratio is None else f", cache hit {report.cache_hit_ratio * 100:.0f}%"
     parts.append(f"{fmt_count(t.input)} input / {fmt_count(t.output)} output tokens{ratio}")
