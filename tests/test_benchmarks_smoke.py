@@ -103,24 +103,25 @@ def test_each_figure_has_the_promised_json_shape(smoke_figures: list[dict[str, o
 def test_request_counts_are_the_documented_minimum(smoke_figures: list[dict[str, object]]) -> None:
     by_name = {figure["name"]: figure for figure in smoke_figures}
     # 40 days: Anthropic 2 cost + 2 usage + 2 analytics cost pages + 1 page each of workspaces, keys and users
-    # + 40 Claude Code days (one request each); OpenAI 1 cost + 2 usage + 1 project page + 1 user page + the key
-    # listings of its 2 projects
+    # + 40 Claude Code days (one request each) + 2 of priced usage (issue 14); OpenAI 1 cost + 2 usage + 1 project
+    # page + 1 user page + the key listings of its 2 projects
     assert {k: by_name[k]["value"] for k in ("sync.backfill.anthropic.requests", "sync.backfill.openai.requests")} == {
-        "sync.backfill.anthropic.requests": 49,
+        "sync.backfill.anthropic.requests": 51,
         "sync.backfill.openai.requests": 7,
     }
     assert by_name["sync.backfill.requests"] == {
         "name": "sync.backfill.requests",
-        "value": 56,
+        "value": 58,
         "unit": "requests",
-        "target": "= 56 (minimum)",
+        "target": "= 58 (minimum)",
         "ok": True,
     }
     incremental = {k: v["value"] for k, v in by_name.items() if str(k).startswith("sync.incremental.")}
     assert incremental == {
-        "sync.incremental.10d.anthropic.requests": 9,  # 3 reports + analytics cost, keys, users + 3 Claude Code days
+        # 3 reports + analytics cost, keys, users + 3 Claude Code days + 1 of priced usage
+        "sync.incremental.10d.anthropic.requests": 10,
         "sync.incremental.10d.openai.requests": 6,  # + users + its 2 projects' keys
-        "sync.incremental.40d.anthropic.requests": 9,
+        "sync.incremental.40d.anthropic.requests": 10,
         "sync.incremental.40d.openai.requests": 6,
         "sync.incremental.anthropic.spread": 0,
         "sync.incremental.openai.spread": 0,
