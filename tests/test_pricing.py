@@ -6,7 +6,7 @@ openai-admin-api.md §7), not read back from the price database.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from genai_prices import Usage, calc_price
@@ -156,3 +156,31 @@ def test_reconciliation_flags_a_provider_day_billed_more_than_ten_percent_off() 
     # 10 % is the line: within it, no line
     near = {**billed, (day, "openai", "gpt-5.5-2026-04-23"): 33 * USD}
     assert difference_lines(build_reconciliation(week, rows, near, {(day, "openai")})) == []
+
+
+def test_provider_model_names_are_escaped_in_estimates_and_reconciliation() -> None:
+    import dataclasses
+    import json
+
+    from bot.reconcile import render_reconciliation
+    from bot.render_text import render_text
+    from bot.safe_text import terminal
+    from bot.slack.blocks import report_message
+
+    hostile = "<!channel> *x* `y` \x1b[31m<https://evil.example|click>"
+    day = date(2026, 11, 20)
+    rows = [row(hostile, day=day, uncached_input=M), row(day=day, uncached_input=M)]
+    estimates = build_estimates(rows, {}, day, day, today=day)
+    assert estimates.unpriced and estimates.lines
+    now = datetime(2026, 11, 20, 16, tzinfo=UTC)
+    report = dataclasses.replace(
+        build_report(small_report_inputs(), parse_period("today", day), now=now, budget=None), estimates=estimates
+    )
+    message = report_message(report, now)
+    shown = message.text + json.dumps(message.blocks)
+    for bad in ("<!channel>", "<https://", "\x1b", "\\u001b"):
+        assert bad not in shown
+    text = terminal(render_text(report, now))
+    assert "\x1b" not in text and "unpriced" in text
+    r = build_reconciliation(parse_period("week", day + timedelta(days=1)), rows, {}, {(day, "anthropic")})
+    assert "\x1b" not in terminal(render_reconciliation(r))
