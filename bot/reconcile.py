@@ -47,7 +47,8 @@ class ReconcileRow:
 
     @property
     def ratio(self) -> Decimal | None:
-        return ratio(self.billed, self.estimated)
+        """billed / estimated where both exist (a day not billed yet has no ratio, not 0×)."""
+        return ratio(self.billed, self.estimated) if self.status in (MATCH, DIFFERS) else None
 
 
 @dataclass(frozen=True, slots=True)
