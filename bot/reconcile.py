@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, Protocol
 
 from bot.estimates import round_nano
-from bot.freshness import ProviderFetches, is_final
+from bot.freshness import ProviderFetches, date_list, is_final
 from bot.money import fmt_usd, nano_to_usd
 from bot.periods import Period
 from bot.pricing import DATABASE, PRIORITY_TIERS, Price, price_usage
@@ -155,6 +155,18 @@ def build_reconciliation(
             + ", ".join(f"{provider_name(p)} {d.isoformat()}" for d, p in lagging)
             + " (the cost report has no figures for these days yet)."
         )
+    priced_days = {(r.day, r.provider) for r in lines if r.estimated is not None or r.status == UNPRICED}
+    unpriced_days = sorted({(r.day, r.provider) for r in lines if r.status == NO_USAGE} - priced_days)
+    if unpriced_days:
+        by_provider: dict[str, list[date]] = defaultdict(list)
+        for d, p in unpriced_days:
+            by_provider[p].append(d)
+        for p, missing in sorted(by_provider.items()):
+            notes.append(
+                f"{provider_name(p)} has no usage stored at the grain a price needs for {date_list(missing)} (synced "
+                f"before this release, or more than 62 days before a sync), so those days are not compared; "
+                f"`aispend sync --days N` reaching them fetches it."
+            )
     return Reconciliation(period, tuple(lines), days, tuple(notes))
 
 

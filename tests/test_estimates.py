@@ -217,6 +217,9 @@ def test_the_estimate_of_complete_days_is_within_one_percent_of_billed(billed: S
     # the model genai-prices does not know is shown unpriced, beside its bill
     mythos = [x for x in r.rows if x.model == MYTHOS]
     assert mythos and all(x.status == UNPRICED and x.estimated is None and x.billed > 0 for x in mythos)
+    # a period of final days says nothing about finality on its provider lines
+    week = load_report(billed.store, parse_period("week", billed.today), now=billed.now, configured=(), budget_usd=None)
+    assert week.final and "complete through" not in render_text(week, billed.now)
 
 
 @pytest.mark.dates
@@ -240,6 +243,10 @@ def test_today_reply_shows_the_estimate_on_its_own_line(lagging: Synced) -> None
     blocks = json.dumps(message.blocks, ensure_ascii=False)
     assert "≈ $" in blocks and "today so far, not yet billed" in blocks
     text = render_text(report, lagging.now)
+    # and through which day each provider's figures are final (issue 14 item 4)
+    yesterday = lagging.today - ONE
+    through = f"complete through {yesterday:%b} {yesterday.day}"
+    assert through in text and through in blocks
     total_line, estimate_line = text.splitlines()[1:3]
     assert total_line.startswith("Total: $0.00") and estimate_line.startswith("≈ $")
     month = load_report(

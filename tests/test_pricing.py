@@ -184,3 +184,12 @@ def test_provider_model_names_are_escaped_in_estimates_and_reconciliation() -> N
     assert "\x1b" not in text and "unpriced" in text
     r = build_reconciliation(parse_period("week", day + timedelta(days=1)), rows, {}, {(day, "anthropic")})
     assert "\x1b" not in terminal(render_reconciliation(r))
+
+
+def test_a_billed_day_without_priced_usage_is_named_not_compared() -> None:
+    # a database from before migration 010 has billed days and no usage at the pricing grain
+    day = date(2026, 11, 20)
+    billed = {(day, "anthropic", "claude-sonnet-4-6"): 3 * USD}
+    r = build_reconciliation(parse_period("week", day + timedelta(days=1)), [], billed, {(day, "anthropic")})
+    assert [x.status for x in r.rows] == ["no_usage"] and r.providers == ()
+    assert any("no usage stored at the grain a price needs for 2026-11-20" in note for note in r.notes)
