@@ -110,6 +110,22 @@ def test_the_simulators_cost_report_lags_usage_by_the_configured_days(lagging: S
 
 
 @pytest.mark.dates
+def test_usage_is_stored_at_the_grain_a_price_needs_and_sums_to_the_reports_tokens(lagging: Synced) -> None:
+    start, end = lagging.today - 30 * ONE, lagging.today
+    rows = lagging.store.priced_usage(start, end)
+    tokens = lagging.store.token_totals(start, end)
+    assert sum(r.uncached_input + r.cache_read + r.cache_write_5m + r.cache_write_1h for r in rows) == tokens.input
+    assert sum(r.output for r in rows) == tokens.output and sum(r.cache_read for r in rows) == tokens.cache_read
+    grain = {(r.provider, r.service_tier, r.batch, r.context_window, r.inference_geo) for r in rows}
+    assert ("anthropic", "batch", True, "0-200k", "global") in grain  # batch is Anthropic's service tier
+    assert ("anthropic", "standard", False, "200k-1M", "us") in grain  # long context, US-only inference
+    assert ("anthropic", "priority", False, "0-200k", "us") in grain
+    assert ("openai", "default", True, "", "") in grain  # OpenAI's batch flag
+    assert any(r.cache_write_1h for r in rows) and any(r.cache_write_5m for r in rows)
+    assert any(r.web_searches for r in rows)
+
+
+@pytest.mark.dates
 def test_estimates_cover_today_lagging_days_and_priority_tier_apart_from_every_total(lagging: Synced) -> None:
     today = lagging.today
     for word in ("today", "week", "month", "30d"):
