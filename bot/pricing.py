@@ -29,9 +29,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 
-from genai_prices import Usage, calc_price
-from genai_prices.types import TieredPrices
-
 from bot.records import PricedUsage
 
 DATABASE = "genai-prices 0.2.3"
@@ -134,6 +131,8 @@ def _us_premium(model: str) -> bool:
 @functools.lru_cache(maxsize=4096)
 def _rates(provider: str, model: str, day: date, batch: bool, openai_tier: str, long_context: bool) -> _Rates:
     """The model's rates on `day` ($ per MTok; web searches $ per 1000); LookupError for an unknown model."""
+    from genai_prices.types import TieredPrices  # imported when a price is needed, as in _model_price
+
     when = datetime.combine(day, time(12), UTC)
     standard = _model_price(provider, model, when, ())
     context: dict[str, str] = {}
@@ -151,8 +150,8 @@ def _rates(provider: str, model: str, day: date, batch: bool, openai_tier: str, 
         value = getattr(chosen, name, None)
         if isinstance(value, TieredPrices):
             if long_context:
-                starts = [t for t in value.tiers if t.start <= _LONG_CONTEXT_START]
-                return starts[-1].price if starts else value.base
+                starts = [t.price for t in value.tiers if t.start <= _LONG_CONTEXT_START]
+                return starts[-1] if starts else value.base
             return value.base
         return value if isinstance(value, Decimal) else None
 
@@ -170,6 +169,9 @@ def _rates(provider: str, model: str, day: date, batch: bool, openai_tier: str, 
 
 @functools.lru_cache(maxsize=4096)
 def _model_price(provider: str, model: str, when: datetime, context: tuple[tuple[str, str], ...]) -> object:
+    # imported here, not at the top: it takes ~0.3 s, which every `aispend` command would pay otherwise
+    from genai_prices import Usage, calc_price
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = calc_price(
