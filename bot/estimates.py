@@ -20,7 +20,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from bot.money import fmt_usd, nano_to_usd
-from bot.pricing import DATABASE, PRIORITY_TIERS, Price, price_usage
+from bot.pricing import PRIORITY_TIERS, Price, price_usage
 from bot.records import PricedUsage, provider_name
 from bot.safe_text import clean
 
@@ -28,10 +28,6 @@ TODAY = "today so far, not yet billed"
 LAGGING = "not yet billed: the cost report has no figures for this day yet"
 PRIORITY = "Priority Tier: never in Anthropic's cost report; at standard list price"
 LABEL = "estimated, not yet billed"
-NOTE = (
-    f"Estimates are usage at list price ({DATABASE}) where the bill has no figure yet; they are not billed cost "
-    "and are never added to any total."
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +130,7 @@ def estimates_json(estimates: Estimates | None) -> dict[str, Any]:
             }
             for u in e.unpriced
         ],
+        "adjustments": list(e.adjustments),  # what aispend applied that the price database lacks
     }
 
 
@@ -164,4 +161,5 @@ def detail_lines(estimates: Estimates, limit: int = 6) -> list[str]:
             f"unpriced: {clean(u.model) or '(no model)'} ({clean(provider_name(u.provider))}, {u.day.isoformat()}): "
             f"{u.reason}"
         )
-    return out[:limit] + ([f"… {len(out) - limit} more"] if len(out) > limit else [])
+    out = out[:limit] + ([f"… {len(out) - limit} more"] if len(out) > limit else [])
+    return [*out, f"list prices adjusted: {'; '.join(estimates.adjustments)}"] if estimates.adjustments else out
