@@ -188,6 +188,8 @@ CHECKED = {
     "month.month_to_date_usd",
     "month.projected_usd",
     "month.burn_rate_per_day_usd",
+    "caps[].month_to_date_usd",
+    "caps[].limit_usd",  # the provider's limit as it set it: a setting, not a sum of anything
 }
 
 
@@ -214,6 +216,16 @@ def test_every_total_in_the_json_is_billed_rows_only(lagging: Synced) -> None:
             assert day["by_provider"] == {p: _billed_usd(sim, p, on, on) for p in billed}, on
         if "month" in data:
             assert data["month"]["month_to_date_usd"] == total
+        # a cap's month to date is the billed spend of its scope this month, whatever the period
+        month = _report_json(lagging, "month") if word != "month" else data
+        month_start = parse_period("month", today).start
+        assert {c["scope"] for c in data["caps"]} == {"organization", "workspace"}, data["caps"]
+        for cap in data["caps"]:
+            if cap["scope"] == "organization":
+                assert cap["month_to_date_usd"] == _billed_usd(sim, cap["provider"], month_start, today), cap
+            else:
+                (scope,) = [w for w in month["workspaces"] if (w["provider"], w["id"]) == (cap["provider"], cap["id"])]
+                assert cap["month_to_date_usd"] == scope["total_usd"], cap
         # and no money field of the JSON escaped these checks (a new total must be checked here too)
         paths = set(_money_paths({k: v for k, v in data.items() if k not in ("estimates", "claude_code")}))
         assert paths <= CHECKED, paths - CHECKED
