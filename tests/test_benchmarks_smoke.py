@@ -66,7 +66,16 @@ def expected_names() -> set[str]:
     for history in (10, 40):
         for provider in ("anthropic", "openai"):
             names.add(f"sync.incremental.{history}d.{provider}.requests")
-    return names | spender_names()
+    return names | spender_names() | anomaly_names()
+
+
+def anomaly_names() -> set[str]:
+    names = {"anomaly.eval_seconds", "anomaly.corpus_seconds"}
+    for rules in ("weekly", "daily", "daily_only"):
+        for figure in ("detection_rate", "spike_detection_rate", "median_days_to_detection"):
+            names.add(f"anomaly.{rules}.{figure}")
+        names.add(f"anomaly.{rules}.false_alerts_per_scope_90d")
+    return names
 
 
 def spender_names() -> set[str]:

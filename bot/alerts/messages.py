@@ -30,6 +30,8 @@ from bot.slack.kit import MAX_TEXT, Block, Message, context, fit, header, sectio
 ACK_ACTION = "aispend_alert_ack"
 SNOOZE_ACTION = "aispend_alert_snooze"
 DETAILS_ACTION = "aispend_alert_details"
+EXPECTED_ACTION = "aispend_alert_expected"
+NOT_EXPECTED_ACTION = "aispend_alert_not_expected"
 ACTIONS_BLOCK = "aispend_alert_actions"
 SNOOZE_DAYS = 7
 MAX_LISTED_SCOPES = 10  # in the channel message; Details lists every one
@@ -45,6 +47,9 @@ class MessageState:
     acked_by: str | None = None
     snoozed_by: str | None = None
     snoozed_until: date | None = None
+    verdict: str | None = None  # bot.alerts.feedback: EXPECTED or NOT_EXPECTED
+    verdict_by: str | None = None
+    muted_until: date | None = None  # Expected mutes the alert's scopes until then
 
 
 # --- formatting ------------------------------------------------------------------------------------------------
@@ -116,10 +121,14 @@ def _button(text: str, action_id: str, identity: str, style: str | None = None) 
     return button
 
 
-def actions(identity: str, state: MessageState) -> Block:
+def actions(identity: str, state: MessageState, *, feedback: bool = False) -> Block:
+    """The buttons; `feedback` adds Expected / Not expected (anomaly kinds), until someone has answered."""
     buttons = []
     if state.acked_by is None:
         buttons.append(_button("Acknowledge", ACK_ACTION, identity, "primary"))
+    if feedback and state.verdict is None:
+        buttons.append(_button("Expected", EXPECTED_ACTION, identity))
+        buttons.append(_button("Not expected", NOT_EXPECTED_ACTION, identity))
     if state.snoozed_by is None:
         buttons.append(_button(f"Snooze {SNOOZE_DAYS} days", SNOOZE_ACTION, identity))
     buttons.append(_button("Details", DETAILS_ACTION, identity))
@@ -133,6 +142,8 @@ def state_blocks(state: MessageState) -> list[Block]:
     if state.snoozed_by:
         until = f" (until {day_text(state.snoozed_until)})" if state.snoozed_until else ""
         lines.append(f":zzz: Snoozed for {SNOOZE_DAYS} days by <@{state.snoozed_by}>{until}")
+    if state.verdict_by:
+        lines.append(verdict_text(state))
     return [context(" · ".join(lines))] if lines else []
 
 
@@ -143,7 +154,17 @@ def state_text(state: MessageState) -> str:
     if state.snoozed_by:
         until = f" until {day_text(state.snoozed_until)}" if state.snoozed_until else ""
         parts.append(f"Snoozed by <@{state.snoozed_by}>{until}.")
+    if state.verdict_by:
+        parts.append(verdict_text(state) + ".")
     return (" " + " ".join(parts)) if parts else ""
+
+
+def verdict_text(state: MessageState) -> str:
+    """'Expected (planned work), said <@U1>; anomalies of its scopes muted until Dec 1', or 'Not expected, …'."""
+    if state.verdict == "expected":
+        until = f"; anomalies of its scopes muted until {day_text(state.muted_until)}" if state.muted_until else ""
+        return f"Expected (planned work), said <@{state.verdict_by}>{until}"
+    return f"Not expected, said <@{state.verdict_by}>"
 
 
 # --- spike -----------------------------------------------------------------------------------------------------
@@ -187,7 +208,7 @@ def spike_message(
             lines.append(f"…and {len(rest) - len(listed)} more: press Details.")
         blocks += bulleted_sections("Also fired", lines)
     blocks.append(context(literal(_threshold_text(report))))
-    tail = [*state_blocks(state), actions(identity, state)]
+    tail = [*state_blocks(state), actions(identity, state, feedback=True)]
     text = _spike_text(report, followup, lead, rest, drivers) + state_text(state)
     return fit(text, blocks, keep=tail, note=ALERT_CUT)
 
