@@ -119,12 +119,15 @@ def drop_candidate(report: DropReport) -> Candidate | None:
     )
 
 
-def daily_candidates(store: Store, settings: Settings, today: date) -> tuple[list[Candidate], list[str]]:
-    """The daily anomaly and drop messages this evaluation may record, and its notes."""
+def daily_candidates(
+    store: Store, settings: Settings, today: date, *, explain: bool = False
+) -> tuple[list[Candidate], list[str]]:
+    """The daily anomaly and drop messages this evaluation may record, and why they wait (`explain`: also which
+    scopes are too new to be judged, for a dry run and `/aispend alerts`)."""
     waits = daily_wait(store, settings, today)
     if waits is not None:
         return [], [waits]
     anomalies = anomaly_report(store, settings, today)
-    notes = [n for n in (short_history_note(anomalies),) if n is not None]
+    notes = [n for n in (short_history_note(anomalies),) if n is not None and explain]
     found = [anomaly_candidate(anomalies), drop_candidate(drop_report(store, settings, today))]
     return [c for c in found if c is not None], notes

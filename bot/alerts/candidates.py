@@ -111,9 +111,10 @@ def record_new(alert_store: AlertStore, candidate: Candidate, now: datetime) -> 
 
 
 def collect_candidates(
-    store: Store, settings: Settings, today: date, now: datetime
+    store: Store, settings: Settings, today: date, now: datetime, *, explain: bool = False
 ) -> tuple[list[Candidate], tuple[str, ...]]:
-    """The messages this evaluation may record, and notes: what was left out and what waits for data."""
+    """The messages this evaluation may record, and notes: what was left out and what waits for data (`explain`:
+    also which scopes are too new for the daily rule, as a dry run says)."""
     spikes = spike_report(store, settings, today)
     notes = list(spike_notes(spikes))
     candidates: list[Candidate | None] = []
@@ -125,7 +126,7 @@ def collect_candidates(
         notes.append(waits)
     from bot.alerts.anomaly_eval import daily_candidates  # it builds on Candidate
 
-    daily, daily_notes = daily_candidates(store, settings, today)
+    daily, daily_notes = daily_candidates(store, settings, today, explain=explain)
     candidates += daily
     notes += daily_notes
     budget, waits = budget_or_wait(store, settings, today, now)
@@ -138,7 +139,7 @@ def collect_candidates(
 
 
 def dry_run_alerts(store: Store, alert_store: AlertStore, settings: Settings, today: date, now: datetime) -> AlertRun:
-    candidates, notes = collect_candidates(store, settings, today, now)
+    candidates, notes = collect_candidates(store, settings, today, now, explain=True)
     found = []
     for candidate in candidates:
         new = new_scopes(alert_store, candidate, now)

@@ -267,9 +267,9 @@ def _scope_changes(
 
 
 def _top_drivers(members: list[Driver], increase: int) -> tuple[tuple[Driver, ...], int]:
-    rising = sorted((d for d in members if d.contribution > 0), key=lambda d: (-d.contribution, d.label))
-    top = tuple(rising[:TOP_DRIVERS])
-    return top, increase - sum(d.contribution for d in top)
+    from bot.alerts.drivers import leading  # drivers under 5 % of the change or $1 fold into "other"
+
+    return leading(members, increase)
 
 
 def share_pct(part: int, whole: int) -> int:

@@ -24,6 +24,7 @@ from bot.alerts.rules import (
     model_name,
     workspace_name,
 )
+from bot.alerts.drivers import matters
 from bot.alerts.spender_drivers import SpenderDriver
 from bot.money import usd_to_nano
 from bot.records import KEY, TOKEN_SHARE, USER, Label
@@ -68,7 +69,10 @@ def add_spenders(
             drivers.append(SpenderDriver(p, kind, s, name, b, where, cur.get(line, 0), prev.get(line, 0), is_new))
             if is_new and cur[line] >= min_nano:
                 alerts.append(_new_spender(report, kind, line, name, cur[line], groups, labels))
-    rising = sorted((d for d in drivers if d.contribution > 0), key=lambda d: (-d.contribution, d.label, d.basis))
+    rising = sorted(
+        (d for d in drivers if d.contribution > 0 and matters(d.contribution, report.org.increase)),
+        key=lambda d: (-d.contribution, d.label, d.basis),
+    )
     alerts.sort(key=lambda a: (a.change.level != "org", -a.change.increase, LEVELS.index(a.change.level), a.scope))
     return replace(report, alerts=tuple(alerts), spenders=tuple(rising[:TOP_DRIVERS]))
 
