@@ -119,6 +119,15 @@ def drop_candidate(report: DropReport) -> Candidate | None:
     )
 
 
+def daily_notes(store: Store, settings: Settings, today: date) -> list[str]:
+    """For `/aispend alerts`: why the daily rules wait, or which scopes are too new to be judged."""
+    waits = daily_wait(store, settings, today)
+    if waits is not None:
+        return [waits]
+    note = short_history_note(anomaly_report(store, settings, today))
+    return [] if note is None else [note]
+
+
 def daily_candidates(
     store: Store, settings: Settings, today: date, *, explain: bool = False
 ) -> tuple[list[Candidate], list[str]]:

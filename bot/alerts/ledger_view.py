@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.alerts.anomaly_eval import daily_notes
 from bot.alerts.evaluation import budget_or_wait, spike_report
+from bot.alerts.feedback import feedback_line
 from bot.alerts.overview import alerts_overview_text, delivery_problems_text
 from bot.alerts.waits import spike_wait
 from bot.config import Settings
-from bot.safe_text import literal
+from bot.safe_text import TEXT_LIMIT, literal, mrkdwn
 from bot.store import Store
+from bot.store.alert_feedback import recent_feedback
 from bot.store.alerts import AlertStore
 
 
@@ -23,6 +26,11 @@ def alerts_overview(
     alert_store = AlertStore(store)
     failures = alert_store.failures() if admin else []
     text = alerts_overview_text(alert_store.recent(limit), alert_store.active_snoozes(now), failures)
+    answers = recent_feedback(alert_store)
+    if answers:  # Expected / Not expected (issue 13)
+        text += "\n*Feedback*\n" + "\n".join(
+            f"• {f.at[:10]} {f.kind}: {mrkdwn(f.summary, TEXT_LIMIT)} — {feedback_line(f)}" for f in answers
+        )
     waiting = [] if settings is None else waiting_alerts(store, settings, now)
     if waiting:
         text += "\n*Waiting for data*\n" + "\n".join(f"• {literal(line)}" for line in waiting)
@@ -34,6 +42,7 @@ def waiting_alerts(store: Store, settings: Settings, now: datetime) -> list[str]
     today = now.date()
     waits = [
         spike_wait(store, settings, spike_report(store, settings, today)),
+        *daily_notes(store, settings, today),
         budget_or_wait(store, settings, today, now)[1],
     ]
     return [w for w in waits if w is not None]

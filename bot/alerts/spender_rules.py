@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 
+from bot.alerts.drivers import matters
 from bot.alerts.rules import (
     LEVELS,
     TOP_DRIVERS,
@@ -24,7 +25,6 @@ from bot.alerts.rules import (
     model_name,
     workspace_name,
 )
-from bot.alerts.drivers import matters
 from bot.alerts.spender_drivers import SpenderDriver
 from bot.money import usd_to_nano
 from bot.records import KEY, TOKEN_SHARE, USER, Label
