@@ -62,9 +62,9 @@ def _scope_line(report: AnomalyReport, alert: AnomalyAlert) -> str:
 
 def _rule_text(report: AnomalyReport) -> str:
     return (
-        f"An unusual day is at least {Z_FIRE:g} of its usual deviations and {fmt_usd(report.min_usd)} above the same "
-        "weekday of up to 8 previous weeks, allowing for trend. Expected (planned work) mutes its scopes' anomalies "
-        "for 7 days."
+        f"An unusual day is at least {Z_FIRE:g} times its usual day-to-day deviation and {fmt_usd(report.min_usd)} "
+        "above the same weekday of up to 8 previous weeks, allowing for trend. Expected (planned work) mutes its "
+        "scopes' anomalies for 7 days."
     )
 
 
