@@ -15,7 +15,10 @@ from bot.alerts.baseline import MIN_HISTORY_DAYS, baseline
 from bot.alerts.drivers import leading
 from bot.alerts.drops import evaluate_drops, zero_run_start
 from bot.alerts.rules import Driver
+from bot.alerts.spender_anomaly import spender_anomalies
 from bot.money import usd_to_nano
+from bot.records import BILLED, KEY, SpenderLabel
+from bot.spenders import SpenderRows
 
 TUESDAY = date(2026, 11, 24)
 MIN = usd_to_nano(Decimal(10))
@@ -141,3 +144,29 @@ def test_a_provider_that_stops_while_the_others_go_on_is_found_once() -> None:
         "AI spend stopped: provider openai has spent nothing since Nov 23. Provider openai: no spend since Nov 23, "
         "after $280.00 over the 7 days before, while the other providers kept spending."
     )
+
+
+def spender_rows(
+    lines: dict[str, list[int]], days: list[date], unfetched: frozenset[date] = frozenset()
+) -> SpenderRows:
+    costs = {}
+    for key, series in lines.items():
+        for day, nano in zip(days[-len(series) :], series, strict=True):
+            costs[(day, "anthropic", KEY, key, "w", "m")] = nano
+    basis = {(d, "anthropic", KEY): (BILLED, None) for d in days if d not in unfetched}
+    return SpenderRows(tokens={}, costs=costs, basis=basis, scopes={})
+
+
+def test_a_key_is_a_scope_of_its_own_and_a_day_not_fetched_restarts_its_history() -> None:
+    days = [TUESDAY - timedelta(days=56 - i) for i in range(57)]
+    labels = {("anthropic", KEY, "key_ci"): SpenderLabel("anthropic", KEY, "key_ci", "ci-nightly")}
+    steady = [usd(100)] * 56
+    rows = spender_rows({"key_ci": [*steady, usd(600)], "key_new": [usd(5)] * 9 + [usd(400)]}, days)
+    alerts, short = spender_anomalies(rows, labels, days, min_usd_nano=MIN, people=False)
+    assert [(a.scope, a.change.title, a.change.current) for a in alerts] == [
+        ("key:anthropic:key_ci", "key ci-nightly (anthropic)", usd(600))
+    ]
+    assert short == ["key key_new (anthropic)"]
+    # per-key figures missing for a day ten days ago: missing is not zero, and only 9 days of history follow it
+    gap = spender_rows({"key_ci": [*steady, usd(600)]}, days, unfetched=frozenset({TUESDAY - timedelta(days=10)}))
+    assert spender_anomalies(gap, labels, days, min_usd_nano=MIN, people=False) == ([], ["key ci-nightly (anthropic)"])

@@ -12,7 +12,7 @@ Amounts are integer nano-dollars; only bot.alerts.baseline uses floats, inside i
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -115,8 +115,16 @@ def evaluate_anomalies(
         alerts.append(
             AnomalyAlert(replace(change, previous=base.expected), base.low, base.high, base.weeks, top, other)
         )
-    alerts.sort(key=lambda a: (a.change.level != "org", -a.change.increase, LEVELS.index(a.change.level), a.scope))
-    return AnomalyReport(day, tuple(alerts), min_usd, tuple(short))
+    return AnomalyReport(day, ranked(alerts), min_usd, tuple(short))
+
+
+def ranked(alerts: Iterable[AnomalyAlert]) -> tuple[AnomalyAlert, ...]:
+    """The organization first (when it fired), then by dollars above the expected day."""
+    return tuple(sorted(alerts, key=_rank))
+
+
+def _rank(a: AnomalyAlert) -> tuple[bool, int, int, str]:
+    return (a.change.level != "org", -a.change.increase, LEVELS.index(a.change.level), a.scope)
 
 
 def _history_start(totals: list[int], days: list[date], providers: set[str], starts: Mapping[str, date]) -> int:

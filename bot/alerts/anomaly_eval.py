@@ -7,17 +7,20 @@ inside those days holds nothing up, it is simply left out (missing data is not z
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from bot.alerts import payload
-from bot.alerts.anomaly import ANOMALY, REALERT_DAYS, AnomalyReport, evaluate_anomalies, window
+from bot.alerts.anomaly import ANOMALY, REALERT_DAYS, AnomalyReport, evaluate_anomalies, ranked, window
 from bot.alerts.anomaly_messages import anomaly_headline, anomaly_message, drop_headline, drop_message
 from bot.alerts.baseline import MIN_HISTORY_DAYS
 from bot.alerts.candidates import Candidate
 from bot.alerts.drops import DROP, MAX_RUN_DAYS, STEADY_DAYS, DropReport, evaluate_drops
 from bot.alerts.format import day_text
+from bot.alerts.spender_anomaly import spender_anomalies
 from bot.alerts.waits import _reasons, _waiting
 from bot.config import Settings
+from bot.money import usd_to_nano
 from bot.store import Store
 
 MAX_NAMED = 5  # scopes named in the "under 14 days" note; the rest are counted
@@ -40,13 +43,22 @@ def anomaly_report(store: Store, settings: Settings, today: date) -> AnomalyRepo
         for i in range((day - first).days + 1)
     }
     providers = {c[0] for combos in daily.values() for c in combos}
-    return evaluate_anomalies(
+    report = evaluate_anomalies(
         daily,
         day=day,
         labels=store.labels(),
         starts=_starts(store, settings, providers),
         min_usd=settings.spike_min_usd,
     )
+    # keys always; people only where the channel may show them (CONTRACT §2)
+    spenders, short = spender_anomalies(
+        store.spender_rows(first, day),
+        store.spender_labels(),
+        [first + timedelta(days=i) for i in range((day - first).days + 1)],
+        min_usd_nano=usd_to_nano(settings.spike_min_usd),
+        people=settings.show_people_in_channel,
+    )
+    return replace(report, alerts=ranked([*report.alerts, *spenders]), short=(*report.short, *short))
 
 
 def drop_report(store: Store, settings: Settings, today: date) -> DropReport:
