@@ -103,7 +103,7 @@ def test_a_dry_run_and_the_alerts_command_say_which_scopes_are_too_new(store: St
     ) in dry.notes
     assert table_rows(store, "alerts") == []
     overview = alerts_overview(store, NOW, admin=False, settings=alert_settings())
-    assert "*Waiting for data*" in overview and "under 14 days of history" in overview
+    assert "*Not judged yet*\n• Daily anomalies are not evaluated for workspace batch-jobs (anthropic)" in overview
 
 
 def test_an_unfinished_day_is_not_judged(tmp_path: Path) -> None:

@@ -131,13 +131,9 @@ def drop_candidate(report: DropReport) -> Candidate | None:
     )
 
 
-def daily_notes(store: Store, settings: Settings, today: date) -> list[str]:
-    """For `/aispend alerts`: why the daily rules wait, or which scopes are too new to be judged."""
-    waits = daily_wait(store, settings, today)
-    if waits is not None:
-        return [waits]
-    note = short_history_note(anomaly_report(store, settings, today))
-    return [] if note is None else [note]
+def daily_short_note(store: Store, settings: Settings, today: date) -> str | None:
+    """For `/aispend alerts`: which scopes are too new for the daily rule today (None when none are)."""
+    return short_history_note(anomaly_report(store, settings, today))
 
 
 def daily_candidates(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.alerts.anomaly_eval import daily_notes
+from bot.alerts.anomaly_eval import daily_short_note, daily_wait
 from bot.alerts.evaluation import budget_or_wait, spike_report
 from bot.alerts.feedback import feedback_line
 from bot.alerts.overview import alerts_overview_text, delivery_problems_text
@@ -34,6 +34,9 @@ def alerts_overview(
     waiting = [] if settings is None else waiting_alerts(store, settings, now)
     if waiting:
         text += "\n*Waiting for data*\n" + "\n".join(f"• {literal(line)}" for line in waiting)
+    too_new = None if settings is None or waiting else daily_short_note(store, settings, now.date())
+    if too_new:
+        text += f"\n*Not judged yet*\n• {literal(too_new)}"
     return text
 
 
@@ -42,7 +45,7 @@ def waiting_alerts(store: Store, settings: Settings, now: datetime) -> list[str]
     today = now.date()
     waits = [
         spike_wait(store, settings, spike_report(store, settings, today)),
-        *daily_notes(store, settings, today),
+        daily_wait(store, settings, today),
         budget_or_wait(store, settings, today, now)[1],
     ]
     return [w for w in waits if w is not None]

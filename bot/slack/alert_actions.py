@@ -27,7 +27,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.alerts.feedback import EXPECTED, FEEDBACK_MUTE_DAYS, NOT_EXPECTED
+from bot.alerts.feedback import EXPECTED, FEEDBACK_KINDS, FEEDBACK_MUTE_DAYS, NOT_EXPECTED
 from bot.alerts.messages import (
     ACK_ACTION,
     DETAILS_ACTION,
@@ -159,11 +159,16 @@ class AlertActions:
         if identity is None:
             _tell(respond, _NO_ALERT)
             return
+        record = self.alert_store.get(identity)
+        if record is None:
+            _tell(respond, _GONE)
+            return
+        if record.kind not in FEEDBACK_KINDS:  # a hand-made click: budget warnings are not anomalies
+            _tell(respond, "Only anomaly alerts (spikes, unusual days, stopped spend) take Expected / Not expected.")
+            return
         now = self.now()
         until = now + timedelta(days=FEEDBACK_MUTE_DAYS) if verdict == EXPECTED else None
-        answer = record_feedback(self.alert_store, identity, verdict, by=user, now=now, until=until)
-        record = self.alert_store.get(identity)
-        if answer is None or record is None:
+        if record_feedback(self.alert_store, identity, verdict, by=user, now=now, until=until) is None:
             _tell(respond, _GONE)
             return
         if until is not None:
