@@ -16,9 +16,8 @@ from bot.alerts.anomaly_messages import anomaly_headline, anomaly_message, drop_
 from bot.alerts.baseline import MIN_HISTORY_DAYS
 from bot.alerts.candidates import Candidate
 from bot.alerts.drops import DROP, MAX_RUN_DAYS, STEADY_DAYS, DropReport, evaluate_drops
-from bot.alerts.format import day_text
 from bot.alerts.spender_anomaly import spender_anomalies
-from bot.alerts.waits import _reasons, _waiting
+from bot.alerts.waits import daily_wait
 from bot.config import Settings
 from bot.money import usd_to_nano
 from bot.store import Store
@@ -26,12 +25,13 @@ from bot.store import Store
 MAX_NAMED = 5  # scopes named in the "under 14 days" note; the rest are counted
 
 
-def _starts(store: Store, settings: Settings, providers: set[str]) -> dict[str, date]:
+def _spans(store: Store, settings: Settings, providers: set[str]) -> dict[str, tuple[date, date]]:
+    """Each provider's first and last synced day (before the first, missing data is not zero)."""
     out = {}
     for provider in sorted(providers | set(settings.configured_providers)):
         span = store.data_range(provider)
         if span is not None:
-            out[provider] = span[0]
+            out[provider] = span
     return out
 
 
@@ -47,7 +47,7 @@ def anomaly_report(store: Store, settings: Settings, today: date) -> AnomalyRepo
         daily,
         day=day,
         labels=store.labels(),
-        starts=_starts(store, settings, providers),
+        starts={p: span[0] for p, span in _spans(store, settings, providers).items()},
         min_usd=settings.spike_min_usd,
     )
     # keys always; people only where the channel may show them (CONTRACT §2)
@@ -65,19 +65,11 @@ def drop_report(store: Store, settings: Settings, today: date) -> DropReport:
     day = today - timedelta(days=1)
     first = day - timedelta(days=STEADY_DAYS + MAX_RUN_DAYS - 1)
     totals = store.daily_totals(first, day)
-    starts = _starts(store, settings, {p for _, p in totals})
-    # only providers synced over every day read: before its first sync a provider's zero is missing data
-    providers = [p for p, start in starts.items() if start <= first]
+    spans = _spans(store, settings, {p for _, p in totals})
+    # only providers synced over every day read: outside its syncs (before the first, or after its key was
+    # removed) a provider's zero is missing data, not a drop
+    providers = [p for p, (start, end) in spans.items() if start <= first and end >= day]
     return evaluate_drops(totals, day=day, providers=providers, min_usd=settings.spike_min_usd)
-
-
-def daily_wait(store: Store, settings: Settings, today: date) -> str | None:
-    """Why the daily rules must wait, or None: the last 14 complete days are synced and final."""
-    day = today - timedelta(days=1)
-    start = day - timedelta(days=MIN_HISTORY_DAYS - 1)
-    short = frozenset(p for p, f in store.fetches(start, day).items() if f.first_day > start)
-    reasons = _reasons(store, settings, start, day, short)
-    return _waiting(f"Daily anomaly and drop alerts for {day_text(day)} wait", reasons) if reasons else None
 
 
 def short_history_note(report: AnomalyReport) -> str | None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.alerts.anomaly_eval import daily_short_note, daily_wait
+from bot.alerts.anomaly_eval import daily_short_note
 from bot.alerts.evaluation import budget_or_wait, spike_report
 from bot.alerts.feedback import feedback_line
 from bot.alerts.overview import alerts_overview_text, delivery_problems_text
-from bot.alerts.waits import spike_wait
+from bot.alerts.waits import daily_wait, spike_wait
 from bot.config import Settings
 from bot.safe_text import TEXT_LIMIT, literal, mrkdwn
 from bot.store import Store
