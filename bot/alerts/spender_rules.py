@@ -116,7 +116,7 @@ def _new_spender(
     scope = f"{kind}:{provider}:{spender}" + (":share" if basis == TOKEN_SHARE else "")
     change = ScopeChange(scope, kind, provider, name, False, current, 0, basis)
     top = []
-    for workspace_id, model, nano in groups[:TOP_DRIVERS]:
+    for workspace_id, model, nano in [g for g in groups if matters(g[2], current)][:TOP_DRIVERS]:
         workspace, archived = workspace_name(provider, workspace_id, labels)
         top.append(Driver(provider, workspace_id, workspace, archived, model, nano, 0))
     return SpikeAlert(report.week.key, change, True, tuple(top), current - sum(d.current for d in top))
