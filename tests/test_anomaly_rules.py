@@ -6,11 +6,12 @@ history stays silent (and says why), drivers under 5 % or $1 fold into "other", 
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from decimal import Decimal
 
 from bot.alerts.anomaly import day_anomaly, evaluate_anomalies
-from bot.alerts.anomaly_messages import anomaly_message, drop_message
+from bot.alerts.anomaly_messages import anomaly_details, anomaly_message, drop_message
 from bot.alerts.baseline import MIN_HISTORY_DAYS, baseline
 from bot.alerts.drivers import leading
 from bot.alerts.drops import evaluate_drops, zero_run_start
@@ -170,3 +171,19 @@ def test_a_key_is_a_scope_of_its_own_and_a_day_not_fetched_restarts_its_history(
     # per-key figures missing for a day ten days ago: missing is not zero, and only 9 days of history follow it
     gap = spender_rows({"key_ci": [*steady, usd(600)]}, days, unfetched=frozenset({TUESDAY - timedelta(days=10)}))
     assert spender_anomalies(gap, labels, days, min_usd_nano=MIN, people=False) == ([], ["key ci-nightly (anthropic)"])
+
+
+def test_a_day_on_which_hundreds_of_scopes_are_unusual_is_one_message_that_fits() -> None:
+    first = TUESDAY - timedelta(days=56)
+    combos = [("anthropic", f"wrk_{i}", f"model-{i}-" + "x" * 40) for i in range(300)]
+    daily = {first + timedelta(days=i): dict.fromkeys(combos, usd(20)) for i in range(56)}
+    daily[TUESDAY] = dict.fromkeys(combos, usd(200))
+    report = evaluate_anomalies(daily, day=TUESDAY, labels={}, starts={"anthropic": first}, min_usd=Decimal(10))
+    assert len(report.alerts) == 2 + 2 * 300  # organization, provider, every workspace and model
+    message = anomaly_message(report, "anomaly|2026-11-24")
+    assert len(message.text) <= 3000 and len(message.blocks) <= 50
+    assert len(json.dumps(message.blocks, ensure_ascii=False)) <= 12_000
+    assert message.blocks[-1]["type"] == "actions"
+    assert "…and 591 more: press Details." in json.dumps(message.blocks, ensure_ascii=False)
+    details = anomaly_details(report)
+    assert len(details.blocks) <= 50 and "cut to fit" in json.dumps(details.blocks, ensure_ascii=False)

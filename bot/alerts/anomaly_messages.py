@@ -13,7 +13,15 @@ from bot.alerts.anomaly import AnomalyAlert, AnomalyReport
 from bot.alerts.baseline import Z_FIRE
 from bot.alerts.drops import MAX_RUN_DAYS, STEADY_DAYS, DropAlert, DropReport
 from bot.alerts.format import bulleted_sections, bullets, day_text, signed_usd, usd
-from bot.alerts.messages import ALERT_CUT, MAX_LISTED_SCOPES, MessageState, actions, state_blocks, state_text
+from bot.alerts.messages import (
+    ALERT_CUT,
+    DETAILS_CUT,
+    MAX_LISTED_SCOPES,
+    MessageState,
+    actions,
+    state_blocks,
+    state_text,
+)
 from bot.alerts.rules import Driver, share_pct
 from bot.money import fmt_usd, nano_to_usd
 from bot.safe_text import literal
@@ -110,7 +118,7 @@ def anomaly_details(report: AnomalyReport) -> Message:
         parts.append(_scope_line(report, alert) + (" — " + "; ".join(drivers) if drivers else "") + ".")
     blocks = [section(f"*Full breakdown*, {day_text(report.day)}"), *bulleted_sections("Unusual scopes", lines)]
     blocks.append(context(literal(_rule_text(report))))
-    return fit(literal(" ".join(parts)), blocks, note=ALERT_CUT)
+    return fit(literal(" ".join(parts)), blocks, note=DETAILS_CUT)
 
 
 # --- drops to zero ---------------------------------------------------------------------------------------------
@@ -145,4 +153,4 @@ def drop_message(report: DropReport, identity: str, *, state: MessageState | Non
 def drop_details(report: DropReport) -> Message:
     lines = [literal(_drop_line(a)) for a in report.alerts]
     text = literal("; ".join(_drop_line(a) for a in report.alerts) + ".")
-    return fit(text, bulleted_sections(f"Stopped, as of {day_text(report.day)}", lines), note=ALERT_CUT)
+    return fit(text, bulleted_sections(f"Stopped, as of {day_text(report.day)}", lines), note=DETAILS_CUT)
