@@ -41,9 +41,10 @@ def spender_anomalies(
     alerts, short = [], []
     for kind in (KEY, USER) if people else (KEY,):
         amounts = daily_amounts(rows, days, kind)
+        fetched_by = {p: fetched_days(rows, p, kind) for p in {line[0] for line in amounts}}
         for line in sorted(amounts):
             provider, spender, basis = line
-            fetched = fetched_days(rows, provider, kind)
+            fetched = fetched_by[provider]
             if days[-1] not in fetched:
                 continue  # the evaluated day has no per-spender figures: nothing to judge
             begin = _history_start(days, fetched, amounts[line])
