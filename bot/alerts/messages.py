@@ -1,11 +1,11 @@
 """Alert messages: alert reports -> Block Kit blocks plus a `text` fallback that carries the same key facts.
 
-Pure functions (plain dicts, no slack_sdk). A spike message leads with the change in dollars and percent, then
-the drivers ranked by dollar contribution (top three and "other"), then every other scope that fired. Buttons:
-Acknowledge, Snooze 7 days, Details; their `value` is the alert's identity. Scope titles and driver labels
-carry clean provider names (bot.alerts.rules); every line built from them is shown `literal`ly (bot.safe_text),
-in the blocks and the `text` alike, and every message passes bot.slack.kit's size guard. The buttons and state
-lines here are shared with the budget messages (bot.alerts.budget_messages).
+Pure functions (plain dicts, no slack_sdk). A spike message leads with the change in dollars and percent, then the
+drivers ranked by dollar contribution (top three and "other"), then every other scope that fired. Buttons:
+Acknowledge, Expected / Not expected (anomaly kinds), Snooze 7 days, Details; their `value` is the alert's identity.
+Scope titles and driver labels carry clean provider names (bot.alerts.rules); every line built from them is shown
+`literal`ly (bot.safe_text), in the blocks and the `text` alike, and every message passes bot.slack.kit's size
+guard. The buttons and state lines here are shared with the budget messages (bot.alerts.budget_messages).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.alerts.feedback import EXPECTED
 from bot.alerts.format import bulleted_sections, bullets, day_text, pct_text, range_text, signed_usd, usd
 from bot.alerts.rules import (
     Driver,
@@ -161,7 +162,7 @@ def state_text(state: MessageState) -> str:
 
 def verdict_text(state: MessageState) -> str:
     """'Expected (planned work), said <@U1>; anomalies of its scopes muted until Dec 1', or 'Not expected, …'."""
-    if state.verdict == "expected":
+    if state.verdict == EXPECTED:
         until = f"; anomalies of its scopes muted until {day_text(state.muted_until)}" if state.muted_until else ""
         return f"Expected (planned work), said <@{state.verdict_by}>{until}"
     return f"Not expected, said <@{state.verdict_by}>"
