@@ -16,7 +16,16 @@ import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
-from bot.alerts.messages import ACK_ACTION, DETAILS_ACTION, SNOOZE_ACTION, MessageState, spike_details, spike_message
+from bot.alerts.messages import (
+    ACK_ACTION,
+    DETAILS_ACTION,
+    EXPECTED_ACTION,
+    NOT_EXPECTED_ACTION,
+    SNOOZE_ACTION,
+    MessageState,
+    spike_details,
+    spike_message,
+)
 from bot.alerts.service import run_alerts, spike_report
 from bot.slack.alert_actions import register_alert_actions
 from bot.slack.app import Pools, create_app
@@ -198,7 +207,12 @@ def test_an_admins_snooze_mutes_every_scope_of_the_alert_for_seven_days(
         "blocks": expected.blocks,
         "team_id": "T1",  # Bolt's per-request client adds the workspace
     }
-    assert [b["action_id"] for b in update.body["blocks"][-1]["elements"]] == [ACK_ACTION, DETAILS_ACTION]
+    assert [b["action_id"] for b in update.body["blocks"][-1]["elements"]] == [
+        ACK_ACTION,
+        EXPECTED_ACTION,
+        NOT_EXPECTED_ACTION,
+        DETAILS_ACTION,
+    ]
 
     # a later evaluation of the next week does not alert those scopes while the snooze lasts
     slack = build_client(TOKEN, fake.api_url)

@@ -67,7 +67,16 @@ def expected_names() -> set[str]:
         for provider in ("anthropic", "openai"):
             names.add(f"sync.incremental.{history}d.{provider}.requests")
     names |= {"home.build.3d.p50", "home.build.3d.p99", "home.blocks.3d.p99", "home.spenders.3d.p50"}
-    return names | spender_names()
+    return names | spender_names() | anomaly_names()
+
+
+def anomaly_names() -> set[str]:
+    names = {"anomaly.eval_seconds", "anomaly.corpus_seconds"}
+    for rules in ("weekly", "daily", "daily_only"):
+        for figure in ("detection_rate", "spike_detection_rate", "median_days_to_detection"):
+            names.add(f"anomaly.{rules}.{figure}")
+        names.add(f"anomaly.{rules}.false_alerts_per_scope_90d")
+    return names
 
 
 def spender_names() -> set[str]:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 from bot.alerts import cap_rules, payload
+from bot.alerts.anomaly import AnomalyReport
+from bot.alerts.anomaly_messages import anomaly_details, anomaly_message, drop_details, drop_message
 from bot.alerts.budget_messages import budget_details, budget_message
 from bot.alerts.cap_messages import cap_details, cap_message
 from bot.alerts.cap_rules import CAP
+from bot.alerts.drops import DropReport
 from bot.alerts.messages import MessageState, spike_details, spike_message
 from bot.alerts.model import AlertRecord
 from bot.alerts.rules import SpikeReport
@@ -34,6 +37,10 @@ def render_record(record: AlertRecord, state: MessageState | None = None) -> Mes
     report = payload.loads(record.payload)
     if isinstance(report, SpikeReport):
         return spike_message(report, record.identity, followup=is_followup(record.identity), state=state)
+    if isinstance(report, AnomalyReport):
+        return anomaly_message(report, record.identity, state=state)
+    if isinstance(report, DropReport):
+        return drop_message(report, record.identity, state=state)
     return budget_message(report, record.identity, state=state)
 
 
@@ -45,4 +52,8 @@ def render_details(record: AlertRecord) -> Message:
     report = payload.loads(record.payload)
     if isinstance(report, SpikeReport):
         return spike_details(report)
+    if isinstance(report, AnomalyReport):
+        return anomaly_details(report)
+    if isinstance(report, DropReport):
+        return drop_details(report)
     return budget_details(report)

@@ -3,8 +3,9 @@
 The order is what makes delivery lose nothing and repeat nothing:
 1. Take the "alerts" lease (a row in SQLite with an expiry), so two threads or processes never evaluate or post
    at once; another evaluation waits for it (up to `lease_wait`), then finds the alerts already recorded.
-2. Evaluate; drop scopes that are snoozed or already alerted for an overlapping window (the same 7 days for
-   spikes, the same month for budget thresholds, the same week for the digest).
+2. Evaluate; drop scopes that are snoozed (or, for anomaly kinds, called Expected) or already alerted for an
+   overlapping window (the same 7 days for spikes, the last 7 days for unusual days and stopped spend, the same
+   month for budget thresholds, the same week for the digest).
 3. Record one message per kind holding every new scope, state `pending`, before anything is posted. A scope
    that fires later the same week gets a follow-up message holding only the new scopes (identity `…|2`).
 4. Post every pending message (bot.alerts.delivery): `posting` is committed before each post, refusals leave it

@@ -2,8 +2,9 @@
 
 Prints each figure beside its target: report latency against history length (in-process and through the Slack
 handler), sync requests and wall time against the simulator, incremental sync requests, memory, start-up, spenders
-(2,000 keys / 300 users: their replies' latency, backfill requests and peak RSS, incremental requests), and the App
-Home dashboard's build time at 730 days of history.
+(2,000 keys / 300 users: their replies' latency, backfill requests and peak RSS, incremental requests), the App
+Home dashboard's build time at 730 days of history, and the alert rules on a labelled corpus (detection, false
+alerts, evaluation time).
 `--json`: one JSON object per figure (name, value, unit, target, ok, note) on stdout, the machine on stderr.
 `--markdown`: the README table. `--smoke`: every code path at a tiny size (for the test suite; numbers
 meaningless). Generated databases are cached in $AISPEND_BENCH_CACHE (default: the temp dir's aispend-bench).
@@ -27,7 +28,15 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks import bench_home, bench_memory, bench_report, bench_spenders, bench_startup, bench_sync
+from tests.benchmarks import (
+    bench_anomaly,
+    bench_home,
+    bench_memory,
+    bench_report,
+    bench_spenders,
+    bench_startup,
+    bench_sync,
+)
 from tests.benchmarks.bench_support import Figure, machine
 
 Bench = Callable[..., list[Figure]]
@@ -48,6 +57,7 @@ BENCHMARKS: dict[str, tuple[Bench, dict[str, Any]]] = {
             "histories": (10, 40),
         },
     ),
+    "anomaly": (bench_anomaly.run, {"n_scopes": 8, "n_days": 120, "eval_days": 60}),
     "spenders": (
         bench_spenders.run,
         {
