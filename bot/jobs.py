@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from bot.alerts.model import AlertRun
+from bot.alerts.pictures import Pictures
 from bot.alerts.service import post_digest, run_alerts
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -120,6 +121,7 @@ def sync_and_alert(
     now: datetime,
     pace: float = 1.0,
     digest: DigestSchedule | None = None,
+    pictures: Pictures | None = None,
 ) -> SyncRound:
     """One sync of every provider, then alert evaluation (when Slack and an alert channel are configured).
 
@@ -134,7 +136,15 @@ def sync_and_alert(
         return SyncRound(results, notes=["alerts are off: set SLACK_BOT_TOKEN and AISPEND_ALERT_CHANNEL"])
     try:
         run = run_alerts(
-            store, client, settings=settings, today=now.date(), now=now, dry_run=False, retry_failed=False, pace=pace
+            store,
+            client,
+            settings=settings,
+            today=now.date(),
+            now=now,
+            dry_run=False,
+            retry_failed=False,
+            pace=pace,
+            pictures=pictures,
         )
     except Exception as err:  # a failed evaluation must not stop the next sync; the log says why
         logger.exception("alert evaluation failed")
@@ -142,7 +152,7 @@ def sync_and_alert(
     if digest is None:
         return SyncRound(results, run)
     try:
-        posted = digest_job(store, client, settings, now=now, schedule=digest, pace=pace)
+        posted = digest_job(store, client, settings, now=now, schedule=digest, pace=pace, pictures=pictures)
     except Exception as err:
         logger.exception("the weekly digest failed")
         return SyncRound(results, run, alert_error=f"{type(err).__name__}: {err}")
@@ -158,6 +168,7 @@ def digest_job(
     schedule: DigestSchedule,
     grace: timedelta = DIGEST_GRACE,
     pace: float = 1.0,
+    pictures: Pictures | None = None,
 ) -> AlertRun | None:
     """Post the digest for the latest slot if it passed less than `grace` ago; the ledger makes it once a week."""
     if client is None or settings.alert_channel is None:
@@ -165,7 +176,7 @@ def digest_job(
     slot = schedule.latest_slot(now)
     if now - slot > grace:
         return None
-    return post_digest(store, client, settings=settings, now=now, today=slot.date(), pace=pace)
+    return post_digest(store, client, settings=settings, now=now, today=slot.date(), pace=pace, pictures=pictures)
 
 
 # --- the scheduler ---------------------------------------------------------------------------------------------
@@ -179,6 +190,7 @@ def build_scheduler(
     providers_factory: ProvidersFactory,
     clock: Clock,
     run_now: bool = True,
+    pictures: Pictures | None = None,
 ) -> BackgroundScheduler:
     """The scheduler with the sync and digest jobs, not yet started (call .start(), later .shutdown()).
 
@@ -198,13 +210,13 @@ def build_scheduler(
     def sync_tick() -> None:
         providers = providers_factory()
         try:
-            sync_and_alert(store, providers, client, settings, now=clock(), digest=schedule)
+            sync_and_alert(store, providers, client, settings, now=clock(), digest=schedule, pictures=pictures)
         finally:
             for provider in providers:
                 provider.close()
 
     def digest_tick() -> None:
-        digest_job(store, client, settings, now=clock(), schedule=schedule)
+        digest_job(store, client, settings, now=clock(), schedule=schedule, pictures=pictures)
 
     scheduler.add_job(
         sync_tick, first_now_then(IntervalTrigger(minutes=interval, timezone=UTC)), id="sync", name="sync and alerts"

@@ -36,10 +36,12 @@ def check_startup(settings: Settings) -> None:
 
 def run(settings: Settings, clock: Callable[[], datetime]) -> None:
     """Run until SIGINT/SIGTERM; `clock` (UTC-aware) is the "now" of every sync, alert, digest and answer."""
+    from bot.alerts.pictures import AlertPictures
     from bot.alerts.service import LedgerView
     from bot.jobs import build_scheduler, sync_and_alert
     from bot.providers import build_providers
     from bot.slack.alert_actions import register_alert_actions
+    from bot.slack.charts import ChartUploads
     from bot.slack.client import make_client
     from bot.slack.server import run_bot
     from bot.store import Store
@@ -53,12 +55,16 @@ def run(settings: Settings, clock: Callable[[], datetime]) -> None:
     alerts_client = make_client(settings) if settings.alert_channel and settings.slack_bot_token else None
     if alerts_client is None:
         log.warning("Alerts and digests are off: set AISPEND_ALERT_CHANNEL (and SLACK_BOT_TOKEN) to turn them on.")
+    # one uploader for replies and alerts: one cache, one rate limit, and an upload failure told to admins once
+    charts = ChartUploads(make_client(settings)) if settings.slack_bot_token else None
+    pictures = AlertPictures(charts) if charts else None
     scheduler = build_scheduler(
         store=store,
         client=alerts_client,
         settings=settings,
         providers_factory=lambda: build_providers(settings),
         clock=clock,
+        pictures=pictures,
     )
 
     def sync_now() -> str:
@@ -67,7 +73,7 @@ def run(settings: Settings, clock: Callable[[], datetime]) -> None:
         # one transaction, and the alert lease keeps the posts single)
         providers = build_providers(settings)
         try:
-            results = sync_and_alert(store, providers, alerts_client, settings, now=clock()).results
+            results = sync_and_alert(store, providers, alerts_client, settings, now=clock(), pictures=pictures).results
         finally:
             for provider in providers:
                 provider.close()
@@ -93,6 +99,7 @@ def run(settings: Settings, clock: Callable[[], datetime]) -> None:
             before_stop=lambda: scheduler.shutdown(wait=True),
             sync_now=sync_now,
             alerts=LedgerView(store, settings),
+            charts=charts,
         )
     finally:
         alert_work.shutdown(wait=True, cancel_futures=True)

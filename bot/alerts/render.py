@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot.alerts import payload
 from bot.alerts.budget_messages import budget_details, budget_message
@@ -19,8 +20,12 @@ def is_followup(identity: str) -> bool:
     return identity.count("|") >= 2
 
 
-def digest_payload(message: Message) -> str:
-    return json.dumps({"version": payload.VERSION, "kind": DIGEST, "text": message.text, "blocks": message.blocks})
+def digest_payload(message: Message, chart: dict[str, Any] | None = None) -> str:
+    """The digest as recorded: its message, and the numbers of its picture (bot.charts.codec) when it has one."""
+    data = {"version": payload.VERSION, "kind": DIGEST, "text": message.text, "blocks": message.blocks}
+    if chart is not None:
+        data["chart"] = chart
+    return json.dumps(data)
 
 
 def render_record(record: AlertRecord, state: MessageState | None = None) -> Message:

@@ -37,10 +37,13 @@ from bot.alerts.evaluation import budget_report, describe_spike, spike_report
 from bot.alerts.ledger_view import LedgerView, alerts_overview, delivery_problems, waiting_alerts
 from bot.alerts.model import AlertRun
 from bot.alerts.overview import format_alerts_text
+from bot.alerts.pictures import Pictures
 from bot.alerts.render import DIGEST, digest_payload
 from bot.alerts.rules import week_for
 from bot.alerts.waits import digest_wait
 from bot.budget import current_budget
+from bot.charts.codec import daily_to_dict
+from bot.charts.data import daily_chart, previous_by_day
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.periods import parse_period
@@ -87,6 +90,7 @@ def run_alerts(
     pace: float = 1.0,
     lease_wait: float = 30.0,
     alert_store: AlertStore | None = None,
+    pictures: Pictures | None = None,
 ) -> AlertRun:
     """Evaluate spikes and budget for `today`, record what is new and post it (see the module docstring).
 
@@ -114,6 +118,7 @@ def run_alerts(
             include_failed=retry_failed,
             pace=pace,
             secrets=settings.secrets(),
+            pictures=pictures,
         )
     finally:
         alert_store.release_lease(LEASE, holder)
@@ -130,6 +135,7 @@ def post_digest(
     pace: float = 1.0,
     lease_wait: float = 60.0,
     alert_store: AlertStore | None = None,
+    pictures: Pictures | None = None,
 ) -> AlertRun:
     """Record last week's summary once per week (the 7 complete days before `today`) and post what is pending.
 
@@ -151,6 +157,7 @@ def post_digest(
         store, parse_period("week", today), now=now, configured=settings.configured_providers, budget_usd=budget
     )
     message = digest_message(report)
+    chart = daily_to_dict(daily_chart(report, previous_by_day(store, report)))  # its picture's numbers, recorded
     candidate = Candidate(
         kind=DIGEST,
         period=week.key,
@@ -158,7 +165,7 @@ def post_digest(
         window_start=week.start.isoformat(),
         identity_base=f"{DIGEST}|{week.key}",
         scopes=[(DIGEST, "weekly digest")],
-        build=lambda _: (message.text.split(":", 1)[0], digest_payload(message), message.text),
+        build=lambda _: (message.text.split(":", 1)[0], digest_payload(message, chart), message.text),
     )
     found = record_new(alert_store, candidate, now)
     holder = new_holder()
@@ -169,7 +176,14 @@ def post_digest(
         return AlertRun(today, False, (found,) if found else (), skipped=skipped)
     try:
         deliveries = deliver(
-            alert_store, poster, channel, clock=clock, holder=holder, pace=pace, secrets=settings.secrets()
+            alert_store,
+            poster,
+            channel,
+            clock=clock,
+            holder=holder,
+            pace=pace,
+            secrets=settings.secrets(),
+            pictures=pictures,
         )
     finally:
         alert_store.release_lease(LEASE, holder)

@@ -29,6 +29,16 @@ def daily_chart_image(store: ChartStore, report: Report) -> ChartImage:
     return render(daily_chart(report, previous_by_day(store, report)))
 
 
+def report_chart_image(store: ChartStore, report: Report) -> ChartImage | None:
+    """The picture of a `/aispend` period reply: the burn-up for `month`, daily bars for periods of several days,
+    and none for a single day (one bar says no more than the reply's first line)."""
+    if report.period.name == "month":
+        return month_chart_image(report)
+    if report.period.days < 2:
+        return None
+    return daily_chart_image(store, report)
+
+
 __all__ = [
     "Chart",
     "ChartImage",
@@ -42,5 +52,6 @@ __all__ = [
     "month_chart_image",
     "previous_by_day",
     "render",
+    "report_chart_image",
     "spike_chart",
 ]
