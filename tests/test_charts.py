@@ -6,6 +6,7 @@ import dataclasses
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -168,3 +169,26 @@ def test_report_and_start_up_never_import_matplotlib(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "$1,682.10" in done.stdout
     assert "LOADED []" in done.stdout
+
+
+@pytest.mark.dates
+def test_the_demo_writes_the_charts_it_would_post(tmp_path: Path, now: datetime) -> None:
+    folder = tmp_path / "charts"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.cli_at", now.isoformat(), "demo", "--charts", str(folder)],
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    listed = done.stdout.split("\nThe charts it would post (PNG):\n", 1)[1].splitlines()
+    assert listed == [
+        f"  /aispend week: {folder / 'daily.png'}",
+        f"  /aispend month: {folder / 'month.png'}",
+        f"  the spike alert: {folder / 'spike.png'}",
+    ]
+    for name in ("daily.png", "month.png", "spike.png"):
+        img = image((folder / name).read_bytes())
+        assert img.size == SIZE and ink_share(img) > 0.05
+    assert bars_across_rows(image((folder / "daily.png").read_bytes()), BARS) == 7

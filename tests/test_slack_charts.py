@@ -243,3 +243,9 @@ def test_acknowledging_keeps_the_chart_in_the_edited_message(fake: FakeSlack, al
     assert images(update.body["blocks"]) == [shown]
     assert update.body["blocks"].index(shown) == blocks.index(shown)
     assert "Acknowledged by <@UREADER>" in update.body["text"]
+
+
+def test_the_manifest_asks_for_files_write_and_says_why() -> None:
+    manifest = (Path(__file__).parent.parent / "manifest.yml").read_text()
+    (line,) = [line for line in manifest.splitlines() if line.strip().startswith("- files:write")]
+    assert "# upload chart PNGs" in line

@@ -211,6 +211,8 @@ def _month(fig: Figure, ax: Axes, chart: MonthChart) -> None:
 
 
 def _spike(fig: Figure, ax: Axes, chart: SpikeChart) -> None:
+    from matplotlib.ticker import MaxNLocator
+
     ys = list(range(len(chart.bars)))
     values = [_f(b.change) for b in chart.bars]
     colours = [RISE_COLOUR if v >= 0 else FALL_COLOUR for v in values]
@@ -219,7 +221,8 @@ def _spike(fig: Figure, ax: Axes, chart: SpikeChart) -> None:
     ax.invert_yaxis()  # the largest driver on top
     span = max((abs(v) for v in values), default=1.0) or 1.0
     low, high = min(0.0, *values), max(0.0, *values)
-    ax.set_xlim(low - 0.22 * span if low < 0 else 0, high + 0.22 * span if high > 0 else 0)
+    # room beside the bars for their values
+    ax.set_xlim(low - 0.3 * span if low < 0 else 0, high + 0.3 * span if high > 0 else 0)
     for y, bar in zip(ys, chart.bars, strict=True):
         sign = "+" if bar.change >= 0 else ""
         ax.annotate(
@@ -232,6 +235,7 @@ def _spike(fig: Figure, ax: Axes, chart: SpikeChart) -> None:
             fontsize=10,
         )
     ax.axvline(0, color="#555555", linewidth=0.8, zorder=3)
+    ax.xaxis.set_major_locator(MaxNLocator(5))
     ax.xaxis.set_major_formatter(_signed_dollars(span))
     ax.set_xlabel("change in US dollars, week over week")
     ax.grid(axis="x", color=GRID, zorder=0)
