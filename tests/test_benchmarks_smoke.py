@@ -66,7 +66,12 @@ def expected_names() -> set[str]:
     for history in (10, 40):
         for provider in ("anthropic", "openai"):
             names.add(f"sync.incremental.{history}d.{provider}.requests")
-    return names | spender_names()
+    return names | spender_names() | chart_names()
+
+
+def chart_names() -> set[str]:
+    rendered = {"charts.render_p99", "charts.render_p50", "charts.data_from_store", "charts.first_chart_cold"}
+    return rendered | {"charts.idle_bot_rss_after_charts", "charts.idle_bot_peak_rss"}
 
 
 def spender_names() -> set[str]:

@@ -57,6 +57,7 @@ def images(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def paths(fake: FakeSlack) -> list[str]:
+    fake.received("")  # waits for the requests still being handled, which are recorded just after their answer
     return [r.path for r in fake.requests if not r.path.startswith("/commands/")]
 
 

@@ -111,59 +111,62 @@ def _signed_dollars(top: float) -> Any:
     return FuncFormatter(fmt)
 
 
-def _finish(fig: Figure, ax: Axes, title: str, legend: bool = True) -> None:
-    if legend:
+# fixed margins instead of tight_layout, which draws the whole figure once more to measure it (a third of the time)
+MARGINS = {"left": 0.12, "right": 0.98, "top": 0.82, "bottom": 0.10}
+LABEL_CHAR = 0.0096  # share of the width one 11 pt character of a spike label takes
+
+
+def _finish(fig: Figure, ax: Axes, title: str, handles: list[Any] | None = None) -> None:
+    if handles is not None:
         ax.set_title(title, loc="left", pad=26)
-        handles, labels = ax.get_legend_handles_labels()
-        # the bars (patches) first, in stacking order, then the lines
-        order = sorted(range(len(handles)), key=lambda i: type(handles[i]).__name__ != "BarContainer")
         if handles:
             ax.legend(
-                [handles[i] for i in order],
-                [labels[i] for i in order],
-                loc="lower left",
-                bbox_to_anchor=(0, 1.0),
-                ncol=4,
-                borderaxespad=0.1,
-                handlelength=1.6,
+                handles=handles, loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, borderaxespad=0.1, handlelength=1.6
             )
+        fig.subplots_adjust(**MARGINS)
     else:  # long scope labels push the axes right: the title starts at the figure's edge instead
         fig.suptitle(title, x=0.015, ha="left", fontsize=13)
-    fig.tight_layout()
 
 
 def _day_label(day: Any) -> str:
     return f"{day:%b} {day.day}"
 
 
+def _bars(ax: Axes, rects: list[tuple[float, float, float, float]], colours: str | list[str]) -> None:
+    """Rectangles (x0, y0, x1, y1) as one collection: one artist for all the bars, not one patch per bar."""
+    from matplotlib.collections import PolyCollection
+
+    verts = [[(x0, y0), (x0, y1), (x1, y1), (x1, y0)] for x0, y0, x1, y1 in rects]
+    ax.add_collection(PolyCollection(verts, facecolors=colours, edgecolors="none", antialiaseds=False, zorder=2))
+
+
 def _daily(fig: Figure, ax: Axes, chart: DailyChart) -> None:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     n = len(chart.days)
     xs = list(range(n))
     bottom = [0.0] * n
+    handles: list[Any] = []
     for index, stack in enumerate(chart.stacks):
+        colour = provider_colour(stack.provider, index)
         heights = [_f(v) for v in stack.amounts]
-        ax.bar(
-            xs,
-            heights,
-            width=0.8,
-            bottom=bottom,
-            color=provider_colour(stack.provider, index),
-            label=stack.label,
-            linewidth=0,
-            antialiased=False,
-            zorder=2,
-        )
+        _bars(ax, [(x - 0.4, b, x + 0.4, b + h) for x, b, h in zip(xs, bottom, heights, strict=True) if h], colour)
+        handles.append(Patch(facecolor=colour, label=stack.label))
         bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
     top = max(bottom, default=0.0)
     if chart.previous is not None and chart.previous:
         prev = [_f(v) for v in chart.previous]
-        ax.plot(xs[: len(prev)], prev, color=PREVIOUS_COLOUR, linewidth=1.8, label=chart.previous_label, zorder=3)
+        (line,) = ax.plot(xs[: len(prev)], prev, color=PREVIOUS_COLOUR, linewidth=1.8, label=chart.previous_label)
+        line.set_zorder(3)
+        handles.append(line)
         top = max(top, *prev)
     if chart.budget_pace is not None:
         unit = "week" if chart.bucket_days == 7 else "day"
         pace = _f(chart.budget_pace)
         ax.axhline(pace, color=BUDGET_COLOUR, linestyle="--", linewidth=1.6, zorder=3)
-        ax.plot([], [], color=BUDGET_COLOUR, linestyle="--", label=f"budget pace {fmt_usd(chart.budget_pace)}/{unit}")
+        label = f"budget pace {fmt_usd(chart.budget_pace)}/{unit}"
+        handles.append(Line2D([], [], color=BUDGET_COLOUR, linestyle="--", linewidth=1.6, label=label))
         top = max(top, pace)
     step = max(1, math.ceil(n / MAX_TICKS))
     ax.set_xticks(xs[::step], [_day_label(d) for d in chart.days[::step]])
@@ -173,7 +176,7 @@ def _daily(fig: Figure, ax: Axes, chart: DailyChart) -> None:
     ax.set_ylabel("US dollars per week" if chart.bucket_days == 7 else "US dollars per day")
     ax.grid(axis="y", color=GRID, zorder=0)
     ax.set_axisbelow(True)
-    _finish(fig, ax, chart.title)
+    _finish(fig, ax, chart.title, handles)
 
 
 def _month(fig: Figure, ax: Axes, chart: MonthChart) -> None:
@@ -181,10 +184,12 @@ def _month(fig: Figure, ax: Axes, chart: MonthChart) -> None:
     spent = [_f(v) for v in chart.cumulative]
     top = max(spent, default=0.0)
     ax.fill_between(days, spent, color=ACTUAL_COLOUR, alpha=0.25, linewidth=0, zorder=2)
-    ax.plot(days, spent, color=ACTUAL_COLOUR, linewidth=2.2, label=f"spent {fmt_usd(chart.month_to_date)}", zorder=3)
+    handles: list[Any] = ax.plot(
+        days, spent, color=ACTUAL_COLOUR, linewidth=2.2, label=f"spent {fmt_usd(chart.month_to_date)}", zorder=3
+    )
     if chart.projected_total is not None and days:
         end = _f(chart.projected_total)
-        ax.plot(
+        handles += ax.plot(
             [days[-1], chart.days_in_month],
             [spent[-1], end],
             color=PROJECTION_COLOUR,
@@ -195,7 +200,9 @@ def _month(fig: Figure, ax: Axes, chart: MonthChart) -> None:
         )
         top = max(top, end)
     if chart.budget is not None:
-        ax.axhline(_f(chart.budget), color=BUDGET_COLOUR, linewidth=1.8, label=f"budget {fmt_usd(chart.budget)}")
+        handles.append(
+            ax.axhline(_f(chart.budget), color=BUDGET_COLOUR, linewidth=1.8, label=f"budget {fmt_usd(chart.budget)}")
+        )
         top = max(top, _f(chart.budget))
     ticks = [1, *range(8, chart.days_in_month + 1, 7)]
     if chart.days_in_month - ticks[-1] >= 3:
@@ -207,7 +214,7 @@ def _month(fig: Figure, ax: Axes, chart: MonthChart) -> None:
     ax.set_ylabel("US dollars, month to date")
     ax.grid(axis="y", color=GRID, zorder=0)
     ax.set_axisbelow(True)
-    _finish(fig, ax, chart.title)
+    _finish(fig, ax, chart.title, handles)
 
 
 def _spike(fig: Figure, ax: Axes, chart: SpikeChart) -> None:
@@ -216,9 +223,9 @@ def _spike(fig: Figure, ax: Axes, chart: SpikeChart) -> None:
     ys = list(range(len(chart.bars)))
     values = [_f(b.change) for b in chart.bars]
     colours = [RISE_COLOUR if v >= 0 else FALL_COLOUR for v in values]
-    ax.barh(ys, values, height=0.7, color=colours, linewidth=0, antialiased=False, zorder=2)
+    _bars(ax, [(min(0.0, v), y - 0.35, max(0.0, v), y + 0.35) for y, v in zip(ys, values, strict=True)], colours)
+    ax.set_ylim(len(ys) - 0.5, -0.5)  # the largest driver on top
     ax.set_yticks(ys, [b.label for b in chart.bars])
-    ax.invert_yaxis()  # the largest driver on top
     span = max((abs(v) for v in values), default=1.0) or 1.0
     low, high = min(0.0, *values), max(0.0, *values)
     # room beside the bars for their values
@@ -240,4 +247,6 @@ def _spike(fig: Figure, ax: Axes, chart: SpikeChart) -> None:
     ax.set_xlabel("change in US dollars, week over week")
     ax.grid(axis="x", color=GRID, zorder=0)
     ax.set_axisbelow(True)
-    _finish(fig, ax, chart.title, legend=False)
+    _finish(fig, ax, chart.title)
+    longest = max((len(b.label) for b in chart.bars), default=0)
+    fig.subplots_adjust(left=min(0.5, 0.04 + longest * LABEL_CHAR), right=0.97, top=0.88, bottom=0.14)

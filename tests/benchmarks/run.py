@@ -2,7 +2,8 @@
 
 Prints each figure beside its target: report latency against history length (in-process and through the Slack
 handler), sync requests and wall time against the simulator, incremental sync requests, memory, start-up, and spenders
-(2,000 keys / 300 users: their replies' latency, backfill requests and peak RSS, incremental requests).
+(2,000 keys / 300 users: their replies' latency, backfill requests and peak RSS, incremental requests), and charts
+(render p99 at 730 days, the bot's RSS after drawing them).
 `--json`: one JSON object per figure (name, value, unit, target, ok, note) on stdout, the machine on stderr.
 `--markdown`: the README table. `--smoke`: every code path at a tiny size (for the test suite; numbers
 meaningless). Generated databases are cached in $AISPEND_BENCH_CACHE (default: the temp dir's aispend-bench).
@@ -26,7 +27,7 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks import bench_memory, bench_report, bench_spenders, bench_startup, bench_sync
+from tests.benchmarks import bench_charts, bench_memory, bench_report, bench_spenders, bench_startup, bench_sync
 from tests.benchmarks.bench_support import Figure, machine
 
 Bench = Callable[..., list[Figure]]
@@ -59,6 +60,7 @@ BENCHMARKS: dict[str, tuple[Bench, dict[str, Any]]] = {
             "runs": 2,
         },
     ),
+    "charts": (bench_charts.run, {"runs": 2, "db_days": 20}),
 }
 
 
