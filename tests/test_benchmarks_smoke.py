@@ -70,7 +70,8 @@ def expected_names() -> set[str]:
 
 
 def chart_names() -> set[str]:
-    rendered = {"charts.render_p99", "charts.render_p50", "charts.data_from_store", "charts.first_chart_cold"}
+    rendered = {"charts.render_p99", "charts.render_p50", "charts.render_cpu_p99", "charts.data_from_store"}
+    rendered.add("charts.first_chart_cold")
     return rendered | {"charts.idle_bot_rss_after_charts", "charts.idle_bot_peak_rss"}
 
 

@@ -136,7 +136,6 @@ class ChartUploads:
             if len(self._recent) >= self.per_minute:
                 log.info("chart left out: more than %d uploads in the last minute", self.per_minute)
                 return None
-            self._recent.append(now)
         try:
             image = draw()
         except Exception:  # a chart must never cost the answer: the message goes without it
@@ -144,6 +143,8 @@ class ChartUploads:
             return None
         if image is None:
             return None
+        with self._lock:  # counted once there is something to upload
+            self._recent.append(self.clock())
         try:
             file_id = upload_file(
                 self.client, content=image.png, filename=image.filename, title=image.title, alt_text=image.alt
