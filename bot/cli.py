@@ -24,6 +24,7 @@ from bot.safe_text import terminal
 log = logging.getLogger("aispend")
 
 PROVIDER_NAMES = ("anthropic", "openai")
+EXPORT_GRAINS = ("item", "day", "model", "workspace", "key", "user")  # bot.export_rows.GRAINS, without importing it
 
 
 def utc_now() -> datetime:
@@ -68,6 +69,21 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="post again an alert marked uncertain that you found missing from the channel (repeatable)",
     )
+    export = sub.add_parser("export", help="write billed spend rows as CSV or JSON Lines (sums match `report`)")
+    export.add_argument("period", nargs="?", default="week", help="today, yesterday, week (default), month or Nd")
+    export.add_argument(
+        "--by",
+        choices=EXPORT_GRAINS,
+        default="item",
+        help="one row per day and: line item (default), provider (day), model, workspace, key or user",
+    )
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="csv (default) or jsonl")
+    export.add_argument("-o", "--output", metavar="FILE", help="write FILE (mode 0600, atomically) instead of stdout")
+    export.add_argument("--emails", action="store_true", help="with --by user: people's emails too")
+    export.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
+    budget = sub.add_parser("budget", help="the monthly budget gate for CI (exit 0 within, 1 over, 2 unknown)")
+    budget.add_argument("--check", action="store_true", required=True, help="check month to date against the budget")
+    budget.add_argument("--projected", action="store_true", help="check the projected month end instead")
     sub.add_parser("doctor", help="check every configured credential and setting live")
     demo = sub.add_parser("demo", help="an offline tour with the bundled provider simulator (no keys needed)")
     demo.add_argument(
@@ -184,6 +200,25 @@ def _dispatch(
         from bot.commands.alerts import cmd_alerts
 
         return cmd_alerts(settings, args.dry_run, args.as_of, out, now=clock(), resend=args.resend)
+    if args.command == "export":
+        from bot.commands.export import cmd_export
+
+        return cmd_export(
+            settings,
+            args.period,
+            args.by,
+            args.format,
+            args.output,
+            out,
+            err,
+            now=clock(),
+            as_of=args.as_of,
+            emails=args.emails,
+        )
+    if args.command == "budget":
+        from bot.commands.budget import cmd_budget_check
+
+        return cmd_budget_check(settings, args.projected, out, now=clock())
     if args.command == "doctor":
         from bot.doctor import run_doctor
         from bot.runner import check_startup

@@ -115,6 +115,7 @@ def create_app(
         alerts=alerts,
         gate=pools.gate,
         charts=charts,
+        client=client,
     )
     for name in COMMANDS:
         app.command(name)(listener.on_command)

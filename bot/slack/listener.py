@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
 
 from bot.budget import BUDGET_KEY, current_budget
 from bot.claude_code import load_claude_code
@@ -36,6 +37,7 @@ from bot.slack.commands import (
     Budget,
     ClaudeCode,
     Command,
+    Export,
     Help,
     Sync,
     help_text,
@@ -87,9 +89,11 @@ class CommandListener:
         alerts: AlertsView | None = None,
         gate: AckGate | None = None,
         charts: ChartUploads | None = None,
+        client: WebClient | None = None,
     ) -> None:
         self.store = store
         self.charts = charts  # None: replies carry no pictures
+        self.client = client  # the Web API client, for the files `export` uploads
         self.settings = settings
         self.policy = Policy.from_settings(settings)
         self.now = now
@@ -188,6 +192,11 @@ class CommandListener:
             # per person: only for those may_see_people admitted in _ack; built per request, never cached
             now = self.now()
             return claude_code_message(load_claude_code(self.store, parse_period(parsed.period, now.date())))
+        if isinstance(parsed, Export):
+            from bot.slack.export_reply import export_reply
+
+            # the export streams SQL over the Store itself (bot.store.export), more than the SpendStore protocol
+            return export_reply(self.store, self.client, self.policy, parsed, user, now=self.now())  # type: ignore[arg-type]
         if isinstance(parsed, Alerts):
             if self.alerts is None:
                 return (
