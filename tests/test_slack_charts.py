@@ -251,3 +251,27 @@ def test_the_manifest_asks_for_files_write_and_says_why() -> None:
     manifest = (Path(__file__).parent.parent / "manifest.yml").read_text()
     (line,) = [line for line in manifest.splitlines() if line.strip().startswith("- files:write")]
     assert "# upload chart PNGs" in line
+
+
+def test_aispend_alerts_says_why_the_chart_was_left_out(
+    fake: FakeSlack, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    alert_support.filled_store(tmp_path / "cli.db").close()
+    fake.responses["/api/files.getUploadURLExternal"] = NO_SCOPE
+    environ = {
+        "AISPEND_DB": str(tmp_path / "cli.db"),
+        "SLACK_BOT_TOKEN": "xoxb-cli-test",
+        "SLACK_API_URL": fake.api_url,
+        "AISPEND_ALERT_CHANNEL": alert_support.CHANNEL,
+    }
+    assert main(["alerts", "--as-of", "2026-11-22"], environ=environ, clock=lambda: alert_support.NOW) == 0
+    out = capsys.readouterr().out
+    assert "Posted spike|2026-11-15..2026-11-21." in out
+    assert out.rstrip().endswith(
+        "Charts are left out of replies and alerts for now. Slack refused the upload (missing_scope): add the "
+        "files:write scope on your Slack app's OAuth & Permissions page and reinstall the app."
+    )
+    (post,) = posts(fake)
+    assert post["text"] == alert_support.SPIKE_TEXT
