@@ -59,6 +59,8 @@ class Settings:
     people_viewers: frozenset[str] = field(default_factory=frozenset)  # besides admins, may see per-person spend
     show_people_in_channel: bool = False  # per-person figures allowed in `public` replies and channel messages
     warnings: tuple[str, ...] = ()
+    # the AISPEND_* variables the environment set, so `doctor` can tell a value's source from a default
+    from_environment: frozenset[str] = field(default_factory=frozenset)
 
     def secrets(self) -> list[str]:
         """Every secret value, for redaction filters and leak tests."""
@@ -119,6 +121,7 @@ def load_settings(environ: Mapping[str, str], cwd: Path | None = None) -> Settin
         people_viewers=reader.user_ids("AISPEND_PEOPLE_VIEWERS"),
         show_people_in_channel=reader.boolean("AISPEND_SHOW_PEOPLE_IN_CHANNEL", False),
         warnings=tuple(warnings),
+        from_environment=frozenset(name for name in env if name.startswith("AISPEND_") and reader.text(name)),
     )
     if problems:
         raise ConfigError(problems)

@@ -1,6 +1,7 @@
 """`aispend demo`: an offline tour. Starts the bundled simulator on loopback, syncs it into a throw-away
-database with the real provider clients, and prints the week report, the spend by API key (`aispend report keys`)
-and the spike alert it would post, and writes the charts those messages would show (bot.demo_charts).
+database with the real provider clients, and prints the week report, the spend by API key (`aispend report keys`),
+the spike alert it would post, the paths of the charts those messages would show (written by bot.demo_charts) and
+the text of the App Home dashboard an admin would see.
 """
 
 from __future__ import annotations
@@ -23,12 +24,14 @@ def run_demo(out: TextIO, *, now: datetime, charts: Path | None = None) -> int:
     """The tour; the charts it would post go into `charts` (default: a new temporary folder, kept)."""
     from bot.alerts.service import describe_spike
     from bot.demo_charts import write_demo_charts
+    from bot.home_data import load_home
     from bot.providers import build_providers
     from bot.records import KEY
     from bot.render_spenders import render_spenders, top_spenders
     from bot.render_text import render_text
     from bot.report import load_report
     from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Simulator
+    from bot.slack.home_blocks import home_view, view_text
     from bot.spenders import load_spenders
     from bot.store import Store
     from bot.sync import sync_providers
@@ -70,6 +73,10 @@ def run_demo(out: TextIO, *, now: datetime, charts: Path | None = None) -> int:
             out.write("\nThe charts it would post (PNG):\n")
             for what, path in write_demo_charts(store, settings, folder, now=now):
                 out.write(f"  {what}: {terminal(str(path))}\n")
+            # an admin's Home tab, with keys but no people (a demo shows no emails)
+            home = home_view(load_home(store, settings, now=now, people=False, admin=True))
+            out.write("\nThe App Home tab an admin would see (its blocks' text):\n\n")
+            out.write(terminal(view_text(home)) + "\n")
         finally:
             for provider in providers:
                 provider.close()

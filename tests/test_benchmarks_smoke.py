@@ -66,6 +66,7 @@ def expected_names() -> set[str]:
     for history in (10, 40):
         for provider in ("anthropic", "openai"):
             names.add(f"sync.incremental.{history}d.{provider}.requests")
+    names |= {"home.build.3d.p50", "home.build.3d.p99", "home.blocks.3d.p99", "home.spenders.3d.p50"}
     return names | spender_names() | chart_names()
 
 

@@ -182,7 +182,7 @@ def test_the_demo_writes_the_charts_it_would_post(tmp_path: Path, now: datetime)
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
-    listed = done.stdout.split("\nThe charts it would post (PNG):\n", 1)[1].splitlines()
+    listed = done.stdout.split("\nThe charts it would post (PNG):\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert listed == [
         f"  /aispend week: {folder / 'daily.png'}",
         f"  /aispend month: {folder / 'month.png'}",

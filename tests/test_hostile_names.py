@@ -541,3 +541,24 @@ def test_the_bots_log_shows_a_hostile_providers_error_without_control_characters
             log = bot.stderr()
     assert "gnirts" in log
     assert_terminal_safe("aispend run's log", log)
+
+
+def test_the_app_home_shows_provider_text_literally_and_fits(store: Store, fake: FakeSlack) -> None:
+    from bot.slack.home import HomeTab
+
+    conf = replace(hostile_settings(), people_viewers=frozenset({READER}))
+    slack = build_client("xoxb-test-token", fake.api_url)
+    run_alerts(store, slack, settings=conf, today=TODAY, now=NOW, dry_run=False, pace=0)  # hostile summaries
+    store.set_setting("spike_pct", "<!channel> *x*\x1b[2J")  # a hand-edited database: quoted in the admin's view
+    home = HomeTab(store=store, settings=conf, client=slack, now=lambda: NOW, work=None)  # type: ignore[arg-type]
+    for user in (ADMIN, READER, OTHER):
+        assert home.publish(user)
+    views = [r.body["view"] for r in fake.received("/api/views.publish")]
+    assert len(views) == 3
+    for user, raw in zip((ADMIN, READER, OTHER), views, strict=True):
+        view = json.loads(raw) if isinstance(raw, str) else raw
+        assert len(view["blocks"]) <= 100
+        assert_safe_message(f"home of {user}", {"text": "home", "blocks": view["blocks"]})
+    everything = json.dumps(views, ensure_ascii=False)
+    for shown in ("&lt;!channel&gt;", "Recent alerts", "set aside"):
+        assert shown in everything, shown

@@ -109,6 +109,7 @@ SPEND_MIGRATIONS = [
     "004_cost_gaps",
     "005_spenders",
     "006_claude_code",
+    "008_home_viewers",
 ]
 
 
@@ -121,6 +122,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "004_cost_gaps",
             "005_spenders",
             "006_claude_code",
+            "008_home_viewers",
         ]
         assert first.pending_migrations() == []
     with Store(db_path) as second:
@@ -131,6 +133,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "004_cost_gaps",
             "005_spenders",
             "006_claude_code",
+            "008_home_viewers",
         ]
     assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
         ("aispend", "001_spend_tables"),
@@ -139,6 +142,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         ("aispend", "004_cost_gaps"),
         ("aispend", "005_spenders"),
         ("aispend", "006_claude_code"),
+        ("aispend", "008_home_viewers"),
     ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {
@@ -159,6 +163,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         "labels",
         "sync_log",
         "settings",
+        "home_viewers",
         "day_fetches",
         "spender_usage_daily",
         "spender_cost_daily",

@@ -47,6 +47,7 @@ from bot.alerts.overview import fix_for, uncertain_fix
 from bot.alerts.pictures import Pictures
 from bot.alerts.render import render_record
 from bot.config import Settings
+from bot.saved_settings import effective_settings
 from bot.slack.client import answered_by_a_page
 from bot.store import Store
 from bot.store.alerts import AlertStore
@@ -239,6 +240,7 @@ def resend(
     lease_wait: float = 30.0,
 ) -> AlertRun:
     """`aispend alerts --resend ID`: an admin found an uncertain (or refused) alert missing from the channel."""
+    settings = effective_settings(store, settings)
     if settings.alert_channel is None:
         raise ValueError("resend needs AISPEND_ALERT_CHANNEL")
     alert_store = AlertStore(store)

@@ -9,6 +9,7 @@ from bot.alerts.overview import alerts_overview_text, delivery_problems_text
 from bot.alerts.waits import spike_wait
 from bot.config import Settings
 from bot.safe_text import literal
+from bot.saved_settings import effective_settings
 from bot.store import Store
 from bot.store.alerts import AlertStore
 
@@ -23,7 +24,7 @@ def alerts_overview(
     alert_store = AlertStore(store)
     failures = alert_store.failures() if admin else []
     text = alerts_overview_text(alert_store.recent(limit), alert_store.active_snoozes(now), failures)
-    waiting = [] if settings is None else waiting_alerts(store, settings, now)
+    waiting = [] if settings is None else waiting_alerts(store, effective_settings(store, settings), now)
     if waiting:
         text += "\n*Waiting for data*\n" + "\n".join(f"• {literal(line)}" for line in waiting)
     return text

@@ -48,6 +48,7 @@ from bot.config import Settings
 from bot.errors import ConfigError
 from bot.periods import parse_period
 from bot.report import load_report
+from bot.saved_settings import effective_settings
 from bot.store import Store
 from bot.store.alerts import AlertStore
 
@@ -98,6 +99,7 @@ def run_alerts(
     retry_failed: also resend alerts Slack refused permanently (a manual run after fixing the channel).
     lease_wait: how long to wait for another evaluation (thread or process) to finish before skipping.
     """
+    settings = effective_settings(store, settings)  # read now: a change saved from Slack applies at once
     alert_store = alert_store or AlertStore(store)
     if dry_run:
         return dry_run_alerts(store, alert_store, settings, today, now)
@@ -144,6 +146,7 @@ def post_digest(
     not synced completely yet is neither built nor recorded (`skipped` says why): the sync job tries again after
     each sync while the slot is within its grace (bot.jobs).
     """
+    settings = effective_settings(store, settings)
     poster, channel = _require_slack(client, settings)
     alert_store = alert_store or AlertStore(store)
     today = today or now.date()

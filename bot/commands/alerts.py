@@ -29,7 +29,7 @@ def cmd_alerts(
     client = None
     charts = None
     if not dry_run:
-        if settings.slack_bot_token is None or settings.alert_channel is None:
+        if settings.slack_bot_token is None or _alert_channel(settings) is None:
             raise ConfigError(
                 "Posting alerts needs SLACK_BOT_TOKEN and AISPEND_ALERT_CHANNEL: set both, or use --dry-run to "
                 "only print them."
@@ -55,3 +55,14 @@ def cmd_alerts(
     if notice:  # the alerts went out without their charts: say why here, where the admin is
         out.write(terminal(notice) + "\n")
     return EXIT_FAILED if run.failed or run.uncertain else EXIT_OK
+
+
+def _alert_channel(settings: Settings) -> str | None:
+    """The alert channel in force: AISPEND_ALERT_CHANNEL, or the one an admin saved from Slack."""
+    from bot.saved_settings import effective_settings
+
+    store = open_store(settings)
+    try:
+        return effective_settings(store, settings).alert_channel
+    finally:
+        store.close()

@@ -98,8 +98,8 @@ def create_app(
         # costs nothing, spares Bolt's 10 ms ack polling, and lets HTTP mode dispatch on its event loop. A
         # listener registered here must never block (no SQLite, no network before it returns).
         process_before_response=True,
-        # the app subscribes to no events and uses no functions or assistant threads: these middlewares would
-        # only cost time on every command's ack path
+        # the only event the app subscribes to is app_home_opened, which people send, never the bot itself; it
+        # uses no functions or assistant threads: these middlewares would only cost time on every ack path
         ignoring_self_events_enabled=False,
         ignoring_self_assistant_message_events_enabled=False,
         attaching_function_token_enabled=False,

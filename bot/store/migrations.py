@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import claude_code, freshness, rollups, spenders
+from bot.store import claude_code, freshness, home, rollups, spenders
 
 migrations = Migrations("aispend")
 
@@ -129,3 +129,9 @@ def m006_claude_code(db: Database) -> None:
     # Claude Code activity per actor and day, Anthropic's estimates (never billed cost), and whether it is readable
     for statement in claude_code.SCHEMA:
         db.execute(statement)
+
+
+@migrations(name="008_home_viewers")
+def m008_home_viewers(db: Database) -> None:
+    # who opened the App Home tab and when, so each sync refreshes the dashboards opened in the last day
+    db.execute(home.SCHEMA)

@@ -7,7 +7,7 @@ transactions, and delegates the SQL to spend.py (spend data) and syncs.py (sync 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
@@ -18,7 +18,7 @@ from sqlite_utils.migrations import Migrations
 from bot.freshness import ProviderFetches
 from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, ProviderData, SpenderLabel, SyncState, TokenTotals
 from bot.spenders import KindRows, SpenderRows
-from bot.store import claude_code, freshness, spend, spenders, syncs
+from bot.store import claude_code, freshness, home, spend, spenders, syncs
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
@@ -107,6 +107,22 @@ class Store:
         """Store a setting; None deletes it."""
         with self.writing() as db:
             syncs.set_setting(db, key, value)
+
+    def set_settings(self, values: Mapping[str, str | None]) -> None:
+        """Store several settings in one transaction (None deletes one): a form is saved whole or not at all."""
+        with self.writing() as db:
+            for key, value in values.items():
+                syncs.set_setting(db, key, value)
+
+    def record_home_open(self, user_id: str, at: datetime) -> None:
+        """`user_id` opened the App Home tab at `at` (bot.store.home)."""
+        with self.writing() as db:
+            home.record_open(db, user_id, to_timestamp(at))
+
+    def home_viewers(self, since: datetime) -> list[str]:
+        """Who opened the App Home tab at or after `since`, most recent first (older entries are forgotten)."""
+        with self.writing() as db:
+            return home.viewers_since(db, to_timestamp(since))
 
     # ---- reads (inclusive [start, end]) ---------------------------------------------------------------------
 
