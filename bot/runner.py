@@ -112,6 +112,7 @@ def run(settings: Settings, clock: Callable[[], datetime]) -> None:
                     now=clock,
                     work=alert_work,
                     on_saved=lambda: reschedule_digest(scheduler, store, settings),
+                    charts=charts,
                 )
             )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -275,3 +276,51 @@ def test_aispend_alerts_says_why_the_chart_was_left_out(
     )
     (post,) = posts(fake)
     assert post["text"] == alert_support.SPIKE_TEXT
+
+
+# --- the App Home ----------------------------------------------------------------------------------------------
+
+
+def home_tab(fake: FakeSlack, store: Store, charts: ChartUploads) -> Any:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bot.slack.home import HomeTab
+
+    client = build_client("xoxb-test-token", fake.api_url)
+    conf = settings(monthly_budget_usd=Decimal(1000))
+    return HomeTab(
+        store=store, settings=conf, client=client, now=lambda: NOW, work=ThreadPoolExecutor(1), charts=charts
+    )
+
+
+def published_blocks(fake: FakeSlack) -> list[list[dict[str, Any]]]:
+    out = []
+    for request in fake.received("/api/views.publish"):
+        view = request.body["view"]
+        out.append((json.loads(view) if isinstance(view, str) else view)["blocks"])
+    return out
+
+
+def test_the_home_tab_shows_the_month_burn_up_uploaded_once(fake: FakeSlack, store: Store) -> None:
+    home = home_tab(fake, store, uploads(fake))
+    home.opened(ADMIN)
+    home.opened(READER)
+    first, second = published_blocks(fake)
+    (shown,) = images(first)
+    assert images(second) == [shown]
+    uploaded = fake.files[shown["slack_file"]["id"]]
+    assert uploaded["filename"] == "aispend-month.png" and uploaded["channel_id"] is None
+    assert uploaded["alt_txt"].startswith("Burn-up chart: AI spend, November 2026")
+    assert "budget $1,000.00" in uploaded["alt_txt"]
+    assert image(uploaded["content"]).size == (800, 400)
+    assert [p for p in paths(fake) if p != "/api/views.publish"] == UPLOAD_CALLS
+
+
+def test_the_home_tab_goes_without_its_chart_when_the_upload_fails(fake: FakeSlack, store: Store) -> None:
+    fake.responses["/api/files.getUploadURLExternal"] = NO_SCOPE
+    charts = uploads(fake)
+    home_tab(fake, store, charts).opened(ADMIN)
+    (blocks,) = published_blocks(fake)
+    assert images(blocks) == [] and any("Month to date" in json.dumps(b) for b in blocks)
+    notice = charts.take_notice()
+    assert notice is not None and "files:write" in notice
