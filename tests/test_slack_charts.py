@@ -324,3 +324,21 @@ def test_the_home_tab_goes_without_its_chart_when_the_upload_fails(fake: FakeSla
     assert images(blocks) == [] and any("Month to date" in json.dumps(b) for b in blocks)
     notice = charts.take_notice()
     assert notice is not None and "files:write" in notice
+
+
+def test_after_a_failed_upload_the_next_charts_wait_instead_of_each_timing_out(fake: FakeSlack) -> None:
+    from bot.charts.model import ChartImage
+    from bot.slack.charts import PAUSE_SHORT
+
+    fake.responses["/upload"] = (500, {}, {"ok": False})
+    now = [1000.0]
+    charts = uploads(fake, clock=lambda: now[0])
+    png = ChartImage(b"\x89PNG\r\n\x1a\n" + b"0" * 64, "alt", "title", "aispend-daily.png")
+    assert charts.picture("a", lambda: png) is None
+    assert charts.picture("b", lambda: png) is None  # paused: not tried
+    assert len(fake.received("/upload")) == 1
+    now[0] += PAUSE_SHORT + 1
+    fake.responses.pop("/upload")
+    picture = charts.picture("b", lambda: png)
+    assert picture is not None and fake.files[picture.file_id]["content"] == png.png
+    assert len(fake.received("/upload")) == 2

@@ -9,8 +9,8 @@ A chart is an extra, never a condition. `ChartUploads.picture` gives a Picture o
   file server delays a reply by seconds at most, and never a post twice (the post is a separate call).
 - A failure (missing files:write, a refused token, an unreachable file server) is logged and kept as a notice
   that the next admin's `/aispend` answer shows once (the same place as alerts Slack refused, bot.slack.listener).
-  A refusal that will not go away by itself (scope, token) pauses uploads for PAUSE, so every answer does not
-  try again.
+  A failure pauses uploads (PAUSE after a refusal that will not go away by itself, the scope or the token;
+  PAUSE_SHORT after any other), so the next answers and alerts do not each try again and wait out a timeout.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 UPLOADS_PER_MINUTE = 20  # files.getUploadURLExternal and files.completeUploadExternal are Tier 4 (100+/min)
 UPLOAD_TIMEOUT = 5  # seconds per call: a chart may hold a reply back this long, not the 15 s of other calls
 PAUSE = 15 * 60.0  # seconds without uploads after a refusal that needs an admin (scope, token)
+PAUSE_SHORT = 120.0  # after any other failure: the next messages do not each wait out a timeout
 # refusals that last until an admin acts: the scope, the token
 LASTING = frozenset({"missing_scope", "invalid_auth", "not_authed", "token_revoked", "account_inactive"})
 IMAGE_BLOCK = "aispend_chart"
@@ -162,8 +163,7 @@ class ChartUploads:
 
     def _failed(self, err: UploadError) -> None:
         with self._lock:
-            if err.reason in LASTING:
-                self._paused_until = self.clock() + PAUSE
+            self._paused_until = self.clock() + (PAUSE if err.reason in LASTING else PAUSE_SHORT)
             if err.reason in self._told:
                 log.info("chart left out: %s", err)
                 return
