@@ -100,6 +100,11 @@ def _one_provider(provider: Provider, now: datetime) -> list[Check]:
         )
     )
     checks += [Check(f"{display} permissions", False, warning, required=False) for warning in data.warnings]
+    caps = provider.fetch_caps(data)
+    if caps.caps is None:
+        checks.append(Check(f"{display} spend caps", False, caps.note or "could not be read", required=False))
+    else:
+        checks.append(Check(f"{display} spend caps", True, f"{len(caps.caps)} spend cap(s) readable (read only)"))
     return checks
 
 

@@ -243,6 +243,44 @@ class ProviderData:
     claude_code: list[ClaudeCodeDay] = field(default_factory=list)
     claude_code_start: date | None = None
     claude_code_unavailable: str | None = None
+    # spend caps as they are now (issue 13), read after the window; None: not read (the store keeps its caps)
+    caps: CapsFetch | None = None
+
+
+# Provider spend caps (issue 13): the scopes aispend reads, and the one period it forecasts.
+ORG_SCOPE = "organization"
+WORKSPACE_SCOPE = "workspace"  # an Anthropic workspace or an OpenAI project
+MONTHLY = "month"
+
+
+@dataclass(frozen=True, slots=True)
+class SpendCap:
+    """A hard spend limit the provider enforces on the organization or one workspace/project (read only).
+
+    `limit_nano` is the cap in 1e-9 USD; `enforced` is False when the provider says it does not apply now (Anthropic
+    `is_enabled: false`, OpenAI `enforcement.status: inactive`). Scopes without a numeric cap are not records.
+    """
+
+    provider: str
+    scope: str  # ORG_SCOPE or WORKSPACE_SCOPE
+    scope_id: str  # the workspace/project id; "" for the organization
+    limit_nano: int
+    period: str  # MONTHLY, "week" or "day" (Anthropic's daily/weekly limits)
+    enforced: bool = True
+    cap_id: str = ""  # the provider's id of the limit (Anthropic `spl_…`); "" when it has none
+
+
+@dataclass(frozen=True, slots=True)
+class CapsFetch:
+    """One read of a provider's spend caps: `caps` None means they could not be read (`note` says why, in one
+    sentence); `refused` tells a refusal (the key may not read them: stored caps are dropped) from a failure
+    (network, a bad answer: stored caps are kept)."""
+
+    provider: str
+    caps: tuple[SpendCap, ...] | None
+    note: str | None = None
+    refused: bool = False
+    requests: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from bot.caps_text import caps_lines
 from bot.money import fmt_usd
 from bot.periods import Period
 from bot.projection import projection_text
@@ -135,6 +136,9 @@ def render_text(report: Report, now: datetime) -> str:
             f"Budget: {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} used this month ({b.pct_used:.1f}%);"
             f" {projected}{warn}"
         )
+    caps = caps_lines(report.caps, report.cap_notes) if report.month or report.budget else []
+    if caps:
+        lines += ["", "Provider spend caps", *(f"  • {clean(line, NOTE_WIDTH)}" for line in caps)]
     if report.notes:
         # our sentences, but some quote a provider's error
         lines += ["", "Notes", *(f"  • {clean(note, NOTE_WIDTH)}" for note in report.notes)]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from bot.caps import caps_json
 from bot.claude_code import claude_code_json
 from bot.report import ProviderLine, Report
 from bot.spenders import SpenderView
@@ -59,7 +60,8 @@ def report_to_json(report: Report, keys: SpenderView | None = None, users: Spend
         },
         "keys": spenders_json(keys),
         "users": spenders_json(users),
-        "notes": list(report.notes),
+        "notes": [*report.notes, *report.cap_notes],
+        "caps": caps_json(report.caps),  # provider spend limits against this month (read only)
         "claude_code": claude_code_json(report.claude_code),  # Anthropic's estimates: never part of total_usd
     }
     if report.month is not None:

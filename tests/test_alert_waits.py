@@ -95,9 +95,10 @@ def test_spike_and_budget_alerts_wait_while_the_week_holds_a_day_fetched_before_
         "day ended). They are evaluated again after the next sync."
     )
     budget_waiting = waiting.replace("Spike alerts for Nov 15–21", "Budget alerts for November")
+    cap_waiting = waiting.replace("Spike alerts for Nov 15–21", "Cap alerts for November")  # the simulator has caps
 
     dry = run_alerts(store, None, settings=conf, today=AFTER_MIDNIGHT.date(), now=AFTER_MIDNIGHT, dry_run=True)
-    assert (dry.found, dry.notes) == ((), (waiting, budget_waiting))
+    assert (dry.found, dry.notes) == ((), (waiting, budget_waiting, cap_waiting))
     printed = format_alerts_text(dry)
     assert f"Note: {waiting}" in printed.splitlines() and "No new alerts." in printed
     overview = LedgerView(store, conf).overview(AFTER_MIDNIGHT, admin=False)

@@ -111,24 +111,26 @@ def test_request_counts_are_the_documented_minimum(smoke_figures: list[dict[str,
     by_name = {figure["name"]: figure for figure in smoke_figures}
     # 40 days: Anthropic 2 cost + 2 usage + 2 analytics cost pages + 1 page each of workspaces, keys and users
     # + 40 Claude Code days (one request each); OpenAI 1 cost + 2 usage + 1 project page + 1 user page + the key
-    # listings of its 2 projects
+    # listings of its 2 projects; then the spend caps: Anthropic's one listing, OpenAI's organization limit and
+    # the limits of its 2 active projects that spent
     assert {k: by_name[k]["value"] for k in ("sync.backfill.anthropic.requests", "sync.backfill.openai.requests")} == {
-        "sync.backfill.anthropic.requests": 49,
-        "sync.backfill.openai.requests": 7,
+        "sync.backfill.anthropic.requests": 50,
+        "sync.backfill.openai.requests": 10,
     }
     assert by_name["sync.backfill.requests"] == {
         "name": "sync.backfill.requests",
-        "value": 56,
+        "value": 60,
         "unit": "requests",
-        "target": "= 56 (minimum)",
+        "target": "= 60 (minimum)",
         "ok": True,
     }
     incremental = {k: v["value"] for k, v in by_name.items() if str(k).startswith("sync.incremental.")}
     assert incremental == {
-        "sync.incremental.10d.anthropic.requests": 9,  # 3 reports + analytics cost, keys, users + 3 Claude Code days
-        "sync.incremental.10d.openai.requests": 6,  # + users + its 2 projects' keys
-        "sync.incremental.40d.anthropic.requests": 9,
-        "sync.incremental.40d.openai.requests": 6,
+        # 3 reports + analytics cost, keys, users + 3 Claude Code days + the spend caps listing
+        "sync.incremental.10d.anthropic.requests": 10,
+        "sync.incremental.10d.openai.requests": 9,  # + users + its 2 projects' keys + 3 spend limits
+        "sync.incremental.40d.anthropic.requests": 10,
+        "sync.incremental.40d.openai.requests": 9,
         "sync.incremental.anthropic.spread": 0,
         "sync.incremental.openai.spread": 0,
     }

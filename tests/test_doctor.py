@@ -106,13 +106,15 @@ def test_everything_configured_and_working(
         rf"rows; {named(sim, 'anthropic')} workspace/project names readable",
         lines[1],
     ), lines[1]
-    assert lines[2] == f"✓ OpenAI key: OPENAI_ADMIN_KEY is accepted; organization {org.openai_org_id}"
+    assert lines[2] == "✓ Anthropic spend caps: 2 spend cap(s) readable (read only)"
+    assert lines[3] == f"✓ OpenAI key: OPENAI_ADMIN_KEY is accepted; organization {org.openai_org_id}"
     assert re.fullmatch(
         rf"✓ OpenAI report: one-day report for {YESTERDAY}: {re.escape(cost_line(sim, 'openai'))} in \d+ cost "
         rf"rows; {named(sim, 'openai')} workspace/project names readable",
-        lines[3],
-    ), lines[3]
-    assert lines[4:] == [
+        lines[4],
+    ), lines[4]
+    assert re.fullmatch(r"✓ OpenAI spend caps: [12] spend cap\(s\) readable \(read only\)", lines[5]), lines[5]
+    assert lines[6:] == [
         f"✓ database: {tmp_path / 'aispend.db'} is writable (it did not exist, so it was created); its schema is "
         "current",
         "Settings in force (admins change them in the App Home's Settings):",

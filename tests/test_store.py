@@ -110,6 +110,7 @@ SPEND_MIGRATIONS = [
     "005_spenders",
     "006_claude_code",
     "008_home_viewers",
+    "009_spend_caps",
 ]
 
 
@@ -123,6 +124,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "005_spenders",
             "006_claude_code",
             "008_home_viewers",
+            "009_spend_caps",
         ]
         assert first.pending_migrations() == []
     with Store(db_path) as second:
@@ -134,6 +136,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "005_spenders",
             "006_claude_code",
             "008_home_viewers",
+            "009_spend_caps",
         ]
     assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
         ("aispend", "001_spend_tables"),
@@ -143,6 +146,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         ("aispend", "005_spenders"),
         ("aispend", "006_claude_code"),
         ("aispend", "008_home_viewers"),
+        ("aispend", "009_spend_caps"),
     ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {
@@ -169,6 +173,8 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         "spender_cost_daily",
         "spender_basis_daily",
         "spender_labels",
+        "spend_caps",
+        "spend_cap_status",
     }
     assert query(db_path, "PRAGMA journal_mode") == [("wal",)]
 

@@ -10,12 +10,16 @@ from datetime import date, datetime
 from bot.alerts import payload
 from bot.alerts.budget_messages import budget_headline, budget_message
 from bot.alerts.budget_rules import BudgetReport
+from bot.alerts.cap_messages import cap_headline, cap_message
+from bot.alerts.cap_rules import CAP, CapReport, caps_or_wait
+from bot.alerts.cap_rules import dumps as cap_dumps
 from bot.alerts.evaluation import budget_or_wait, spike_notes, spike_report
 from bot.alerts.messages import spike_headline, spike_message
 from bot.alerts.model import AlertRun, FoundAlert
 from bot.alerts.render import render_record
 from bot.alerts.rules import BUDGET, SPIKE, SpikeReport
 from bot.alerts.waits import spike_wait
+from bot.caps_text import cap_title
 from bot.config import Settings
 from bot.store import Store
 from bot.store.alerts import AlertStore
@@ -74,6 +78,25 @@ def budget_candidate(report: BudgetReport | None) -> Candidate | None:
     )
 
 
+def cap_candidate(report: CapReport | None) -> Candidate | None:
+    if report is None or not report.alerts:
+        return None
+
+    def build(new: set[str]) -> tuple[str, str, str]:
+        sub = report.only(a for a in report.alerts if a.scope in new)
+        return cap_headline(sub), cap_dumps(sub), cap_message(sub, "").text
+
+    return Candidate(
+        kind=CAP,
+        period=report.month,
+        period_end=report.month_end.isoformat(),
+        window_start=report.today.replace(day=1).isoformat(),
+        identity_base=f"{CAP}|{report.month}",
+        scopes=[(a.scope, cap_title(a.forecast)) for a in report.alerts],
+        build=build,
+    )
+
+
 def _mute_scope(kind: str, scope: str) -> str:
     return BUDGET if kind == BUDGET else scope
 
@@ -122,6 +145,12 @@ def collect_candidates(
     budget, waits = budget_or_wait(store, settings, today, now)
     if waits is None:
         candidates.append(budget_candidate(budget))
+    else:
+        logger.info("%s", waits)
+        notes.append(waits)
+    caps, waits = caps_or_wait(store, settings, today, now)
+    if waits is None:
+        candidates.append(cap_candidate(caps))
     else:
         logger.info("%s", waits)
         notes.append(waits)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.alerts.cap_rules import caps_or_wait
 from bot.alerts.evaluation import budget_or_wait, spike_report
 from bot.alerts.overview import alerts_overview_text, delivery_problems_text
+from bot.alerts.quiet import waiting_lines
 from bot.alerts.waits import spike_wait
 from bot.config import Settings
 from bot.safe_text import literal
@@ -27,6 +29,9 @@ def alerts_overview(
     waiting = [] if settings is None else waiting_alerts(store, effective_settings(store, settings), now)
     if waiting:
         text += "\n*Waiting for data*\n" + "\n".join(f"• {literal(line)}" for line in waiting)
+    quiet = [] if settings is None else waiting_lines(settings.quiet_hours, alert_store.to_deliver(), now)
+    if quiet:
+        text += "\n*Waiting for quiet hours*\n" + "\n".join(f"• {literal(line)}" for line in quiet)
     return text
 
 
@@ -36,6 +41,7 @@ def waiting_alerts(store: Store, settings: Settings, now: datetime) -> list[str]
     waits = [
         spike_wait(store, settings, spike_report(store, settings, today)),
         budget_or_wait(store, settings, today, now)[1],
+        caps_or_wait(store, settings, today, now)[1],
     ]
     return [w for w in waits if w is not None]
 

@@ -16,7 +16,7 @@ from typing import Protocol
 from bot.alerts import payload
 from bot.alerts.model import AlertRecord
 from bot.alerts.render import DIGEST
-from bot.alerts.rules import SpikeReport
+from bot.alerts.rules import SPIKE, SpikeReport
 from bot.charts.codec import daily_from_dict
 from bot.charts.model import Chart
 from bot.slack.charts import ChartUploads, with_picture
@@ -33,12 +33,14 @@ class Pictures(Protocol):
 
 
 def chart_for(record: AlertRecord) -> Chart | None:
-    """The chart a recorded alert shows, from its payload alone; None for kinds without one (budget)."""
+    """The chart a recorded alert shows, from its payload alone; None for kinds without one."""
     from bot.charts import spike_chart
 
     if record.kind == DIGEST:
         chart = json.loads(record.payload).get("chart")
         return None if chart is None else daily_from_dict(chart)  # a digest recorded before charts has none
+    if record.kind != SPIKE:  # budget and cap messages have no chart
+        return None
     report = payload.loads(record.payload)
     return spike_chart(report) if isinstance(report, SpikeReport) else None
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot.alerts import payload
+from bot.alerts import cap_rules, payload
 from bot.alerts.budget_messages import budget_details, budget_message
+from bot.alerts.cap_messages import cap_details, cap_message
+from bot.alerts.cap_rules import CAP
 from bot.alerts.messages import MessageState, spike_details, spike_message
 from bot.alerts.model import AlertRecord
 from bot.alerts.rules import SpikeReport
@@ -29,6 +31,8 @@ def digest_payload(message: Message, chart: dict[str, Any] | None = None) -> str
 
 
 def render_record(record: AlertRecord, state: MessageState | None = None) -> Message:
+    if record.kind == CAP:
+        return cap_message(cap_rules.loads(record.payload), record.identity, state=state)
     if record.kind == DIGEST:
         data = json.loads(record.payload)
         return fit(str(data["text"]), list(data["blocks"]))  # a digest recorded by an older release is unguarded
@@ -39,6 +43,8 @@ def render_record(record: AlertRecord, state: MessageState | None = None) -> Mes
 
 
 def render_details(record: AlertRecord) -> Message:
+    if record.kind == CAP:
+        return cap_details(cap_rules.loads(record.payload))
     if record.kind == DIGEST:
         return render_record(record)
     report = payload.loads(record.payload)

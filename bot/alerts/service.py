@@ -39,6 +39,7 @@ from bot.alerts.model import AlertRun
 from bot.alerts.overview import format_alerts_text
 from bot.alerts.pictures import Pictures
 from bot.alerts.render import DIGEST, digest_payload
+from bot.alerts.routing import Route
 from bot.alerts.rules import week_for
 from bot.alerts.waits import digest_wait
 from bot.budget import current_budget
@@ -120,6 +121,7 @@ def run_alerts(
             include_failed=retry_failed,
             pace=pace,
             secrets=settings.secrets(),
+            route=Route.of(settings, channel),
             pictures=pictures,
         )
     finally:
@@ -186,6 +188,7 @@ def post_digest(
             holder=holder,
             pace=pace,
             secrets=settings.secrets(),
+            route=Route.of(settings, channel),
             pictures=pictures,
         )
     finally:

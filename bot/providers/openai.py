@@ -27,7 +27,7 @@ from functools import partial
 from bot.config import OPENAI_KEY_PAGE, Secret
 from bot.errors import ProviderAuthError
 from bot.money import AmountError, parse_decimal, row_nano, usd_to_nano
-from bot.providers import line_items
+from bot.providers import line_items, openai_caps
 from bot.providers.base import OrgIdentity
 from bot.providers.collect import Tokens
 from bot.providers.fields import RowFields
@@ -37,7 +37,7 @@ from bot.providers.openai_spenders import Part
 from bot.providers.paging import fetch_all, last_id_cursor
 from bot.providers.probe import Probe
 from bot.providers.windows import day_chunks, report_rows, run_all, unix_seconds
-from bot.records import Label, ProviderData
+from bot.records import NO_WORKSPACE, CapsFetch, Label, ProviderData
 
 COST_DAYS_PER_REQUEST = 180  # costs: limit 1..180 buckets
 USAGE_DAYS_PER_REQUEST = 31  # usage with 1d buckets: limit max 31
@@ -117,6 +117,14 @@ class OpenAIProvider(RowFields):
         refused = probe.refusal.status if probe.refusal is not None else None
         whole.spenders.fill(data, probe.accepted, refused)
         return data
+
+    def fetch_caps(self, data: ProviderData) -> CapsFetch:
+        # one request per project: only the active ones that spent in this sync's window, since a project without
+        # spend cannot reach its cap (and an archived one cannot spend)
+        spent = {cost.workspace_id for cost in data.costs if cost.amount_nano > 0}
+        active = {label.id for label in data.labels if not label.archived}
+        projects = sorted((spent & active) - {NO_WORKSPACE})
+        return openai_caps.fetch_caps(self.client, self.name, projects)
 
     def identity(self, today: date) -> OrgIdentity:
         """There is no "me" endpoint: one request for the costs of the week up to `today`, whose rows name the

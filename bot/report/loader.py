@@ -8,11 +8,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from bot.caps import forecast_caps
 from bot.claude_code import load_claude_code
 from bot.freshness import ProviderFetches
 from bot.periods import Period
 from bot.projection import previous_month
-from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, SpenderLabel, SyncState, TokenTotals
+from bot.records import (
+    ClaudeCodeActorSums,
+    ClaudeCodeStatus,
+    Label,
+    SpendCap,
+    SpenderLabel,
+    SyncState,
+    TokenTotals,
+)
 from bot.report.builder import build_report, report_today
 from bot.report.model import KNOWN_PROVIDERS, UNBILLED_TIERS, Report, ReportInputs
 
@@ -32,6 +41,9 @@ class ReportStore(Protocol):
     def fetches(self, start: date, end: date) -> dict[str, ProviderFetches]: ...
     def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]: ...
     def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]: ...
+    def spend_caps(self) -> list[SpendCap]: ...
+    def spend_cap_notes(self) -> dict[str, str]: ...
+    def workspace_daily(self, provider: str, workspace_id: str, start: date, end: date) -> dict[date, int]: ...
     def spender_labels(self) -> dict[tuple[str, str, str], SpenderLabel]: ...
 
 
@@ -65,4 +77,6 @@ def load_report(
         cost_gaps=store.cost_gaps(min(period.prev_start, period.start), period.end),
     )
     report = build_report(inputs, period, now=now, budget=budget_usd)
-    return dataclasses.replace(report, claude_code=load_claude_code(store, period))
+    caps = tuple(forecast_caps(store, today=today, now=now))
+    cap_notes = tuple(store.spend_cap_notes().values())
+    return dataclasses.replace(report, claude_code=load_claude_code(store, period), caps=caps, cap_notes=cap_notes)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from bot.caps import CapForecast
 from bot.claude_code import ClaudeCodeReport
 from bot.freshness import ProviderFetches
 from bot.periods import Period
@@ -101,6 +102,8 @@ class Report:
     freshness: tuple[FreshnessLine, ...] = ()
     not_final: tuple[date, ...] = ()  # days of the period or comparison fetched before they ended (not today)
     claude_code: ClaudeCodeReport | None = None  # Anthropic's estimates, apart from every total (bot.claude_code)
+    caps: tuple[CapForecast, ...] = ()  # provider spend caps against this month (bot.caps), whatever the period
+    cap_notes: tuple[str, ...] = ()  # why a provider's caps could not be read at its last sync
 
 
 @dataclass(frozen=True, slots=True)

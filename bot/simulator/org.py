@@ -65,6 +65,9 @@ class Org:
             self.anthropic_keys = scale_keys(ws, today, seed, max(len(ws), n_keys or 2 * len(ws)), n_users or len(ws))
         # the HTTP status /analytics/cost refuses this organization with (403, 404 or 400), or None: it has the beta
         self.analytics_refused: int | None = None
+        # the HTTP status the Spend Limits API (beta) refuses this organization with, or None: it may list them
+        self.spend_limits_refused: int | None = None
+        self.cap_share: Decimal | None = None  # the capped workspace's/project's cap against its last 30 days
         self.analytics_cache: dict[object, Any] = {}  # ranked analytics rows per query, for its next pages
         # the live API answered costs group_by=api_key_id with a 400 (PostHog/posthog#71784); False plays that
         self.openai_key_costs = True

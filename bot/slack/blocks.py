@@ -15,6 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
+from bot.caps_text import caps_lines
 from bot.freshness import date_list
 from bot.money import fmt_usd
 from bot.projection import projection_text
@@ -83,7 +84,13 @@ def budget_message(report: Report, now: datetime, source: str | None) -> Message
     else:
         text = _budget_text(report.budget) + (f"\n_{escape(source)}_" if source else "")
         fallback = f"{month}: " + _budget_fallback(report.budget)
-    blocks += [section(text), context(_freshness(report, now))]
+    blocks.append(section(text))
+    caps = caps_lines(report.caps, report.cap_notes)
+    if caps:
+        # provider-enforced limits: past one, that scope's requests are refused (read only, aispend sets none)
+        blocks.append(section("*Provider spend caps*\n" + "\n".join(f"• {literal(line)}" for line in caps)))
+        fallback += " Caps: " + "; ".join(literal(line) for line in caps) + "."
+    blocks.append(context(_freshness(report, now)))
     return fit(fallback, blocks)
 
 

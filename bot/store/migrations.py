@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import claude_code, freshness, home, rollups, spenders
+from bot.store import caps, claude_code, freshness, home, rollups, spenders
 
 migrations = Migrations("aispend")
 
@@ -135,3 +135,10 @@ def m006_claude_code(db: Database) -> None:
 def m008_home_viewers(db: Database) -> None:
     # who opened the App Home tab and when, so each sync refreshes the dashboards opened in the last day
     db.execute(home.SCHEMA)
+
+
+@migrations(name="009_spend_caps")
+def m009_spend_caps(db: Database) -> None:
+    # provider spend limits (issue 13) as the last sync that could read them found them, and why one could not
+    for statement in caps.SCHEMA:
+        db.execute(statement)

@@ -16,9 +16,18 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.freshness import ProviderFetches
-from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, ProviderData, SpenderLabel, SyncState, TokenTotals
+from bot.records import (
+    ClaudeCodeActorSums,
+    ClaudeCodeStatus,
+    Label,
+    ProviderData,
+    SpendCap,
+    SpenderLabel,
+    SyncState,
+    TokenTotals,
+)
 from bot.spenders import KindRows, SpenderRows
-from bot.store import claude_code, freshness, home, spend, spenders, syncs
+from bot.store import caps, claude_code, freshness, home, spend, spenders, syncs
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
@@ -89,6 +98,7 @@ class Store:
         with self.writing() as db:
             rows = spend.replace_provider_data(db, data, updated_at)
             claude_code.replace(db, data, updated_at)
+            caps.replace(db, data, updated_at)
             freshness.record_fetch(db, data.provider, data.start, data.end, updated_at)
             return rows
 
@@ -189,6 +199,19 @@ class Store:
         """Claude Code activity per actor over [start, end]; actors are emails (personal data) or key names."""
         with self.reading() as db:
             return claude_code.actor_sums(db, start, end)
+
+    def spend_caps(self) -> list[SpendCap]:
+        """Every provider's spend caps as its last sync that could read them found them."""
+        with self.reading() as db:
+            return caps.caps(db)
+
+    def spend_cap_notes(self) -> dict[str, str]:
+        with self.reading() as db:
+            return caps.notes(db)
+
+    def workspace_daily(self, provider: str, workspace_id: str, start: date, end: date) -> dict[date, int]:
+        with self.reading() as db:
+            return caps.workspace_daily(db, provider, workspace_id, start, end)
 
     def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]:
         with self.reading() as db:

@@ -67,6 +67,17 @@ def min_requests(provider: str, days: int, labels: int, spender_pages: int = 0) 
     return reports + labels_pages + spender_pages + claude_code_requests(provider, days)
 
 
+def cap_requests(org: Org, provider: str, start: date, end: date) -> int:
+    """Spend caps, once per sync: Anthropic's one listing; OpenAI's organization limit and the limit of each active
+    project that spent in the window [start, end)."""
+    if provider == "anthropic":
+        return 1
+    active = {p.id for p in org.listed_projects() if p.archived_at is None}
+    days = [start + timedelta(days=i) for i in range((end - start).days)]
+    spent = {row.project_id for day in days for row in org.openai_day(day).costs if row.nano() > 0}
+    return 1 + len(active & spent)
+
+
 def claude_code_requests(provider: str, days: int) -> int:
     """The Claude Code Analytics API serves one day per request: one per day of the window, capped."""
     return min(days, CLAUDE_CODE_DAYS) if provider == "anthropic" else 0
@@ -271,6 +282,7 @@ def run(
         for provider in ("anthropic", "openai"):
             made = served[provider]  # as the provider sees them: what its rate limit counts
             least = min_requests(provider, backfill_days, labels[provider], names[provider])
+            least += cap_requests(org, provider, first, TODAY + timedelta(days=1))
             total, minimum = total + made, minimum + least
             figures.append(
                 Figure(
@@ -281,7 +293,8 @@ def run(
                     made == least,
                     f"{backfill_days}-day backfill, counted by the simulator (the client counted "
                     f"{by_provider[provider].requests}); minimum = Σ ceil(days / limit cap) over the reports "
-                    f"+ label pages ({labels[provider]} labels) + {names[provider]} pages of key and user names",
+                    f"+ label pages ({labels[provider]} labels) + {names[provider]} pages of key and user names "
+                    "+ the spend-cap requests (Anthropic 1; OpenAI 1 + each active project that spent)",
                 )
             )
         figures.append(Figure("sync.backfill.requests", total, "requests", f"= {minimum} (minimum)", total == minimum))
@@ -350,6 +363,7 @@ def run(
             for result in incremental:
                 counts[result.provider].append(result.requests)
                 target = INCREMENTAL_TARGET + claude_code_requests(result.provider, (result.end - result.start).days)
+                target += cap_requests(org, result.provider, result.start, result.end)
                 figures.append(
                     Figure(
                         f"sync.incremental.{history}d.{result.provider}.requests",
