@@ -342,3 +342,22 @@ def test_after_a_failed_upload_the_next_charts_wait_instead_of_each_timing_out(f
     picture = charts.picture("b", lambda: png)
     assert picture is not None and fake.files[picture.file_id]["content"] == png.png
     assert len(fake.received("/upload")) == 2
+
+
+def test_budget_alerts_carry_no_chart_and_upload_nothing(fake: FakeSlack, alert_store: Store) -> None:
+    charts = uploads(fake)
+    run_alerts(
+        alert_store,
+        build_client("xoxb-alert-test-token", fake.api_url),
+        settings=alert_support.alert_settings(monthly_budget_usd=Decimal(1000)),
+        today=alert_support.TODAY,
+        now=alert_support.NOW,
+        dry_run=False,
+        pace=0,
+        pictures=AlertPictures(charts),
+    )
+    sent = {("spike" if p["text"].startswith("AI spend spike") else "other"): p for p in posts(fake)}
+    assert set(sent) == {"spike", "other"} and len(posts(fake)) == 2
+    other = sent["other"]
+    assert images(json.loads(other["blocks"]) if isinstance(other["blocks"], str) else other["blocks"]) == []
+    assert charts.uploads == 1 and len(fake.received("/api/files.completeUploadExternal")) == 1
