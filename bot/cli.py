@@ -58,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--emails", action="store_true", help="with `report users` or `report claude-code`: show people's emails too"
     )
     report.add_argument("--json", action="store_true", help="print the JSON report")
+    report.add_argument(
+        "--reconcile", action="store_true", help="billed vs list-price estimate per complete day, provider and model"
+    )
     report.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
     alerts = sub.add_parser("alerts", help="evaluate the alert rules and post new alerts")
     alerts.add_argument("--dry-run", action="store_true", help="print the alerts; post and record nothing")
@@ -190,6 +193,12 @@ def _dispatch(
         return cmd_claude_code(
             settings, args.view_period or "week", args.json, args.as_of, out, now=clock(), emails=args.emails
         )
+    if args.command == "report" and args.reconcile:
+        if args.period in SPENDER_VIEWS or args.period == CLAUDE_CODE_VIEW or args.view_period is not None:
+            raise UsageError("--reconcile takes one period: `aispend report --reconcile [PERIOD]`.")
+        from bot.commands.reconcile import cmd_reconcile
+
+        return cmd_reconcile(settings, args.period, args.json, args.as_of, out, now=clock())
     if args.command == "report":
         if args.view_period is not None:
             raise UsageError(f"`report {args.period}` takes one period, but got {args.view_period!r} too.")

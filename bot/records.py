@@ -52,6 +52,31 @@ class UsageRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PricedUsage:
+    """Usage of one UTC day at the grain a price list needs (issue 14): model, service tier, batch, context window,
+    inference geo and every token type a price applies to. The estimates (bot.estimates) price these rows; they are
+    never billed cost.
+
+    OpenAI has no context window or geo here ("") and its cache writes are `cache_write_5m` (its short retention).
+    """
+
+    provider: str
+    day: date
+    model: str
+    service_tier: str  # "" when the provider does not say
+    batch: bool  # Anthropic: service_tier "batch"; OpenAI: the usage row's `batch`
+    context_window: str  # Anthropic "0-200k" / "200k-1M"; "" when not reported
+    inference_geo: str  # Anthropic "global" / "us" / "not_available"; "" when not reported
+    uncached_input: int  # input tokens neither read from nor written to the cache
+    cache_read: int
+    cache_write_5m: int
+    cache_write_1h: int
+    output: int
+    web_searches: int = 0
+    requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class CostGap:
     """Cost rows a provider sent for one day without an amount (OpenAI's schema allows it): counted as $0, and
     the report says so."""
@@ -245,6 +270,7 @@ class ProviderData:
     claude_code_unavailable: str | None = None
     # spend caps as they are now (issue 13), read after the window; None: not read (the store keeps its caps)
     caps: CapsFetch | None = None
+    priced_usage: list[PricedUsage] = field(default_factory=list)  # usage at the grain estimates price (issue 14)
 
 
 # Provider spend caps (issue 13): the scopes aispend reads, and the one period it forecasts.

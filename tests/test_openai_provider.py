@@ -140,7 +140,7 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
             groups = ["line_item", "project_id", "api_key_id"]
             assert rest == {"bucket_width": ["1d"], "limit": ["180"], "group_by": groups}
         elif req.path == USAGE:
-            groups = ["model", "project_id", "api_key_id", "user_id"]
+            groups = ["model", "project_id", "api_key_id", "user_id", "batch", "service_tier"]
             assert rest == {"bucket_width": ["1d"], "limit": ["31"], "group_by": groups}
         elif req.path == PROJECTS:
             assert req.query == {"include_archived": ["true"], "limit": ["100"]}

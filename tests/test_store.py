@@ -111,6 +111,7 @@ SPEND_MIGRATIONS = [
     "006_claude_code",
     "008_home_viewers",
     "009_spend_caps",
+    "010_usage_priced",
 ]
 
 
@@ -125,6 +126,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "006_claude_code",
             "008_home_viewers",
             "009_spend_caps",
+            "010_usage_priced",
         ]
         assert first.pending_migrations() == []
     with Store(db_path) as second:
@@ -137,6 +139,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "006_claude_code",
             "008_home_viewers",
             "009_spend_caps",
+            "010_usage_priced",
         ]
     assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
         ("aispend", "001_spend_tables"),
@@ -147,6 +150,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         ("aispend", "006_claude_code"),
         ("aispend", "008_home_viewers"),
         ("aispend", "009_spend_caps"),
+        ("aispend", "010_usage_priced"),
     ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {
@@ -175,6 +179,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         "spender_labels",
         "spend_caps",
         "spend_cap_status",
+        "usage_priced",
     }
     assert query(db_path, "PRAGMA journal_mode") == [("wal",)]
 

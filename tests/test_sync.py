@@ -167,8 +167,9 @@ def test_second_sync_is_incremental_and_counts_nothing_twice(sim: Simulator, sto
     for result, before in zip(second, first, strict=True):
         assert result.requests < before.requests
         # Anthropic also makes Claude Code's one request per day of the window; OpenAI lists users and 2 projects' keys
-        # then the spend caps: Anthropic's one listing, OpenAI's organization limit and its 2 active projects'
-        assert result.requests <= {"anthropic": 6 + 3 + 1, "openai": 6 + 3}[result.provider]
+        # + priced usage (issue 14); then the spend caps: Anthropic's one listing, OpenAI's organization limit and
+        # its 2 active projects'
+        assert result.requests <= {"anthropic": 6 + 3 + 1 + 1, "openai": 6 + 3}[result.provider]
     assert_matches_simulator(store, sim, ago(89), TODAY + ONE)
     for provider in providers:
         provider.close()

@@ -48,6 +48,7 @@ from bot.charts.data import daily_chart, previous_by_day
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.periods import parse_period
+from bot.reconcile import difference_lines, load_reconciliation
 from bot.report import load_report
 from bot.saved_settings import effective_settings
 from bot.store import Store
@@ -161,7 +162,8 @@ def post_digest(
     report = load_report(
         store, parse_period("week", today), now=now, configured=settings.configured_providers, budget_usd=budget
     )
-    message = digest_message(report)
+    # the week's days whose bill is more than 10 % off the list-price estimate of their usage (bot.reconcile)
+    message = digest_message(report, difference_lines(load_reconciliation(store, report.period)))
     chart = daily_to_dict(daily_chart(report, previous_by_day(store, report)))  # its picture's numbers, recorded
     candidate = Candidate(
         kind=DIGEST,

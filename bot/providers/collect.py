@@ -12,6 +12,7 @@ from datetime import date
 from itertools import pairwise
 from typing import TypeVar
 
+from bot.providers.priced import Priced
 from bot.records import (
     CostGap,
     CostRecord,
@@ -149,6 +150,7 @@ class Collected:
     cost_records: list[CostRecord] = field(default_factory=list)
     usage_records: list[UsageRecord] = field(default_factory=list)
     spenders: Spenders = field(default_factory=lambda: Spenders())  # who spent it (issue 11)
+    priced: Priced = field(default_factory=lambda: Priced())  # usage at the grain estimates price (issue 14)
 
     def add_cost(self, key: CostKey, amount_nano: int) -> None:
         day, workspace, model, item, tier = key
@@ -182,6 +184,7 @@ class Collected:
         ]
         self.costs, self.usage = {}, {}
         self.spenders.seal(provider)
+        self.priced.seal(provider)
         return self
 
     def merge(self, other: Collected) -> None:
@@ -195,6 +198,7 @@ class Collected:
         other.costs, other.usage, other.cost_records, other.usage_records = {}, {}, [], []
         self.labels.update(other.labels)
         self.spenders.merge(other.spenders)
+        self.priced.merge(other.priced)
         self.warnings.extend(other.warnings)
         for day, rows in other.gaps.items():
             self.gaps[day] = self.gaps.get(day, 0) + rows
@@ -207,6 +211,7 @@ class Collected:
         gaps = [CostGap(provider, day, rows) for day, rows in sorted(self.gaps.items())]
         data = ProviderData(provider, start, end, costs, usage, labels, requests, list(self.warnings), gaps)
         self.spenders.fill(data)
+        data.priced_usage = self.priced.take(provider)
         return data
 
 

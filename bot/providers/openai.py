@@ -199,7 +199,7 @@ class OpenAIProvider(RowFields):
         out, spenders = part.collected, part.spenders
         params = [
             *_window(lo, hi, USAGE_DAYS_PER_REQUEST),
-            *(("group_by", g) for g in ("model", "project_id", "api_key_id", "user_id")),
+            *(("group_by", g) for g in ("model", "project_id", "api_key_id", "user_id", "batch", "service_tier")),
         ]
 
         def add(day: date, row: JsonObject) -> None:
@@ -216,6 +216,17 @@ class OpenAIProvider(RowFields):
             user = self._text(USAGE_PATH, day, row, "user_id")
             out.add_usage((day, project, model, ""), tokens)
             spenders.add_usage(day, key, user, project, model, tokens)
+            # and at the grain a price needs (issue 14); input_tokens already holds the cached and written tokens
+            tier, batch = self._text(USAGE_PATH, day, row, "service_tier"), row.get("batch") is True
+            out.priced.add(
+                (day, model, tier, batch, "", ""),
+                uncached=max(tokens.input - tokens.cache_read - tokens.cache_write, 0),
+                cache_read=tokens.cache_read,
+                write_5m=tokens.cache_write,
+                write_1h=0,
+                output=tokens.output,
+                requests=tokens.requests,
+            )
 
         self._rows(USAGE_PATH, lo, hi, params, session, add, part)
         return part

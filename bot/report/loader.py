@@ -10,6 +10,7 @@ from typing import Protocol
 
 from bot.caps import forecast_caps
 from bot.claude_code import load_claude_code
+from bot.estimates import build_estimates
 from bot.freshness import ProviderFetches
 from bot.periods import Period
 from bot.projection import previous_month
@@ -17,6 +18,7 @@ from bot.records import (
     ClaudeCodeActorSums,
     ClaudeCodeStatus,
     Label,
+    PricedUsage,
     SpendCap,
     SpenderLabel,
     SyncState,
@@ -45,6 +47,7 @@ class ReportStore(Protocol):
     def spend_cap_notes(self) -> dict[str, str]: ...
     def workspace_daily(self, provider: str, workspace_id: str, start: date, end: date) -> dict[date, int]: ...
     def spender_labels(self) -> dict[tuple[str, str, str], SpenderLabel]: ...
+    def priced_usage(self, start: date, end: date) -> list[PricedUsage]: ...
 
 
 def load_report(
@@ -79,4 +82,10 @@ def load_report(
     report = build_report(inputs, period, now=now, budget=budget_usd)
     caps = tuple(forecast_caps(store, today=today, now=now))
     cap_notes = tuple(store.spend_cap_notes().values())
-    return dataclasses.replace(report, claude_code=load_claude_code(store, period), caps=caps, cap_notes=cap_notes)
+    # usage at list price where the bill has no figure yet: apart from every total (bot.estimates)
+    estimates = build_estimates(
+        store.priced_usage(period.start, period.end), inputs.daily, period.start, period.end, today=today
+    )
+    return dataclasses.replace(
+        report, claude_code=load_claude_code(store, period), caps=caps, cap_notes=cap_notes, estimates=estimates
+    )

@@ -7,6 +7,7 @@ are the one piece of mutable state, and `expected_cost_nano` reads the same rows
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from datetime import date, timedelta
@@ -71,6 +72,9 @@ class Org:
         self.analytics_cache: dict[object, Any] = {}  # ranked analytics rows per query, for its next pages
         # the live API answered costs group_by=api_key_id with a 400 (PostHog/posthog#71784); False plays that
         self.openai_key_costs = True
+        # the cost report lags usage (issue 14): with N > 0 it has no rows yet for today nor the N days before, while
+        # usage has them; 0 (the default) serves every day's cost at once
+        self.cost_lag_days = 0
         self.spike_start = today - timedelta(days=SPIKE_OFFSET)  # the new spender's first day
         self.priority_day = today - timedelta(days=PRIORITY_OFFSET)  # Priority Tier usage in one workspace
         self.anthropic_org_id = _uuid(b62(seed, 32, "anthropic-org"))
@@ -115,10 +119,16 @@ class Org:
     # --- days ---------------------------------------------------------------------------------------------
 
     def anthropic_day(self, day: date) -> AnthropicDay:
-        return self._anthropic(day, self.factor("anthropic", day))
+        served = self._anthropic(day, self.factor("anthropic", day))
+        return dataclasses.replace(served, costs=(), key_costs=()) if self.cost_lagging(day) else served
 
     def openai_day(self, day: date) -> OpenAIDay:
-        return self._openai(day, self.factor("openai", day))
+        served = self._openai(day, self.factor("openai", day))
+        return dataclasses.replace(served, costs=(), key_costs=()) if self.cost_lagging(day) else served
+
+    def cost_lagging(self, day: date) -> bool:
+        """Whether the cost report has no rows for `day` yet (its usage is served all the same)."""
+        return self.cost_lag_days > 0 and 0 <= (self.today - day).days <= self.cost_lag_days
 
     def _compute_anthropic(self, day: date, factor: Decimal) -> AnthropicDay:
         return anthropic_day(self.anthropic_workspaces, self.seed, self.today, day, factor, self.anthropic_keys)

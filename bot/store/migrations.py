@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import caps, claude_code, freshness, home, rollups, spenders
+from bot.store import caps, claude_code, freshness, home, priced, rollups, spenders
 
 migrations = Migrations("aispend")
 
@@ -142,3 +142,10 @@ def m009_spend_caps(db: Database) -> None:
     # provider spend limits (issue 13) as the last sync that could read them found them, and why one could not
     for statement in caps.SCHEMA:
         db.execute(statement)
+
+
+@migrations(name="010_usage_priced")
+def m010_usage_priced(db: Database) -> None:
+    # usage at the grain a price list needs (issue 14: estimates); a database from before has none, so its days are
+    # estimated only once a sync fetches them again
+    db.execute(priced.SCHEMA)

@@ -14,13 +14,14 @@ from sqlite_utils import Database
 
 from bot.errors import StoreError
 from bot.records import Label, ProviderData, TokenTotals
-from bot.store import rollups, spenders
+from bot.store import priced, rollups, spenders
 
 # The order matters only for readability: facts first, then the rollups rebuilt from cost_daily.
 SPEND_TABLES = (
     "cost_daily",
     "usage_daily",
     "cost_gaps",
+    "usage_priced",
     "spend_provider_daily",
     "spend_model_daily",
     "spend_workspace_daily",
@@ -84,6 +85,7 @@ def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> 
     db.conn.executemany(_INSERT_COST, _cost_rows(data))
     db.conn.executemany(_INSERT_USAGE, _usage_rows(data))
     db.conn.executemany(_INSERT_GAP, _gap_rows(data))
+    priced.replace(db, data, _DayChecker(data, "priced usage"))
     for table, columns in ROLLUPS.items():
         group = ", ".join(("day", *columns))
         db.execute(

@@ -20,6 +20,7 @@ from bot.records import (
     ClaudeCodeActorSums,
     ClaudeCodeStatus,
     Label,
+    PricedUsage,
     ProviderData,
     SpendCap,
     SpenderLabel,
@@ -27,7 +28,7 @@ from bot.records import (
     TokenTotals,
 )
 from bot.spenders import KindRows, SpenderRows
-from bot.store import caps, claude_code, freshness, home, spend, spenders, syncs
+from bot.store import caps, claude_code, freshness, home, priced, spend, spenders, syncs
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
@@ -174,6 +175,16 @@ class Store:
     def labels(self) -> dict[tuple[str, str], Label]:
         with self.reading() as db:
             return spend.labels(db)
+
+    def priced_usage(self, start: date, end: date) -> list[PricedUsage]:
+        """Usage at the grain estimates price (issue 14), never billed cost."""
+        with self.reading() as db:
+            return priced.rows(db, start, end)
+
+    def model_daily(self, start: date, end: date) -> dict[tuple[date, str, str], int]:
+        """(day, provider, model) -> billed nano-dollars."""
+        with self.reading() as db:
+            return priced.model_daily(db, start, end)
 
     def spender_rows(self, start: date, end: date) -> SpenderRows:
         """Per-key and per-user tokens, billed costs and basis of each day, and the billed groups they split."""

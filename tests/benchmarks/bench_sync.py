@@ -64,7 +64,14 @@ def min_requests(provider: str, days: int, labels: int, spender_pages: int = 0) 
     Code's one request per day (each day's actors fit one page) over at most its last 90 days."""
     reports = sum(math.ceil(days / cap) for cap in CAPS[provider].values())
     labels_pages = max(1, math.ceil(labels / LABEL_PAGE[provider][1]))
-    return reports + labels_pages + spender_pages + claude_code_requests(provider, days)
+    return (
+        reports + labels_pages + spender_pages + claude_code_requests(provider, days) + priced_requests(provider, days)
+    )
+
+
+def priced_requests(provider: str, days: int) -> int:
+    """Anthropic's usage read a second time at the grain a price needs (issue 14), over at most its last 62 days."""
+    return math.ceil(min(days, 62) / 31) if provider == "anthropic" else 0
 
 
 def cap_requests(org: Org, provider: str, start: date, end: date) -> int:
