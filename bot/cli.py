@@ -88,7 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     budget.add_argument("--check", action="store_true", required=True, help="check month to date against the budget")
     budget.add_argument("--projected", action="store_true", help="check the projected month end instead")
     sub.add_parser("doctor", help="check every configured credential and setting live")
-    sub.add_parser("demo", help="an offline tour with the bundled provider simulator (no keys needed)")
+    demo = sub.add_parser("demo", help="an offline tour with the bundled provider simulator (no keys needed)")
+    demo.add_argument(
+        "--charts", type=Path, metavar="DIR", help="write the charts it would post here (default: a new temp folder)"
+    )
     return parser
 
 
@@ -165,7 +168,7 @@ def _dispatch(
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return run_demo(out, now=clock())
+        return run_demo(out, now=clock(), charts=args.charts)
     settings = load_settings(env, Path.cwd())
     for warning in settings.warnings:
         print(f"aispend: warning: {warning}", file=err)

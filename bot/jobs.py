@@ -29,6 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from bot.alerts.model import AlertRun
+from bot.alerts.pictures import Pictures
 from bot.alerts.service import post_digest, run_alerts
 from bot.config import Settings
 from bot.errors import ConfigError
@@ -121,6 +122,7 @@ def sync_and_alert(
     now: datetime,
     pace: float = 1.0,
     digest: DigestSchedule | None = None,
+    pictures: Pictures | None = None,
 ) -> SyncRound:
     """One sync of every provider, then alert evaluation (when Slack and an alert channel are configured).
 
@@ -136,7 +138,15 @@ def sync_and_alert(
         return SyncRound(results, notes=["alerts are off: set SLACK_BOT_TOKEN and AISPEND_ALERT_CHANNEL"])
     try:
         run = run_alerts(
-            store, client, settings=settings, today=now.date(), now=now, dry_run=False, retry_failed=False, pace=pace
+            store,
+            client,
+            settings=settings,
+            today=now.date(),
+            now=now,
+            dry_run=False,
+            retry_failed=False,
+            pace=pace,
+            pictures=pictures,
         )
     except Exception as err:  # a failed evaluation must not stop the next sync; the log says why
         logger.exception("alert evaluation failed")
@@ -144,7 +154,7 @@ def sync_and_alert(
     if digest is None:
         return SyncRound(results, run)
     try:
-        posted = digest_job(store, client, settings, now=now, schedule=digest, pace=pace)
+        posted = digest_job(store, client, settings, now=now, schedule=digest, pace=pace, pictures=pictures)
     except Exception as err:
         logger.exception("the weekly digest failed")
         return SyncRound(results, run, alert_error=f"{type(err).__name__}: {err}")
@@ -160,6 +170,7 @@ def digest_job(
     schedule: DigestSchedule,
     grace: timedelta = DIGEST_GRACE,
     pace: float = 1.0,
+    pictures: Pictures | None = None,
 ) -> AlertRun | None:
     """Post the digest for the latest slot if it passed less than `grace` ago; the ledger makes it once a week."""
     settings = effective_settings(store, settings)
@@ -168,7 +179,7 @@ def digest_job(
     slot = schedule.latest_slot(now)
     if now - slot > grace:
         return None
-    return post_digest(store, client, settings=settings, now=now, today=slot.date(), pace=pace)
+    return post_digest(store, client, settings=settings, now=now, today=slot.date(), pace=pace, pictures=pictures)
 
 
 # --- the scheduler ---------------------------------------------------------------------------------------------
@@ -183,6 +194,7 @@ def build_scheduler(
     clock: Clock,
     run_now: bool = True,
     after_sync: Callable[[], None] | None = None,
+    pictures: Pictures | None = None,
 ) -> BackgroundScheduler:
     """The scheduler with the sync and digest jobs, not yet started (call .start(), later .shutdown()).
 
@@ -206,7 +218,7 @@ def build_scheduler(
         providers = providers_factory()
         try:
             current = reschedule_digest(scheduler, store, settings)
-            sync_and_alert(store, providers, client, settings, now=clock(), digest=current)
+            sync_and_alert(store, providers, client, settings, now=clock(), digest=current, pictures=pictures)
         finally:
             for provider in providers:
                 provider.close()
@@ -217,7 +229,7 @@ def build_scheduler(
                 logger.warning("the after-sync step failed: %s", type(err).__name__)
 
     def digest_tick() -> None:
-        digest_job(store, client, settings, now=clock(), schedule=digest_schedule(store, settings))
+        digest_job(store, client, settings, now=clock(), schedule=digest_schedule(store, settings), pictures=pictures)
 
     scheduler.add_job(
         sync_tick, first_now_then(IntervalTrigger(minutes=interval, timezone=UTC)), id="sync", name="sync and alerts"

@@ -36,11 +36,13 @@ def check_startup(settings: Settings) -> None:
 
 def run(settings: Settings, clock: Callable[[], datetime]) -> None:
     """Run until SIGINT/SIGTERM; `clock` (UTC-aware) is the "now" of every sync, alert, digest and answer."""
+    from bot.alerts.pictures import AlertPictures
     from bot.alerts.service import LedgerView
     from bot.jobs import build_scheduler, reschedule_digest, sync_and_alert
     from bot.providers import build_providers
     from bot.saved_settings import effective_settings
     from bot.slack.alert_actions import register_alert_actions
+    from bot.slack.charts import ChartUploads
     from bot.slack.client import make_client
     from bot.slack.home import HomeTab, register_home
     from bot.slack.server import run_bot
@@ -65,6 +67,9 @@ def run(settings: Settings, clock: Callable[[], datetime]) -> None:
         for home in homes:
             home.refresh_later()
 
+    # one uploader for replies and alerts: one cache, one rate limit, and an upload failure told to admins once
+    charts = ChartUploads(alerts_client) if alerts_client else None
+    pictures = AlertPictures(charts) if charts else None
     scheduler = build_scheduler(
         store=store,
         client=alerts_client,
@@ -72,6 +77,7 @@ def run(settings: Settings, clock: Callable[[], datetime]) -> None:
         providers_factory=lambda: build_providers(settings),
         clock=clock,
         after_sync=after_sync,
+        pictures=pictures,
     )
 
     def sync_now() -> str:
@@ -80,7 +86,7 @@ def run(settings: Settings, clock: Callable[[], datetime]) -> None:
         # one transaction, and the alert lease keeps the posts single)
         providers = build_providers(settings)
         try:
-            results = sync_and_alert(store, providers, alerts_client, settings, now=clock()).results
+            results = sync_and_alert(store, providers, alerts_client, settings, now=clock(), pictures=pictures).results
         finally:
             for provider in providers:
                 provider.close()
@@ -106,6 +112,7 @@ def run(settings: Settings, clock: Callable[[], datetime]) -> None:
                     now=clock,
                     work=alert_work,
                     on_saved=lambda: reschedule_digest(scheduler, store, settings),
+                    charts=charts,
                 )
             )
 
@@ -119,6 +126,7 @@ def run(settings: Settings, clock: Callable[[], datetime]) -> None:
             before_stop=lambda: scheduler.shutdown(wait=True),
             sync_now=sync_now,
             alerts=LedgerView(store, settings),
+            charts=charts,
         )
     finally:
         alert_work.shutdown(wait=True, cancel_futures=True)

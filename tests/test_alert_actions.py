@@ -98,7 +98,15 @@ def app(fake: FakeSlack, store: Store) -> Iterator[App]:
     pools.shutdown()
 
 
-def click(app: App, fake: FakeSlack, action_id: str, user: str, reply: str, value: str = SPIKE_ID) -> BoltResponse:
+def click(
+    app: App,
+    fake: FakeSlack,
+    action_id: str,
+    user: str,
+    reply: str,
+    value: str = SPIKE_ID,
+    blocks: list[dict[str, Any]] | None = None,  # the clicked message's blocks as Slack sends them back
+) -> BoltResponse:
     payload = {
         "type": "block_actions",
         "team": {"id": "T1", "domain": "acme"},
@@ -108,7 +116,7 @@ def click(app: App, fake: FakeSlack, action_id: str, user: str, reply: str, valu
         "trigger_id": "1.2.3",
         "channel": {"id": CHANNEL, "name": "alerts"},
         "container": {"type": "message", "message_ts": TS, "channel_id": CHANNEL},
-        "message": {"type": "message", "ts": TS, "text": SPIKE_TEXT},
+        "message": {"type": "message", "ts": TS, "text": SPIKE_TEXT, **({"blocks": blocks} if blocks else {})},
         "response_url": fake.response_url(reply),
         "actions": [{"action_id": action_id, "block_id": "aispend_alert_actions", "type": "button", "value": value}],
     }

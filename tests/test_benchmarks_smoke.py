@@ -67,7 +67,7 @@ def expected_names() -> set[str]:
         for provider in ("anthropic", "openai"):
             names.add(f"sync.incremental.{history}d.{provider}.requests")
     names |= {"home.build.3d.p50", "home.build.3d.p99", "home.blocks.3d.p99", "home.spenders.3d.p50"}
-    return names | spender_names() | anomaly_names()
+    return names | spender_names() | anomaly_names() | chart_names()
 
 
 def anomaly_names() -> set[str]:
@@ -77,6 +77,12 @@ def anomaly_names() -> set[str]:
             names.add(f"anomaly.{rules}.{figure}")
         names.add(f"anomaly.{rules}.false_alerts_per_scope_90d")
     return names
+
+
+def chart_names() -> set[str]:
+    rendered = {"charts.render_p99", "charts.render_p50", "charts.render_cpu_p99", "charts.data_from_store"}
+    rendered.add("charts.first_chart_cold")
+    return rendered | {"charts.idle_bot_rss_after_charts", "charts.idle_bot_peak_rss"}
 
 
 def spender_names() -> set[str]:

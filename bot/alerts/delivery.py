@@ -25,7 +25,8 @@ attempt is CHECK_AFTER old:
 |                                                                    | only by `aispend alerts --resend ID`        |
 | Slack or the network failed the read                               | unchanged: checked at the next evaluation   |
 
-Messages go out oldest first, about one a second, as chat.postMessage allows per channel.
+Messages go out oldest first, about one a second, as chat.postMessage allows per channel. A message's picture
+(bot.alerts.pictures) is uploaded before its attempt is recorded; without one, the message goes out all the same.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from bot.alerts.lease import LEASE, LEASE_TTL, ElapsedClock, acquire, new_holder
 from bot.alerts.lookup import alert_metadata, find_alert
 from bot.alerts.model import FAILED, PENDING, POSTED, POSTING, UNCERTAIN, AlertRecord, AlertRun, Delivery
 from bot.alerts.overview import fix_for, uncertain_fix
+from bot.alerts.pictures import Pictures
 from bot.alerts.render import render_record
 from bot.alerts.routing import Route
 from bot.config import Settings
@@ -103,6 +105,7 @@ def deliver(
     pace: float = 1.0,
     secrets: Sequence[str] = (),
     route: Route | None = None,
+    pictures: Pictures | None = None,
 ) -> list[Delivery]:
     """Post (or first look for) every message still due, oldest first, while holding the lease.
 
@@ -131,7 +134,7 @@ def deliver(
             if not alert_store.acquire_lease(LEASE, holder, now, now + LEASE_TTL):
                 logger.warning("lost the alerts lease; the process that holds it posts the rest")
                 return results
-            delivery = _deliver_one(alert_store, client, target, record, now, secrets)
+            delivery = _deliver_one(alert_store, client, target, record, now, secrets, pictures)
             if delivery is not None:
                 results.append(delivery)
 
@@ -143,12 +146,13 @@ def _deliver_one(
     record: AlertRecord,
     now: datetime,
     secrets: Sequence[str],
+    pictures: Pictures | None = None,
 ) -> Delivery | None:
     if record.state in (POSTING, UNCERTAIN):
         settled = _look_first(alert_store, client, channel, record, now)
         if settled is not None:
             return settled
-    return _post(alert_store, client, channel, record, now, secrets)
+    return _post(alert_store, client, channel, record, now, secrets, pictures)
 
 
 def _look_first(
@@ -190,11 +194,14 @@ def _post(
     record: AlertRecord,
     now: datetime,
     secrets: Sequence[str],
+    pictures: Pictures | None = None,
 ) -> Delivery | None:
     identity = record.identity
+    message = render_record(record)
+    if pictures is not None:  # before the attempt is recorded: nothing sits between `posting` and the post
+        message = pictures.attach(record, message)
     if not alert_store.begin_attempt(identity, channel, now, expected=record.state, expected_attempt=record.attempt_at):
         return None  # another evaluation took it meanwhile
-    message = render_record(record)
     try:
         response = client.chat_postMessage(
             channel=channel,

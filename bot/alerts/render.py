@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from bot.alerts import cap_rules, payload
 from bot.alerts.anomaly import AnomalyReport
@@ -24,8 +25,12 @@ def is_followup(identity: str) -> bool:
     return identity.count("|") >= 2
 
 
-def digest_payload(message: Message) -> str:
-    return json.dumps({"version": payload.VERSION, "kind": DIGEST, "text": message.text, "blocks": message.blocks})
+def digest_payload(message: Message, chart: dict[str, Any] | None = None) -> str:
+    """The digest as recorded: its message, and the numbers of its picture (bot.charts.codec) when it has one."""
+    data = {"version": payload.VERSION, "kind": DIGEST, "text": message.text, "blocks": message.blocks}
+    if chart is not None:
+        data["chart"] = chart
+    return json.dumps(data)
 
 
 def render_record(record: AlertRecord, state: MessageState | None = None) -> Message:

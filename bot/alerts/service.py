@@ -38,11 +38,14 @@ from bot.alerts.evaluation import budget_report, describe_spike, spike_report
 from bot.alerts.ledger_view import LedgerView, alerts_overview, delivery_problems, waiting_alerts
 from bot.alerts.model import AlertRun
 from bot.alerts.overview import format_alerts_text
+from bot.alerts.pictures import Pictures
 from bot.alerts.render import DIGEST, digest_payload
 from bot.alerts.routing import Route
 from bot.alerts.rules import week_for
 from bot.alerts.waits import digest_wait
 from bot.budget import current_budget
+from bot.charts.codec import daily_to_dict
+from bot.charts.data import daily_chart, previous_by_day
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.periods import parse_period
@@ -91,6 +94,7 @@ def run_alerts(
     pace: float = 1.0,
     lease_wait: float = 30.0,
     alert_store: AlertStore | None = None,
+    pictures: Pictures | None = None,
 ) -> AlertRun:
     """Evaluate spikes and budget for `today`, record what is new and post it (see the module docstring).
 
@@ -120,6 +124,7 @@ def run_alerts(
             pace=pace,
             secrets=settings.secrets(),
             route=Route.of(settings, channel),
+            pictures=pictures,
         )
     finally:
         alert_store.release_lease(LEASE, holder)
@@ -136,6 +141,7 @@ def post_digest(
     pace: float = 1.0,
     lease_wait: float = 60.0,
     alert_store: AlertStore | None = None,
+    pictures: Pictures | None = None,
 ) -> AlertRun:
     """Record last week's summary once per week (the 7 complete days before `today`) and post what is pending.
 
@@ -159,6 +165,7 @@ def post_digest(
     )
     # the week's days whose bill is more than 10 % off the list-price estimate of their usage (bot.reconcile)
     message = digest_message(report, difference_lines(load_reconciliation(store, report.period)))
+    chart = daily_to_dict(daily_chart(report, previous_by_day(store, report)))  # its picture's numbers, recorded
     candidate = Candidate(
         kind=DIGEST,
         period=week.key,
@@ -166,7 +173,7 @@ def post_digest(
         window_start=week.start.isoformat(),
         identity_base=f"{DIGEST}|{week.key}",
         scopes=[(DIGEST, "weekly digest")],
-        build=lambda _: (message.text.split(":", 1)[0], digest_payload(message), message.text),
+        build=lambda _: (message.text.split(":", 1)[0], digest_payload(message, chart), message.text),
     )
     found = record_new(alert_store, candidate, now)
     holder = new_holder()
@@ -185,6 +192,7 @@ def post_digest(
             pace=pace,
             secrets=settings.secrets(),
             route=Route.of(settings, channel),
+            pictures=pictures,
         )
     finally:
         alert_store.release_lease(LEASE, holder)

@@ -38,12 +38,14 @@ from bot.alerts.messages import (
     MessageState,
 )
 from bot.alerts.model import AlertRecord
+from bot.alerts.pictures import POSITION
 from bot.alerts.render import render_details, render_record
 from bot.alerts.rules import BUDGET
 from bot.alerts.service import BUDGET_LABEL
 from bot.config import Settings
 from bot.safe_text import mrkdwn
 from bot.slack.access import Policy, admin_refusal
+from bot.slack.charts import picture_in, with_picture
 from bot.slack.kit import fit_text
 from bot.store.alert_feedback import feedback_for, record_feedback
 from bot.store.alerts import AlertStore
@@ -233,7 +235,10 @@ class AlertActions:
         self, body: Body, client: WebClient, respond: Respond, record: AlertRecord, state: MessageState
     ) -> None:
         channel, ts = _where(body, record)
-        message = render_record(record, state)
+        # the edit keeps the chart the message was posted with (bot.alerts.pictures)
+        shown = body.get("message")
+        picture = picture_in(shown.get("blocks") if isinstance(shown, dict) else None)
+        message = with_picture(render_record(record, state), picture, POSITION)
         try:
             client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
         except Exception as err:  # refused, unreachable or no answer: what was clicked is recorded either way

@@ -21,6 +21,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.slack.charts import ChartUploads
 from bot.slack.client import safe_respond
 from bot.slack.commands import COMMAND
 from bot.slack.gate import AckGate
@@ -68,11 +69,13 @@ def create_app(
     alerts: AlertsView | None = None,
     registrars: Sequence[Registrar] = (),
     pools: Pools | None = None,
+    charts: ChartUploads | None = None,
 ) -> App:
     """The App: the request guard, `/aispend`, each registrar's listeners, then a catch-all for unknown actions.
 
     `signing_secret` is required for HTTP mode (None is only right for Socket Mode, where Slack does not sign);
-    `now` is the clock (UTC-aware); `sync_now` runs a provider sync and returns a one-line summary.
+    `now` is the clock (UTC-aware); `sync_now` runs a provider sync and returns a one-line summary; `charts`
+    puts pictures in the period replies (none without it).
     """
     pools = pools or Pools()
     token = client.token
@@ -111,6 +114,7 @@ def create_app(
         work=pools.work,
         alerts=alerts,
         gate=pools.gate,
+        charts=charts,
         client=client,
     )
     for name in COMMANDS:

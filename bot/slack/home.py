@@ -9,6 +9,8 @@ path, which in HTTP mode is the event loop). Who may see what:
   why, and a submission is checked again on submit (a form can be forged or outlive a change of admins).
 Opens are recorded in SQLite (bot.store.home), so `refresh_later` after each sync republishes the tab of
 everyone who opened it within RECENT, also after a restart. Failures are one log line, never a traceback.
+With `charts` (bot.slack.charts), the month to date shows its burn-up chart, uploaded once per day and data stamp;
+without it, or when the upload fails, the tab is the same minus the picture.
 """
 
 from __future__ import annotations
@@ -24,10 +26,16 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.budget import budget_in_force
+from bot.charts import month_chart_image
+from bot.charts.model import ChartImage
 from bot.config import Settings
 from bot.home_data import load_home
+from bot.periods import parse_period
+from bot.report import load_report
 from bot.saved_settings import save_settings, settings_in_force
 from bot.slack.access import Policy, admin_refusal, may_see_people, read_refusal
+from bot.slack.charts import ChartUploads
 from bot.slack.home_blocks import SETTINGS_ACTION, home_view
 from bot.slack.kit import section
 from bot.slack.settings_modal import (
@@ -58,6 +66,7 @@ class HomeTab:
         work: Executor,
         on_saved: Callable[[], object] | None = None,
         recent: timedelta = RECENT,
+        charts: ChartUploads | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -67,6 +76,7 @@ class HomeTab:
         self.work = work
         self.on_saved = on_saved  # after settings are saved (`aispend run` reschedules the digest there)
         self.recent = recent
+        self.charts = charts  # the month's burn-up under the month to date; None: no chart
 
     # --- listeners (Bolt injects arguments by name) -------------------------------------------------------
 
@@ -130,10 +140,26 @@ class HomeTab:
         key = (people, admin)
         if views is not None and key in views:
             return views[key]
-        view = home_view(load_home(self.store, self.settings, now=self.now(), people=people, admin=admin))
+        data = load_home(self.store, self.settings, now=self.now(), people=people, admin=admin)
+        view = home_view(data, chart_file_id=self.month_chart())
         if views is not None:
             views[key] = view
         return view
+
+    def month_chart(self) -> str | None:
+        """The file id of the month's burn-up (bot.charts), uploaded once per day and data stamp; None without."""
+        if self.charts is None:
+            return None
+        now = self.now()
+
+        def draw() -> ChartImage | None:
+            budget = budget_in_force(self.store, self.settings).amount
+            month = parse_period("month", now.date())
+            configured = self.settings.configured_providers
+            return month_chart_image(load_report(self.store, month, now=now, configured=configured, budget_usd=budget))
+
+        picture = self.charts.picture(("home-month", now.date(), self.store.change_stamp()), draw)
+        return None if picture is None else picture.file_id
 
     def refresh_recent(self) -> int:
         """Republish the tab of everyone who opened it within `recent`; returns how many were published."""
@@ -205,9 +231,10 @@ def register_home(
     now: Callable[[], datetime],
     work: Executor,
     on_saved: Callable[[], object] | None = None,
+    charts: ChartUploads | None = None,
 ) -> HomeTab:
     """Register the Home tab's listeners on `app`; returns the HomeTab (call its `refresh_later` after syncs)."""
-    home = HomeTab(store=store, settings=settings, client=client, now=now, work=work, on_saved=on_saved)
+    home = HomeTab(store=store, settings=settings, client=client, now=now, work=work, on_saved=on_saved, charts=charts)
     app.event("app_home_opened")(home.on_home_opened)
     app.action(SETTINGS_ACTION)(home.on_open_settings)
     app.view_submission(SETTINGS_CALLBACK)(home.on_settings_submitted)

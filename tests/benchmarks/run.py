@@ -3,8 +3,8 @@
 Prints each figure beside its target: report latency against history length (in-process and through the Slack
 handler), sync requests and wall time against the simulator, incremental sync requests, memory, start-up, spenders
 (2,000 keys / 300 users: their replies' latency, backfill requests and peak RSS, incremental requests), the App
-Home dashboard's build time at 730 days of history, and the alert rules on a labelled corpus (detection, false
-alerts, evaluation time).
+Home dashboard's build time at 730 days of history, the alert rules on a labelled corpus (detection, false
+alerts, evaluation time), and charts (render p99 at 730 days, the bot's RSS after one).
 `--json`: one JSON object per figure (name, value, unit, target, ok, note) on stdout, the machine on stderr.
 `--markdown`: the README table. `--smoke`: every code path at a tiny size (for the test suite; numbers
 meaningless). Generated databases are cached in $AISPEND_BENCH_CACHE (default: the temp dir's aispend-bench).
@@ -30,6 +30,7 @@ if __package__ in (None, ""):
 
 from tests.benchmarks import (
     bench_anomaly,
+    bench_charts,
     bench_home,
     bench_memory,
     bench_report,
@@ -71,6 +72,7 @@ BENCHMARKS: dict[str, tuple[Bench, dict[str, Any]]] = {
             "runs": 2,
         },
     ),
+    "charts": (bench_charts.run, {"runs": 2, "db_days": 20}),
 }
 
 
