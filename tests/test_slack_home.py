@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from slack_bolt import App, BoltRequest, BoltResponse
 from bot.alerts.service import run_alerts
 from bot.budget import BUDGET_KEY, budget_in_force
 from bot.config import Settings
+from bot.records import MONTHLY, WORKSPACE_SCOPE, CapsFetch, ProviderData, SpendCap
 from bot.saved_settings import ALERT_CHANNEL, DIGEST_AT, SPIKE_MIN_USD, SPIKE_PCT, effective_settings
 from bot.slack.client import build_client
 from bot.slack.home import HomeTab, register_home
@@ -159,6 +161,23 @@ def test_an_admin_opening_the_home_tab_gets_every_part_of_the_dashboard(
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert [b["action_id"] for b in buttons] == [SETTINGS_ACTION]
     assert store.home_viewers(NOW - timedelta(hours=1)) == [ADMIN]
+
+
+def test_the_providers_spend_caps_show_under_the_month(fake: FakeSlack, tmp_path: Path) -> None:
+    with store_at(tmp_path / "caps.db") as store:
+        cap = SpendCap("anthropic", WORKSPACE_SCOPE, "wrkspc_batch", 500 * 10**9, MONTHLY, cap_id="spl_batch")
+        data = ProviderData("anthropic", TODAY, TODAY)  # no days: only the caps
+        data.caps = CapsFetch("anthropic", (cap,))
+        store.replace_provider_data(data, NOW)
+        client = build_client("xoxb-test-token", fake.api_url)
+        with ThreadPoolExecutor(max_workers=1) as work:
+            view = HomeTab(store=store, settings=conf(), client=client, now=lambda: NOW, work=work).view_for(READER)
+    text = view_text(view)
+    caps = text.split("*Provider spend caps*\n", 1)[1].split("\n")[0]
+    # the workspace's name is escaped like every provider name; its month to date is its billed spend
+    assert caps.startswith("• Anthropic workspace batch &lt;jobs&gt; &amp; co: $") and "of its $500 monthly cap" in caps
+    assert "$0 this month" not in caps
+    assert text.index("*Month to date*") < text.index("*Provider spend caps*") < text.index("*Top models")
 
 
 def test_people_and_settings_only_for_those_who_may_see_them(bot: Bot, fake: FakeSlack) -> None:

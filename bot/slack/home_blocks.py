@@ -1,8 +1,9 @@
 """The App Home dashboard (HomeData in, a `home` view out) and the text of its blocks. Pure: no Slack, no store.
 
 Parts, top to bottom: this week against last week; the month to date against the budget (with room for a chart
-image, `chart_file_id`, set in one place below); the week's top models, workspaces and projects, API keys, and
-people (only in a view built for someone who may see them); recent alerts with their state; each provider's data
+image, `chart_file_id`, set in one place below) and the providers' spend caps with their forecast; the week's
+top models, workspaces and projects, API keys, and people (only in a view built for someone who may see them);
+recent alerts with their state; each provider's data
 freshness; and for admins the settings in force with the Settings button. Provider text goes through the same
 helpers as every reply (bot.slack.blocks, bot.slack.spender_blocks, bot.safe_text), and the blocks through
 `fit_blocks`, which stays well inside the Home tab's 100 blocks; the Settings button is kept whatever is cut.
@@ -16,6 +17,7 @@ from typing import Any
 
 from bot.alerts.model import AlertRecord
 from bot.alerts.overview import alert_state_text
+from bot.caps_text import caps_lines
 from bot.home_data import HomeData
 from bot.money import fmt_usd
 from bot.projection import projection_text
@@ -45,6 +47,9 @@ def home_view(data: HomeData, *, chart_file_id: str | None = None) -> dict[str, 
     ]
     if chart_file_id is not None:
         blocks.append(_image(chart_file_id, data))
+    caps = caps_lines(data.week.caps, data.week.cap_notes)
+    if caps:  # read only: past a cap the provider refuses that scope's requests
+        blocks.append(section("*Provider spend caps*\n" + "\n".join(f"• {literal(line)}" for line in caps)))
     blocks += _tops(data)
     blocks.append(section(_alerts_text(data.alerts)))
     blocks.append(section(_freshness_text(data.week.providers, data.week.freshness, data.now)))
