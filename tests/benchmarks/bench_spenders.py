@@ -40,7 +40,7 @@ from bot.records import KEY, USER
 from bot.report import load_report
 from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Org
 from bot.slack.blocks import report_message
-from bot.slack.spender_blocks import TOP_ROWS, spender_message
+from bot.slack.spender_blocks import LIST_ROWS, TOP_ROWS, spender_message
 from bot.spenders import load_spenders
 from bot.store import Store
 from bot.sync import SyncResult, sync_providers
@@ -144,7 +144,7 @@ def spender_db(
 
 
 def _spender_reply(store: Store, period: Period, kind: str) -> None:
-    spender_message(load_spenders(store, period, kind, people=True))
+    spender_message(load_spenders(store, period, kind, people=True, top=LIST_ROWS))
 
 
 def latency_figures(db: Path, db_days: int, runs: int) -> list[Figure]:
