@@ -132,7 +132,7 @@ def _kind(kind: str, basis: Mapping[str, object], check: DayCheck, what: str) ->
 
 
 def _usage_rows(data: ProviderData, basis: Mapping[str, object], check: DayCheck) -> Iterator[tuple[object, ...]]:
-    for r in data.spender_usage:
+    for r in data.all_spender_usage():
         counts = (r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.requests)
         if set(map(type, counts)) != _INT_ONLY:
             raise check.bug(f"a spender token count that is not an integer ({counts!r})")
@@ -141,7 +141,7 @@ def _usage_rows(data: ProviderData, basis: Mapping[str, object], check: DayCheck
 
 
 def _cost_rows(data: ProviderData, basis: Mapping[str, object], check: DayCheck) -> Iterator[tuple[object, ...]]:
-    for r in data.spender_costs:
+    for r in data.all_spender_costs():
         if type(r.amount_nano) is not int:
             raise check.bug(f"a spender amount that is not integer nano-dollars ({r.amount_nano!r})")
         kind = _kind(r.kind, basis, check, "cost")
