@@ -73,12 +73,15 @@ class ClaudeCodeReport:
 class ClaudeCodeStore(Protocol):
     def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]: ...
     def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]: ...
-    def spender_labels(self) -> dict[tuple[str, str, str], SpenderLabel]: ...
+    def spender_labels_of_kind(self, provider: str, kind: str) -> dict[tuple[str, str, str], SpenderLabel]: ...
 
 
 def load_claude_code(store: ClaudeCodeStore, period: Period, *, emails: bool = False) -> ClaudeCodeReport:
     sums, statuses = store.claude_code_actors(period.start, period.end), store.claude_code_statuses()
-    return build_claude_code(period, sums, statuses, names=people_names(store.spender_labels()), emails=emails)
+    # only people need names, and only Anthropic's user list names them (not the thousands of keys)
+    people = any(s.actor_type != API_ACTOR for s in sums)
+    names = people_names(store.spender_labels_of_kind(PROVIDER, USER)) if people else {}
+    return build_claude_code(period, sums, statuses, names=names, emails=emails)
 
 
 def people_names(labels: Mapping[tuple[str, str, str], SpenderLabel]) -> dict[str, str]:

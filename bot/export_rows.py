@@ -24,7 +24,8 @@ from bot.money import nano_to_usd
 from bot.periods import Period
 from bot.records import BILLED, KEY, NO_MODEL, NO_WORKSPACE, TOKEN_SHARE, USER, Label, SpenderLabel
 from bot.report.model import DEFAULT_WORKSPACE_NAMES, NON_MODEL_LABEL
-from bot.spenders import SpenderRows, spender_amounts, spender_line
+from bot.spender_split import SpenderRows, spender_amounts
+from bot.spenders import spender_line
 from bot.store import Store
 from bot.store import export as reads
 

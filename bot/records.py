@@ -6,8 +6,12 @@ point a record means the same thing whichever API it came from.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
+
+from bot import spill
+from bot.spill import RecordSpill
 
 # Workspace/project id used for spend with no id: Anthropic's Default Workspace and OpenAI org-level costs.
 # Stored as "" so it can sit in a primary key; shown as None (JSON null) by the report.
@@ -271,6 +275,36 @@ class ProviderData:
     # spend caps as they are now (issue 13), read after the window; None: not read (the store keeps its caps)
     caps: CapsFetch | None = None
     priced_usage: list[PricedUsage] = field(default_factory=list)  # usage at the grain estimates price (issue 14)
+
+    # records a fetch given a RecordSpill set aside on disk instead of in the lists above (issue 11 §7); the
+    # all_* iterators give both, which is what the store writes
+    spilled: RecordSpill | None = None
+
+    def all_costs(self) -> Iterator[CostRecord]:
+        yield from self.costs
+        if self.spilled is not None:
+            yield from self.spilled.records(spill.COSTS, CostRecord)
+
+    def all_usage(self) -> Iterator[UsageRecord]:
+        yield from self.usage
+        if self.spilled is not None:
+            yield from self.spilled.records(spill.USAGE, UsageRecord)
+
+    def all_spender_usage(self) -> Iterator[SpenderUsage]:
+        yield from self.spender_usage
+        if self.spilled is not None:
+            yield from self.spilled.records(spill.SPENDER_USAGE, SpenderUsage)
+
+    def all_spender_costs(self) -> Iterator[SpenderCost]:
+        yield from self.spender_costs
+        if self.spilled is not None:
+            for kind in (KEY, USER):
+                yield from self.spilled.records(spill.spender_costs(kind), SpenderCost)
+
+    def fetched_rows(self) -> int:
+        """Cost and usage records fetched, in the lists and set aside."""
+        spilled = 0 if self.spilled is None else self.spilled.count(spill.COSTS) + self.spilled.count(spill.USAGE)
+        return len(self.costs) + len(self.usage) + spilled
 
 
 # Provider spend caps (issue 13): the scopes aispend reads, and the one period it forecasts.

@@ -9,6 +9,7 @@ callback single-threaded and opens no database connection per sync thread.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from bot.errors import AispendError, ProviderDataError, StoreError, UsageError
 from bot.freshness import TRAILING_DAYS
 from bot.providers.base import Provider
 from bot.records import ProviderData
+from bot.spill import RecordSpill
 from bot.store import Store
 
 logger = logging.getLogger(__name__)
@@ -122,19 +124,44 @@ def sync_providers(
     if not plans:
         return []
     results: dict[str, SyncResult] = {}
-    with ThreadPoolExecutor(max_workers=len(plans), thread_name_prefix="aispend-sync") as pool:
-        futures = {pool.submit(_fetch, plan.provider, plan.start, plan.end): plan for plan in plans}
-        for future in as_completed(futures):
-            plan = futures.pop(future)
-            results[plan.provider.name] = _complete(store, plan, future, now, report)
-            # the future holds the fetched data: let it go once stored, not when the slowest provider is done
-            del future
+    # each fetch sets its records aside on disk beside the database (bot.spill) and the write reads them back, so
+    # a long backfill is never held in memory; the write is still one transaction, after the whole fetch
+    folder = os.path.dirname(os.path.abspath(store.path))
+    spills = {plan.provider.name: _spill(folder) for plan in plans}
+    try:
+        with ThreadPoolExecutor(max_workers=len(plans), thread_name_prefix="aispend-sync") as pool:
+            futures = {
+                pool.submit(_fetch, plan.provider, plan.start, plan.end, spills[plan.provider.name]): plan
+                for plan in plans
+            }
+            for future in as_completed(futures):
+                plan = futures.pop(future)
+                results[plan.provider.name] = _complete(store, plan, future, now, report)
+                _close(spills.pop(plan.provider.name))
+                # the future holds the fetched data: let it go once stored, not when the slowest provider is done
+                del future
+    finally:
+        for spill in spills.values():
+            _close(spill)
     return [results[name] for name in names]
 
 
-def _fetch(provider: Provider, start: date, end: date) -> ProviderData:
+def _spill(folder: str) -> RecordSpill | None:
+    try:
+        return RecordSpill(folder)
+    except OSError as err:  # the database's folder is writable (the store checked): this is rare and not fatal
+        logger.warning("could not make a temporary file in %s (%s); this sync keeps its records in memory", folder, err)
+        return None
+
+
+def _close(spill: RecordSpill | None) -> None:
+    if spill is not None:
+        spill.close()
+
+
+def _fetch(provider: Provider, start: date, end: date, spill: RecordSpill | None) -> ProviderData:
     """The window's data, then the provider's spend caps as they are now (a refusal there is a note, not a failure)."""
-    data = provider.fetch(start, end)
+    data = provider.fetch(start, end, spill)
     caps = provider.fetch_caps(data)
     data.caps, data.requests = caps, data.requests + caps.requests
     if caps.note is not None:
@@ -152,7 +179,7 @@ def _complete(store: Store, plan: _Plan, future: Future[ProviderData], now: date
         data = future.result()
         _check_window(plan, data)
         requests, warnings = data.requests, list(data.warnings)
-        report(name, f"fetched {len(data.costs) + len(data.usage)} rows in {requests} requests")
+        report(name, f"fetched {data.fetched_rows()} rows in {requests} requests")
         rows = store.replace_provider_data(data, now)
     except Exception as err:
         error = _describe(name, err)

@@ -24,7 +24,9 @@ from bot.records import BILLED, KEY, NO_KEY, TOKEN_SHARE, USER
 from bot.slack.commands import parse_command
 from bot.slack.kit import Message
 from bot.slack.listener import CommandListener
-from bot.spenders import build_spenders, kind_rows, load_spenders, split_by_tokens
+from bot.slack.spender_blocks import LIST_ROWS, spender_message, spender_table
+from bot.spender_split import kind_rows, split_by_tokens
+from bot.spenders import build_spenders, load_spenders
 from bot.store import Store
 from tests.spender_data import ALICE_EMAIL, ONE, SHARE_REASON, anthropic_week, fill, openai_week, synced_at
 
@@ -137,8 +139,15 @@ def test_the_stores_aggregated_read_gives_exactly_the_models_figures(tmp_path: P
                 rows, store.spender_labels(), period, kind, people=True, emails=True
             )
             full = fast.lines
-            for top in range(len(full) + 2):  # the week reply's top lines are the full view's first ones
-                assert load_spenders(store, period, kind, people=True, top=top) == replace(fast, lines=full[:top])
+            for top in range(len(full) + 2):  # a top view's lines are the full view's first ones
+                cut = load_spenders(store, period, kind, people=True, top=top)
+                assert replace(cut, more={}) == replace(fast, lines=full[:top])
+                # and the rest of the list sums to the same "… N more" lines, per basis
+                if full:
+                    assert spender_table(cut.lines, top, cut.more) == spender_table(full, top)
+            assert spender_message(load_spenders(store, period, kind, people=True, top=LIST_ROWS)) == spender_message(
+                fast
+            )
         labels = store.spender_labels_of(KEY, {("anthropic", "key_alice")})
         assert set(labels) == {("anthropic", KEY, "key_alice"), ("anthropic", USER, "user_alice")}  # and its owner
 

@@ -109,6 +109,7 @@ SPEND_MIGRATIONS = [
     "004_cost_gaps",
     "005_spenders",
     "006_claude_code",
+    "007_spender_totals",
     "008_home_viewers",
     "009_spend_caps",
     "010_usage_priced",
@@ -124,6 +125,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "004_cost_gaps",
             "005_spenders",
             "006_claude_code",
+            "007_spender_totals",
             "008_home_viewers",
             "009_spend_caps",
             "010_usage_priced",
@@ -137,6 +139,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "004_cost_gaps",
             "005_spenders",
             "006_claude_code",
+            "007_spender_totals",
             "008_home_viewers",
             "009_spend_caps",
             "010_usage_priced",
@@ -148,6 +151,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         ("aispend", "004_cost_gaps"),
         ("aispend", "005_spenders"),
         ("aispend", "006_claude_code"),
+        ("aispend", "007_spender_totals"),
         ("aispend", "008_home_viewers"),
         ("aispend", "009_spend_caps"),
         ("aispend", "010_usage_priced"),
@@ -180,6 +184,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         "spend_caps",
         "spend_cap_status",
         "usage_priced",
+        "spender_totals_daily",
     }
     assert query(db_path, "PRAGMA journal_mode") == [("wal",)]
 

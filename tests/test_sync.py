@@ -22,6 +22,7 @@ from bot.providers import build_providers
 from bot.providers.base import OrgIdentity, Provider
 from bot.records import CapsFetch, CostRecord, ProviderData, SyncState, UsageRecord
 from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Fault, Simulator
+from bot.spill import RecordSpill
 from bot.store import Store
 from bot.sync import SyncResult, sync_providers, sync_window
 from tests import clock_support
@@ -290,8 +291,8 @@ class StaticProvider:
         self.shift = shift
         self.calls: list[tuple[date, date]] = []
 
-    def fetch(self, start: date, end: date) -> ProviderData:
-        self.calls.append((start, end))
+    def fetch(self, start: date, end: date, spill: RecordSpill | None = None) -> ProviderData:
+        self.calls.append((start, end))  # the records stay in the lists: the store writes both alike
         if self.barrier is not None:
             self.barrier.wait()
         if self.error is not None:

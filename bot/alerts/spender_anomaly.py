@@ -8,30 +8,17 @@ change with the provider's data), each judged only against itself.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date
 
 from bot.alerts.anomaly import AnomalyAlert, day_anomaly
 from bot.alerts.baseline import MIN_HISTORY_DAYS
 from bot.alerts.rules import ScopeChange
-from bot.records import BILLED, KEY, TOKEN_SHARE, USER
-from bot.spenders import Labels, SpenderRows, fetched_days, kind_rows, spender_line, split_by_tokens
+from bot.records import KEY, TOKEN_SHARE, USER
+from bot.spender_split import SpenderRows, daily_amounts, fetched_days
+from bot.spenders import Labels, spender_line
 
 Line = tuple[str, str, str]  # (provider, spender, basis)
-
-
-def daily_amounts(rows: SpenderRows, days: Sequence[date], kind: str) -> dict[Line, dict[date, int]]:
-    """Each spender line's dollars per day, as the keys/users report counts them (billed, else token share)."""
-    out: dict[Line, dict[date, int]] = defaultdict(lambda: defaultdict(int))
-    basis = {(d, p): b[0] for (d, p, k), b in rows.basis.items() if k == kind}
-    for (d, p, k, s, _w, _m), nano in rows.costs.items():
-        if k == kind and basis.get((d, p)) == BILLED:
-            out[(p, s, BILLED)][d] += nano
-    for (d, p, w, m), tokens in kind_rows(rows, days, kind).shares.items():
-        for spender, nano in split_by_tokens(rows.scopes.get((d, p, w, m), 0), tokens).items():
-            out[(p, spender, TOKEN_SHARE)][d] += nano
-    return out
 
 
 def spender_anomalies(

@@ -28,7 +28,8 @@ from bot.alerts.rules import (
 from bot.alerts.spender_drivers import SpenderDriver
 from bot.money import usd_to_nano
 from bot.records import KEY, TOKEN_SHARE, USER, Label
-from bot.spenders import Amounts, Labels, SpenderRows, fetched_days, spender_amounts, spender_line
+from bot.spender_split import Amounts, SpenderRows, fetched_days, spender_amounts
+from bot.spenders import Labels, spender_line
 
 Line = tuple[str, str, str]  # (provider, spender, basis)
 

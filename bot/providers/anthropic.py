@@ -28,6 +28,7 @@ from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, K
 from bot.providers.paging import fetch_all, last_id_cursor
 from bot.providers.windows import day_chunks, padded_start, report_rows, rfc3339, run_all
 from bot.records import KEY, NO_KEY, NO_WORKSPACE, CapsFetch, Label, ProviderData
+from bot.spill import RecordSpill
 
 API_VERSION = "2023-06-01"
 DAYS_PER_REQUEST = 31  # the documented maximum `limit` for 1d buckets on both reports
@@ -116,7 +117,7 @@ class AnthropicProvider(RowFields):
             sleep=sleep,
         )
 
-    def fetch(self, start: date, end: date) -> ProviderData:
+    def fetch(self, start: date, end: date, spill: RecordSpill | None = None) -> ProviderData:
         if end < start:
             raise ValueError(f"end {end} is before start {start}")
         jobs: list[Callable[[FetchSession], Collected]] = []
@@ -128,11 +129,11 @@ class AnthropicProvider(RowFields):
         jobs += spenders.jobs(self.client, self.analytics, start, end)  # who spent it: names, per-key cost
         claude_code = ClaudeCodeFetch(self.client, self.name, start, end)
         jobs += claude_code.jobs()
-        session = FetchSession()
+        session = FetchSession(spill)
         collected = Collected()
         for part in run_all(jobs, session, self.max_workers):
             collected.merge(part)
-        data = collected.to_data(self.name, start, end, session.requests)
+        data = collected.to_data(self.name, start, end, session.requests, spill)
         claude_code.fill(data)
         spenders.normalize_workspaces(data)
         return data
@@ -171,7 +172,8 @@ class AnthropicProvider(RowFields):
             *(("group_by[]", g) for g in group_by),
         ]
         # a bucket is a whole day: its sums become records as soon as it ends (issue 6)
-        report_rows(self.client, path, params, session, "starting_at", lo, hi, on_row, lambda: out.seal(self.name))
+        seal = partial(out.seal, self.name, session.spill)
+        report_rows(self.client, path, params, session, "starting_at", lo, hi, on_row, seal)
 
     def _costs(self, lo: date, hi: date, session: FetchSession) -> Collected:
         out = Collected()

@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from functools import partial
 
+from bot import spill
 from bot.money import AmountError, cents_to_nano, parse_decimal, row_nano
 from bot.providers.collect import Collected, opt_text
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, RequestRefused
@@ -35,6 +36,7 @@ from bot.records import (
     USER,
     ProviderData,
     SpenderBasis,
+    SpenderCost,
     SpenderLabel,
 )
 
@@ -100,7 +102,7 @@ def analytics_costs(client: JsonClient, start: date, end: date, lo: date, hi: da
     if lo < hi:
         try:
             _cost_chunk(client, lo, hi, session, out)
-            out.spenders.seal(PROVIDER)  # the chunk's days are complete: records, not sums (issue 11 §7)
+            out.spenders.seal(PROVIDER, session.spill)  # the chunk's days are complete: records, not sums
         except RequestRefused as exc:
             for kind in (KEY, USER):
                 basis = SpenderBasis(PROVIDER, kind, TOKEN_SHARE, refused_reason(kind, exc.error.status))
@@ -124,12 +126,21 @@ def _cost_chunk(client: JsonClient, lo: date, hi: date, session: FetchSession, o
         *(("group_by[]", g) for g in ("api_key_id", "actor", "workspace_id", "model")),
     ]
 
+    sealed: list[date] = []  # the day of the rows summed since the last seal
+
     def add(item: object) -> None:
         if not isinstance(item, dict):
             raise client.data_error(ANALYTICS_COST_PATH, "a cost row is not an object")
         day = day_of_timestamp(item.get("starting_at"), lo, hi)
         if isinstance(day, str):
             raise client.data_error(ANALYTICS_COST_PATH, day)
+        if sealed and sealed[0] != day:
+            # the rows come day by day: a day's sums become records once the next day starts, so a month of a
+            # 2,000-key organization is never summed at once (should a day come back later, the store adds it)
+            out.spenders.seal(PROVIDER, session.spill)
+            sealed.clear()
+        if not sealed:
+            sealed.append(day)
         group, cost = item.get("group"), item.get("cost")
         if not isinstance(group, dict) or not isinstance(cost, dict):
             raise client.data_error(ANALYTICS_COST_PATH, f"a cost row for {day} has no `group` and `cost` objects")
@@ -226,11 +237,19 @@ def normalize_workspaces(data: ProviderData) -> None:
     name by its real id."""
     known = {label.id for label in data.labels}
 
-    # in place, replacing only the records that change: a 2,000-key backfill has ~10^6 cost records (issue 11 §7)
+    def default(cost: SpenderCost) -> SpenderCost:
+        if cost.workspace_id not in known and cost.workspace_id != NO_WORKSPACE:
+            return replace(cost, workspace_id=NO_WORKSPACE)
+        return cost
+
+    # in place, replacing only the records that change: a 2,000-key backfill has ~10^6 cost records (issue 11 §7);
+    # those set aside on disk are rewritten as the store reads them
     costs, labels = data.spender_costs, data.spender_labels
     for i, cost in enumerate(costs):
-        if cost.workspace_id not in known and cost.workspace_id != NO_WORKSPACE:
-            costs[i] = replace(cost, workspace_id=NO_WORKSPACE)
+        costs[i] = default(cost)
+    if data.spilled is not None:
+        for kind in (KEY, USER):
+            data.spilled.rewrite(spill.spender_costs(kind), default)
     for i, label in enumerate(labels):
         if label.workspace_id not in known and label.workspace_id != NO_WORKSPACE:
             labels[i] = replace(label, workspace_id=NO_WORKSPACE)

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Protocol
 
 from bot.records import CapsFetch, ProviderData
+from bot.spill import RecordSpill
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +23,11 @@ class Provider(Protocol):
     name: str  # "anthropic", "openai": the value stored in every record's provider column
     key_variable: str  # the variable that holds its key, named in every auth error
 
-    def fetch(self, start: date, end: date) -> ProviderData:
+    def fetch(self, start: date, end: date, spill: RecordSpill | None = None) -> ProviderData:
         """Costs, usage and labels for the UTC days [start, end) (end exclusive).
 
+        With `spill`, the records are set aside there as they are read instead of held in the data's lists (the
+        data reads them back: ProviderData.all_costs() and the like), so memory does not grow with the window.
         Raises a bot.errors.ProviderError subclass; never returns partial data as if it were complete.
         """
         ...

@@ -14,6 +14,8 @@ from typing import TypeVar
 
 from bot.providers.priced import Priced
 from bot.records import (
+    KEY,
+    USER,
     CostGap,
     CostRecord,
     Label,
@@ -24,6 +26,7 @@ from bot.records import (
     SpenderUsage,
     UsageRecord,
 )
+from bot.spill import COSTS, SPENDER_USAGE, USAGE, RecordSpill, spender_costs
 
 MAX_COUNT = 10**15
 CostKey = tuple[date, str, str, str, str]  # day, workspace_id, model, item, service_tier
@@ -83,17 +86,25 @@ class Spenders:
         if refused or basis.kind not in self.refused:
             self.basis[basis.kind] = basis
 
-    def seal(self, provider: str) -> None:
-        """Move the sums into records, in key order, and drop the sums: the days summed so far are complete."""
-        self.usage_records += [
+    def seal(self, provider: str, spill: RecordSpill | None = None) -> None:
+        """Move the sums into records, in key order, and drop the sums: the days summed so far are complete.
+        With a spill, the records go there instead of into the lists (issue 11 §7)."""
+        usage = [
             SpenderUsage(provider, d, kind, who, ws, model, t.input, t.output, t.cache_read, t.cache_write, t.requests)
             for (d, kind, who, ws, model), t in sorted(self.usage.items(), key=lambda kv: kv[0])
         ]
-        self.cost_records += [
+        costs = [
             SpenderCost(provider, d, kind, who, ws, model, amount)
             for (d, kind, who, ws, model), amount in sorted(self.costs.items())
         ]
         self.usage, self.costs = {}, {}
+        if spill is None:
+            self.usage_records += usage
+            self.cost_records += costs
+            return
+        spill.add(SPENDER_USAGE, usage)
+        for kind in (KEY, USER):
+            spill.add(spender_costs(kind), [c for c in costs if c.kind == kind])
 
     def merge(self, other: Spenders) -> None:
         for key, tokens in other.usage.items():
@@ -110,7 +121,10 @@ class Spenders:
 
     def fill(self, data: ProviderData) -> None:
         """Put the records into `data`, in key order, and drop the sums."""
-        self.seal(data.provider)
+        self.seal(data.provider, data.spilled)
+        if data.spilled is not None:
+            for kind in self.refused:
+                data.spilled.discard(spender_costs(kind))
         usage, costs = self.usage_records, self.cost_records
         self.usage_records, self.cost_records = [], []
         # sealed parts cover disjoint days, oldest first, as day_chunks and the buckets give them; should a
@@ -170,20 +184,26 @@ class Collected:
     def add_label(self, label: Label) -> None:
         self.labels[label.id] = label
 
-    def seal(self, provider: str) -> Collected:
-        """Move the sums into records, in key order, and drop the sums."""
-        self.cost_records += [
+    def seal(self, provider: str, spill: RecordSpill | None = None) -> Collected:
+        """Move the sums into records, in key order, and drop the sums; with a spill, the records go there."""
+        costs = [
             CostRecord(provider, day, workspace, model, item, tier, amount)
             for (day, workspace, model, item, tier), amount in sorted(self.costs.items())
         ]
-        self.usage_records += [
+        usage = [
             UsageRecord(
                 provider, day, workspace, model, tier, t.input, t.output, t.cache_read, t.cache_write, t.requests
             )
             for (day, workspace, model, tier), t in sorted(self.usage.items(), key=lambda kv: kv[0])
         ]
         self.costs, self.usage = {}, {}
-        self.spenders.seal(provider)
+        if spill is None:
+            self.cost_records += costs
+            self.usage_records += usage
+        else:
+            spill.add(COSTS, costs)
+            spill.add(USAGE, usage)
+        self.spenders.seal(provider, spill)
         self.priced.seal(provider)
         return self
 
@@ -203,13 +223,17 @@ class Collected:
         for day, rows in other.gaps.items():
             self.gaps[day] = self.gaps.get(day, 0) + rows
 
-    def to_data(self, provider: str, start: date, end: date, requests: int) -> ProviderData:
-        self.seal(provider)
+    def to_data(
+        self, provider: str, start: date, end: date, requests: int, spill: RecordSpill | None = None
+    ) -> ProviderData:
+        """The fetch as ProviderData; with `spill`, what is left goes there too and the data reads it back."""
+        self.seal(provider, spill)
         labels = [self.labels[key] for key in sorted(self.labels)]
         costs, usage = self.cost_records, self.usage_records
         self.cost_records, self.usage_records = [], []
         gaps = [CostGap(provider, day, rows) for day, rows in sorted(self.gaps.items())]
         data = ProviderData(provider, start, end, costs, usage, labels, requests, list(self.warnings), gaps)
+        data.spilled = spill
         self.spenders.fill(data)
         data.priced_usage = self.priced.take(provider)
         return data

@@ -27,6 +27,7 @@ from bot.errors import ProviderAuthError, ProviderDataError, ProviderHTTPError, 
 from bot.providers.api_errors import ApiError, RequestRefused, error_fields, request_id, short_text
 from bot.providers.jsonstream import NotAnObject, PageError, decode_page
 from bot.providers.retry import MAX_ATTEMPTS, UNAUTHORIZED_RETRY_DELAY, backoff, retry_delay, should_retry
+from bot.spill import RecordSpill
 
 Params = Sequence[tuple[str, str]]  # ordered pairs, so array params repeat their key
 JsonObject = dict[str, Any]
@@ -53,12 +54,14 @@ class KeyAuth(httpx.Auth):
 
 
 class FetchSession:
-    """One fetch's shared state across worker threads: the request count and a stop flag."""
+    """One fetch's shared state across worker threads: the request count, a stop flag, and where sealed records
+    go when the caller set them aside on disk (bot.spill; None keeps them in memory)."""
 
-    def __init__(self) -> None:
+    def __init__(self, spill: RecordSpill | None = None) -> None:
         self._lock = threading.Lock()
         self._requests = 0
         self.cancelled = threading.Event()
+        self.spill = spill
 
     def count(self) -> None:
         with self._lock:

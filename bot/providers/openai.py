@@ -38,6 +38,7 @@ from bot.providers.paging import fetch_all, last_id_cursor
 from bot.providers.probe import Probe
 from bot.providers.windows import day_chunks, report_rows, run_all, unix_seconds
 from bot.records import NO_WORKSPACE, CapsFetch, Label, ProviderData
+from bot.spill import RecordSpill
 
 COST_DAYS_PER_REQUEST = 180  # costs: limit 1..180 buckets
 USAGE_DAYS_PER_REQUEST = 31  # usage with 1d buckets: limit max 31
@@ -88,7 +89,7 @@ class OpenAIProvider(RowFields):
             STYLE, base_url, KeyAuth("authorization", f"Bearer {key.reveal()}"), timeout=timeout, sleep=sleep
         )
 
-    def fetch(self, start: date, end: date) -> ProviderData:
+    def fetch(self, start: date, end: date, spill: RecordSpill | None = None) -> ProviderData:
         if end < start:
             raise ValueError(f"end {end} is before start {start}")
         probe = Probe()
@@ -97,7 +98,7 @@ class OpenAIProvider(RowFields):
         ]
         jobs += [partial(self._usage, lo, hi) for lo, hi in day_chunks(start, end, USAGE_DAYS_PER_REQUEST)]
         jobs += [self._projects, partial(list_users, self.client, self.name)]
-        session = FetchSession()
+        session = FetchSession(spill)
         whole = Part()
         for part in run_all(jobs, session, self.max_workers):
             whole.collected.merge(part.collected)
@@ -113,7 +114,7 @@ class OpenAIProvider(RowFields):
             for part in run_all(names, session, self.max_workers):
                 whole.collected.merge(part.collected)
                 whole.spenders.merge(part.spenders)
-        data = whole.collected.to_data(self.name, start, end, session.requests)
+        data = whole.collected.to_data(self.name, start, end, session.requests, spill)
         refused = probe.refusal.status if probe.refusal is not None else None
         whole.spenders.fill(data, probe.accepted, refused)
         return data
@@ -244,8 +245,8 @@ class OpenAIProvider(RowFields):
         """Every row of the report for [lo, hi) to on_row, bucket by bucket as the pages stream in."""
 
         def seal() -> None:  # a bucket is a whole day: its sums become records as soon as it ends (issue 6)
-            part.collected.seal(self.name)
-            part.spenders.seal(self.name)
+            part.collected.seal(self.name, session.spill)
+            part.spenders.seal(self.name, session.spill)
 
         report_rows(self.client, path, params, session, "start_time", lo, hi, on_row, seal)
 

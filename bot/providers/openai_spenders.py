@@ -31,6 +31,7 @@ from bot.records import (
     SpenderLabel,
     SpenderUsage,
 )
+from bot.spill import SPENDER_USAGE, RecordSpill, spender_costs
 
 NO_USER = ""
 NO_KEY_NAME = "No API key"
@@ -83,18 +84,24 @@ class Spenders:
     def add_label(self, label: SpenderLabel) -> None:
         self.labels[(label.kind, label.id)] = label
 
-    def seal(self, provider: str) -> None:
-        """Move the sums into records, in key order, and drop the sums."""
-        self.usage_records += [
+    def seal(self, provider: str, spill: RecordSpill | None = None) -> None:
+        """Move the sums into records, in key order, and drop the sums; with a spill, the records go there."""
+        usage = [
             SpenderUsage(provider, day, kind, spender, project, model, t.input, t.output, t.cache_read,
                          t.cache_write, t.requests)
             for (day, kind, spender, project, model), t in sorted(self.usage.items())
         ]  # fmt: skip
-        self.cost_records += [
+        costs = [
             SpenderCost(provider, day, KEY, key, project, model, amount)
             for (day, key, project, model), amount in sorted(self.costs.items())
         ]
         self.usage, self.costs = {}, {}
+        if spill is None:
+            self.usage_records += usage
+            self.cost_records += costs
+        else:
+            spill.add(SPENDER_USAGE, usage)
+            spill.add(spender_costs(KEY), costs)
 
     def merge(self, other: Spenders) -> None:
         """Add a sealed `other` into this one (its records move rather than being copied)."""
@@ -110,7 +117,7 @@ class Spenders:
         """Put the records into `data`; `key_costs` is whether costs grouped by key were read (None: no cost
         request was made), `refused_status` the HTTP status that refused them."""
         provider = data.provider
-        self.seal(provider)
+        self.seal(provider, data.spilled)
         if self.null_key:
             self.add_label(SpenderLabel(provider, KEY, NO_KEY, NO_KEY_NAME))
         if self.null_user:

@@ -48,7 +48,7 @@ from bot.slack.commands import Report as ReportCommand
 from bot.slack.gate import AckGate
 from bot.slack.kit import Message, fit, fit_text, section
 from bot.slack.mrkdwn import escape
-from bot.slack.spender_blocks import TOP_ROWS, spender_message
+from bot.slack.spender_blocks import LIST_ROWS, TOP_ROWS, spender_message
 from bot.spenders import SpenderStore, SpenderView, load_spenders
 
 log = logging.getLogger(__name__)
@@ -241,7 +241,7 @@ class CommandListener:
         key = (parsed.view, parsed.period, people, now.replace(second=0, microsecond=0), self.store.change_stamp())
         period = parse_period(parsed.period, now.date())
         message = self.cache.get_or_compute(
-            key, lambda: spender_message(load_spenders(self.store, period, kind, people=people))
+            key, lambda: spender_message(load_spenders(self.store, period, kind, people=people, top=LIST_ROWS))
         )
         return self._with_delivery_problems(message, user)
 

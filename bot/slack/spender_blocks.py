@@ -8,14 +8,15 @@ table (`code`), literal everywhere else, and the message goes through `fit`.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from bot.money import fmt_usd
 from bot.render_spenders import line_name, spender_title
 from bot.safe_text import NOTE_LIMIT, code, literal, mrkdwn
 from bot.slack.kit import Block, Message, context, fit, header, section
-from bot.spenders import BASIS_WORDS, KIND_WORDS, SpenderLine, SpenderView
+from bot.spender_notes import KIND_WORDS
+from bot.spenders import BASIS_WORDS, SpenderLine, SpenderView
 
 LIST_ROWS = 20
 _QUOTE_START = re.compile(r"^(\s*)>", re.MULTILINE)
@@ -25,7 +26,7 @@ TOP_ROWS = 3
 def spender_message(view: SpenderView) -> Message:
     blocks: list[Block] = [header(spender_title(view))]
     if view.lines:
-        blocks.append(section(spender_table(view.lines, LIST_ROWS)))
+        blocks.append(section(spender_table(view.lines, LIST_ROWS, view.more)))
     elif view.fetched:
         blocks.append(section(f"No spend by {KIND_WORDS[view.kind]} in this period."))
     else:
@@ -35,13 +36,19 @@ def spender_message(view: SpenderView) -> Message:
     return fit(_fallback(view), blocks)
 
 
-def spender_table(lines: Sequence[SpenderLine], rows: int) -> str:
+def spender_table(
+    lines: Sequence[SpenderLine], rows: int, more: Mapping[str, tuple[int, Decimal]] | None = None
+) -> str:
+    """The first `rows` lines, then per basis how many more and their total: the lines after those, and the ones
+    a `top` view left out (`more`)."""
     shown, rest = lines[:rows], lines[rows:]
     table = [(line_name(x, 38), fmt_usd(x.total), BASIS_WORDS[x.basis]) for x in shown]
     for basis, word in BASIS_WORDS.items():
-        more = [x for x in rest if x.basis == basis]
-        if more:
-            table.append((f"… {len(more)} more", fmt_usd(sum((x.total for x in more), Decimal(0))), word))
+        left_out, left_total = (more or {}).get(basis, (0, Decimal(0)))
+        rest_of = [x for x in rest if x.basis == basis]
+        if rest_of or left_out:
+            total = sum((x.total for x in rest_of), left_total)
+            table.append((f"… {len(rest_of) + left_out} more", fmt_usd(total), word))
     name_w = max(len(a) for a, _, _ in table)
     money_w = max(len(b) for _, b, _ in table)
     body = "\n".join(f"{a.ljust(name_w)}  {b.rjust(money_w)}  {c}" for a, b, c in table)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import caps, claude_code, freshness, home, priced, rollups, spenders
+from bot.store import caps, claude_code, freshness, home, priced, rollups, spender_totals, spenders
 
 migrations = Migrations("aispend")
 
@@ -129,6 +129,13 @@ def m006_claude_code(db: Database) -> None:
     # Claude Code activity per actor and day, Anthropic's estimates (never billed cost), and whether it is readable
     for statement in claude_code.SCHEMA:
         db.execute(statement)
+
+
+@migrations(name="007_spender_totals")
+def m007_spender_totals(db: Database) -> None:
+    # each day's per-spender dollars, the token-share split done once when the day is written (issue 11 §7);
+    # filled here from the spender rows a database already has, so every figure stays as it was
+    spender_totals.create(db)
 
 
 @migrations(name="008_home_viewers")

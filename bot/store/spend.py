@@ -106,7 +106,7 @@ def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> 
 def _cost_rows(data: ProviderData) -> Iterator[CostRow]:
     """The rows to insert, checked as they stream: a bad record aborts the write transaction."""
     days = _DayChecker(data, "cost")
-    for r in data.costs:
+    for r in data.all_costs():
         if type(r.amount_nano) is not int:
             raise _bug(data, f"an amount that is not integer nano-dollars ({r.amount_nano!r})")
         yield (
@@ -122,7 +122,7 @@ def _cost_rows(data: ProviderData) -> Iterator[CostRow]:
 
 def _usage_rows(data: ProviderData) -> Iterator[UsageRow]:
     days = _DayChecker(data, "usage")
-    for r in data.usage:
+    for r in data.all_usage():
         counts = (r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.requests)
         if set(map(type, counts)) != _INT_ONLY:  # bool and float are refused too
             raise _bug(data, f"a token count that is not an integer ({counts!r})")

@@ -16,7 +16,8 @@ from sqlite_utils import Database
 
 from bot.errors import StoreError
 from bot.records import BILLED, KEY, SERVICE_ACCOUNT, TOKEN_SHARE, USER, ProviderData, SpenderLabel
-from bot.spenders import KindRows, SpenderRows
+from bot.spender_split import SpenderRows
+from bot.store import spender_totals
 
 _DAY = "day TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')"
 _KIND = f"kind TEXT NOT NULL CHECK (kind IN ('{KEY}', '{USER}'))"
@@ -47,7 +48,7 @@ SCHEMA = (
         PRIMARY KEY (provider, kind, id)
     ) STRICT""",
 )
-TABLES = ("spender_usage_daily", "spender_cost_daily", "spender_basis_daily")
+TABLES = ("spender_usage_daily", "spender_cost_daily", "spender_basis_daily")  # spender_totals_daily: rebuilt
 
 _INSERT_USAGE = (
     f"INSERT INTO spender_usage_daily ({_GRAIN}, input_tokens, output_tokens, cache_read_tokens, "
@@ -112,6 +113,7 @@ def replace(db: Database, data: ProviderData, updated_at: str, check_day: DayChe
         ),
     )
     db.conn.executemany(_UPSERT_LABEL, _label_rows(data, updated_at, check_day))
+    spender_totals.rebuild(db, data.provider, data.start, data.end)
 
 
 class DayCheck(Protocol):
@@ -130,7 +132,7 @@ def _kind(kind: str, basis: Mapping[str, object], check: DayCheck, what: str) ->
 
 
 def _usage_rows(data: ProviderData, basis: Mapping[str, object], check: DayCheck) -> Iterator[tuple[object, ...]]:
-    for r in data.spender_usage:
+    for r in data.all_spender_usage():
         counts = (r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens, r.requests)
         if set(map(type, counts)) != _INT_ONLY:
             raise check.bug(f"a spender token count that is not an integer ({counts!r})")
@@ -139,7 +141,7 @@ def _usage_rows(data: ProviderData, basis: Mapping[str, object], check: DayCheck
 
 
 def _cost_rows(data: ProviderData, basis: Mapping[str, object], check: DayCheck) -> Iterator[tuple[object, ...]]:
-    for r in data.spender_costs:
+    for r in data.all_spender_costs():
         if type(r.amount_nano) is not int:
             raise check.bug(f"a spender amount that is not integer nano-dollars ({r.amount_nano!r})")
         kind = _kind(r.kind, basis, check, "cost")
@@ -204,59 +206,16 @@ def rows(db: Database, start: date, end: date) -> SpenderRows:
     return SpenderRows(tokens, costs, basis, scopes)
 
 
-# The report's read: one kind, billed days summed in SQL, token-share days as the rows of each group to split. The
-# days of a basis are matched by one IN list (faster here than a join per row, or an index on kind).
-_OF_BASIS = (
-    "WHERE t.kind = ?1 AND t.day BETWEEN ?2 AND ?3 AND (t.day, t.provider) IN "
-    "(SELECT day, provider FROM spender_basis_daily WHERE kind = ?1 AND day BETWEEN ?2 AND ?3 AND basis = ?4)"
-)
-_BILLED = (
-    "SELECT t.provider, t.spender_id, SUM(t.amount_nano) FROM spender_cost_daily t "
-    f"{_OF_BASIS} GROUP BY t.provider, t.spender_id"
-)
-_SHARES = (
-    "SELECT t.day, t.provider, t.workspace_id, t.model, t.spender_id, t.input_tokens + t.output_tokens "
-    f"FROM spender_usage_daily t {_OF_BASIS} AND t.input_tokens + t.output_tokens > 0"
-)
-
-
-def kind_rows(db: Database, start: date, end: date, kind: str) -> KindRows:
-    span = (start.isoformat(), end.isoformat())
-    days: dict[str, date] = {}
-
-    def day(text: str) -> date:
-        found = days.get(text)
-        if found is None:
-            found = days[text] = date.fromisoformat(text)
-        return found
-
-    billed = {(p, s): n for p, s, n in db.execute(_BILLED, (kind, *span, BILLED))}
-    shares: dict[tuple[date, str, str, str], dict[str, int]] = {}
-    for d, p, w, m, s, n in db.execute(_SHARES, (kind, *span, TOKEN_SHARE)):
-        shares.setdefault((day(d), p, w, m), {})[s] = n
-    basis = {
-        (day(d), p): (b, r)
-        for d, p, b, r in db.execute(
-            "SELECT day, provider, basis, reason FROM spender_basis_daily WHERE kind = ? AND day BETWEEN ? AND ?",
-            (kind, *span),
-        )
-    }
-    scopes = {
-        (day(d), p, w, m): n
-        for d, p, w, m, n in db.execute(
-            "SELECT day, provider, workspace_id, model, amount_nano FROM spend_scope_daily WHERE day BETWEEN ? AND ?",
-            span,
-        )
-    }
-    return KindRows(kind, billed, shares, basis, scopes)
-
-
 LabelMap = dict[tuple[str, str, str], SpenderLabel]
 _LABEL = "provider, kind, id, name, workspace_id, owner_kind, owner_id, email, status"
 
 
 def labels(db: Database) -> dict[tuple[str, str, str], SpenderLabel]:
     return _labels(db.execute(f"SELECT {_LABEL} FROM spender_labels"))
+
+
+def labels_of_kind(db: Database, provider: str, kind: str) -> LabelMap:
+    return _labels(db.execute(f"SELECT {_LABEL} FROM spender_labels WHERE provider = ? AND kind = ?", (provider, kind)))
 
 
 def labels_of(db: Database, kind: str, spenders: Collection[tuple[str, str]]) -> LabelMap:

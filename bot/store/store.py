@@ -27,8 +27,8 @@ from bot.records import (
     SyncState,
     TokenTotals,
 )
-from bot.spenders import KindRows, SpenderRows
-from bot.store import caps, claude_code, freshness, home, priced, spend, spenders, syncs
+from bot.spender_split import KindRows, SpenderRows
+from bot.store import caps, claude_code, freshness, home, priced, spend, spender_totals, spenders, syncs
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
@@ -196,10 +196,15 @@ class Store:
         with self.reading() as db:
             return spenders.labels(db)
 
-    def spender_kind_rows(self, start: date, end: date, kind: str) -> KindRows:
-        """One kind's spender facts over [start, end], billed days summed and token-share groups ready to split."""
+    def spender_labels_of_kind(self, provider: str, kind: str) -> dict[tuple[str, str, str], SpenderLabel]:
+        """The labels of one provider's keys, users or service accounts."""
         with self.reading() as db:
-            return spenders.kind_rows(db, start, end, kind)
+            return spenders.labels_of_kind(db, provider, kind)
+
+    def spender_kind_rows(self, start: date, end: date, kind: str) -> KindRows:
+        """One kind's dollars per spender and basis over [start, end], with each day's basis and billed total."""
+        with self.reading() as db:
+            return spender_totals.kind_rows(db, start, end, kind)
 
     def spender_labels_of(self, kind: str, ids: Collection[tuple[str, str]]) -> spenders.LabelMap:
         """The labels of these (provider, id) spenders of `kind` and of their owners."""

@@ -1,7 +1,9 @@
 """Issue 6 §4: memory. Peak RSS of a 400-day backfill < 150 MB; the idle bot < 120 MB.
 
 - Backfill: `python -m bot sync` in a child process, both providers on the simulator (scale mode, its own
-  process), AISPEND_BACKFILL_DAYS=400, an empty database. Peak RSS is the child's ru_maxrss from wait4().
+  process), AISPEND_BACKFILL_DAYS=400, an empty database. Peak RSS is the child's own VmHWM, written by a
+  launcher as the CLI exits: not ru_maxrss, which Linux starts at the peak of the process that spawned the child
+  (run.py, after the other benchmarks).
 - Idle bot: `python -m bot run` in HTTP mode (fake Slack, both providers on the simulator, alerts on, a copy of
   the 730-day database), after it is ready, its start-up sync has finished and it has answered one
   `/aispend week`; VmRSS from /proc/PID/status (VmHWM, the peak so far, is reported beside it).
@@ -9,7 +11,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 import subprocess
@@ -27,6 +28,18 @@ BACKFILL_DAYS = 400
 N_WORKSPACES, N_MODELS = 40, 25
 BACKFILL_TARGET_MB = 150.0
 IDLE_TARGET_MB = 120.0
+# `python -c _LAUNCH PEAK_FILE ARGS...`: the CLI as `python -m bot ARGS...` runs it, then its VmHWM into PEAK_FILE
+_LAUNCH = """
+import runpy, sys
+from pathlib import Path
+peak_file = sys.argv[1]
+sys.argv = ["aispend", *sys.argv[2:]]
+try:
+    runpy.run_module("bot", run_name="__main__", alter_sys=True)
+finally:
+    hwm = [line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM:")]
+    Path(peak_file).write_text(hwm[0].split()[1])
+"""
 
 
 def backfill_peak(workdir: Path, urls: tuple[str, str], days: int) -> tuple[float, float]:
@@ -44,13 +57,14 @@ def backfill_peak(workdir: Path, urls: tuple[str, str], days: int) -> tuple[floa
     log = workdir / "sync.log"
     with log.open("wb") as out:
         started = time.perf_counter()
-        proc = subprocess.Popen([PYTHON, "-m", "bot", "sync"], cwd=workdir, env=env, stdout=out, stderr=out)
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak_file = workdir / "sync.peak"
+        cmd = [PYTHON, "-c", _LAUNCH, str(peak_file), "sync"]
+        proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=out, stderr=out)
+        returncode = proc.wait()
         wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise RuntimeError(f"aispend sync failed ({proc.returncode}): {log.read_text(errors='replace')[-800:]}")
-    return usage.ru_maxrss / 1024, wall  # ru_maxrss is in KiB on Linux
+    if returncode != 0:
+        raise RuntimeError(f"aispend sync failed ({returncode}): {log.read_text(errors='replace')[-800:]}")
+    return int(peak_file.read_text()) / 1024, wall  # VmHWM is in KiB
 
 
 def _syncs_done(db: Path, after_id: int) -> int:
@@ -104,7 +118,7 @@ def run(
                 "MB",
                 BACKFILL_TARGET_MB,
                 note=f"`aispend sync`, {backfill_days}-day backfill of both providers "
-                f"({n_workspaces} workspaces/projects × {n_models} models), ru_maxrss; took {wall:.1f} s",
+                f"({n_workspaces} workspaces/projects × {n_models} models), its VmHWM; took {wall:.1f} s",
             )
         )
         db = work / "bot.db"
