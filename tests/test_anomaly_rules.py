@@ -19,7 +19,7 @@ from bot.alerts.rules import Driver
 from bot.alerts.spender_anomaly import spender_anomalies
 from bot.money import usd_to_nano
 from bot.records import BILLED, KEY, SpenderLabel
-from bot.spenders import SpenderRows
+from bot.spender_split import SpenderRows
 
 TUESDAY = date(2026, 11, 24)
 MIN = usd_to_nano(Decimal(10))

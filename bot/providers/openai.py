@@ -122,7 +122,7 @@ class OpenAIProvider(RowFields):
     def fetch_caps(self, data: ProviderData) -> CapsFetch:
         # one request per project: only the active ones that spent in this sync's window, since a project without
         # spend cannot reach its cap (and an archived one cannot spend)
-        spent = {cost.workspace_id for cost in data.costs if cost.amount_nano > 0}
+        spent = {cost.workspace_id for cost in data.all_costs() if cost.amount_nano > 0}
         active = {label.id for label in data.labels if not label.archived}
         projects = sorted((spent & active) - {NO_WORKSPACE})
         return openai_caps.fetch_caps(self.client, self.name, projects)
