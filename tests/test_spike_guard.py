@@ -7,6 +7,7 @@ weekday, $50 a weekend day since September, so a typical week is $600.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -108,13 +109,15 @@ def test_a_real_spike_after_a_holiday_week_still_fires_against_a_typical_week() 
     assert abs(org.typical - usd("600")) < usd("1")  # the baseline's statistics: exact to the dollar, not the nano
     assert abs(org.typical_previous - usd("600")) < usd("1")
     assert report.held == ()
-    text = spike_message(report, "spike|x").text
-    assert text.startswith("AI spend spike: +$42") and "% over a typical week) (Nov 15–21 vs Nov 8–14)." in text
+    message = spike_message(report, "spike|x")
+    text = message.text
+    shown = json.dumps(message.blocks)
+    assert "+70% over a typical week" in shown and "The week before was unusually quiet (a holiday?)" in shown
+    assert text.startswith("AI spend spike: +$420.00 (+70% over a typical week) (Nov 15–21 vs Nov 8–14).")
     assert (
         "Organization $460.00 → $1,020.00 (+$560.00, +122%). The week before was unusually quiet (a holiday?): "
-        "$460.00 against a typical $60" in text
+        "$460.00 against a typical $600.00, so this week was compared with a typical week of $600.00." in text
     )
-    assert "so this week was compared with a typical week of $60" in text
     assert spike_notes(report)[0].startswith(NOTE + "organization, provider anthropic")
     assert payload.loads(payload.dumps(report)) == report
 

@@ -29,7 +29,7 @@ from bot.alerts.baseline import baseline
 from bot.alerts.rules import Combo, SpikeReport, is_spike
 from bot.money import usd_to_nano
 
-QUIET_PCT = 10  # a quarter of the default spike threshold: one holiday in a week takes 10–20 % off it
+QUIET_PCT = 10  # well under the spike threshold (25 % by default): one holiday takes 10–20 % off a week
 HISTORY_DAYS = WINDOW_DAYS + 14  # what the guard reads: a full baseline for every day of both weeks
 
 Daily = Mapping[date, Mapping[Combo, int]]
