@@ -72,7 +72,7 @@ def expected_names() -> set[str]:
 
 def anomaly_names() -> set[str]:
     names = {"anomaly.eval_seconds", "anomaly.corpus_seconds"}
-    for rules in ("weekly", "daily", "daily_only"):
+    for rules in ("weekly_plain", "weekly", "daily", "daily_only"):
         for figure in ("detection_rate", "spike_detection_rate", "median_days_to_detection"):
             names.add(f"anomaly.{rules}.{figure}")
         names.add(f"anomaly.{rules}.false_alerts_per_scope_90d")

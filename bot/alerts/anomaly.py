@@ -100,7 +100,7 @@ def evaluate_anomalies(
     alerts, short = [], []
     for key, members in sorted(groups.items(), key=lambda kv: (LEVELS.index(kv[0][0]), kv[0])):
         totals = [sum(series[c][i] for c in members) for i in range(len(days))]
-        begin = _history_start(totals, days, {c[0] for c in members}, starts)
+        begin = history_start(totals, days, {c[0] for c in members}, starts)
         history, actual = totals[begin:-1], totals[-1]
         change = _change(key, labels, actual, 0)
         if len(history) < MIN_HISTORY_DAYS:
@@ -127,7 +127,7 @@ def _rank(a: AnomalyAlert) -> tuple[bool, int, int, str]:
     return (a.change.level != "org", -a.change.increase, LEVELS.index(a.change.level), a.scope)
 
 
-def _history_start(totals: list[int], days: list[date], providers: set[str], starts: Mapping[str, date]) -> int:
+def history_start(totals: list[int], days: list[date], providers: set[str], starts: Mapping[str, date]) -> int:
     """Index of the scope's first day of history: its providers all synced, and its own first spend."""
     synced = max(starts[p] for p in providers)
     begin = next((i for i, d in enumerate(days) if d >= synced), len(days) - 1)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from bot.alerts.budget_rules import BudgetReport, evaluate_budget
+from bot.alerts.format import range_text
 from bot.alerts.messages import spike_message
 from bot.alerts.rules import SPIKE, SpikeReport, evaluate_spikes, week_for
 from bot.alerts.spender_rules import add_spenders
+from bot.alerts.spike_guard import guard_spikes, history_window, needs_guard
 from bot.alerts.waits import budget_wait
 from bot.budget import current_budget
 from bot.config import Settings
@@ -36,6 +38,13 @@ def spike_report(store: Store, settings: Settings, today: date) -> SpikeReport:
         min_usd=settings.spike_min_usd,
         excluded=excluded,
     )
+    if needs_guard(report):  # the store's days are read only when a scope fired
+        first, last = history_window(report)
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        daily = {d: store.scope_totals(d, d) for d in days}
+        spans = {p: store.data_range(p) for p in {c[0] for c in (*current, *previous)}}
+        starts = {p: span[0] for p, span in spans.items() if span is not None}
+        report = guard_spikes(report, daily, starts)
     # keys always; people only where the channel may show them (CONTRACT §2)
     rows = store.spender_rows(week.prev_start, week.end)
     return add_spenders(report, rows, store.spender_labels(), labels, people=settings.show_people_in_channel)
@@ -76,10 +85,35 @@ def budget_or_wait(
 
 
 def spike_notes(spikes: SpikeReport) -> tuple[str, ...]:
-    if not spikes.excluded:
-        return ()
-    names = ", ".join(spikes.excluded)
+    notes = []
+    if spikes.excluded:
+        names = ", ".join(spikes.excluded)
+        notes.append(
+            f"Spikes not evaluated for {names}: its synced data does not reach back two weeks; "
+            "run `aispend sync --days 14` to fill it."
+        )
+    guard = guard_note(spikes)
+    if guard:
+        notes.append(guard)
+    return tuple(notes)
+
+
+def guard_note(spikes: SpikeReport) -> str | None:
+    """What the quiet-week guard (bot.alerts.spike_guard) changed in this spike check, or None."""
+    compared = [a.change.title for a in spikes.alerts if a.typical is not None]
+    if not compared and not spikes.held:
+        return None
+    parts = []
+    if spikes.held:
+        parts.append(f"{_names(spikes.held)} stayed within a typical week and did not fire")
+    if compared:
+        parts.append(f"{_names(compared)} still rose past the spike thresholds")
     return (
-        f"Spikes not evaluated for {names}: its synced data does not reach back two weeks; "
-        "run `aispend sync --days 14` to fill it.",
+        f"Spike check for {range_text(spikes.week.start, spikes.week.end)}: the week before was unusually quiet "
+        f"(a holiday?), so it was compared with a typical week: {'; '.join(parts)}."
     )
+
+
+def _names(titles: list[str] | tuple[str, ...], most: int = 5) -> str:
+    more = f" and {len(titles) - most} more" if len(titles) > most else ""
+    return ", ".join(titles[:most]) + more

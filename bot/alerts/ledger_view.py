@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.alerts.anomaly_eval import daily_short_note
 from bot.alerts.cap_rules import caps_or_wait
-from bot.alerts.evaluation import budget_or_wait, spike_report
+from bot.alerts.evaluation import budget_or_wait, guard_note, spike_report
 from bot.alerts.feedback import feedback_line
 from bot.alerts.overview import alerts_overview_text, delivery_problems_text
 from bot.alerts.quiet import waiting_lines
@@ -44,6 +44,9 @@ def alerts_overview(
     too_new = None if in_force is None or waiting else daily_short_note(store, in_force, now.date())
     if too_new:
         text += f"\n*Not judged yet*\n• {literal(too_new)}"
+    guard = None if in_force is None or waiting else guard_note(spike_report(store, in_force, now.date()))
+    if guard:  # the quiet-week guard changed what this week's spike check compared with
+        text += f"\n*Spike check*\n• {literal(guard)}"
     return text
 
 

@@ -24,7 +24,7 @@ from bot.alerts.rules import (
     share_pct,
 )
 from bot.alerts.spender_drivers import SpenderDriver
-from bot.money import fmt_usd
+from bot.money import fmt_usd, nano_to_usd, pct_change
 from bot.safe_text import literal
 from bot.slack.kit import MAX_TEXT, Block, Message, context, fit, header, section, truncate_mrkdwn
 
@@ -66,6 +66,25 @@ def change_text(change: ScopeChange, new_spender: bool) -> str:
     return f"{signed_usd(change.increase)} ({tail})"
 
 
+def alert_change_text(alert: SpikeAlert) -> str:
+    """change_text, or '+$420.00 (+31% over a typical week)' when the quiet-week guard changed the comparison."""
+    c = alert.change
+    if alert.typical is None:
+        return change_text(c, alert.new_spender)
+    pct = pct_change(nano_to_usd(c.current), nano_to_usd(alert.typical))
+    return f"{signed_usd(c.current - alert.typical)} ({pct_text(pct)} over a typical week)"
+
+
+def quiet_text(alert: SpikeAlert) -> str:
+    """Why the quiet-week guard compared `alert` with a typical week ('' when it did not)."""
+    if alert.typical is None or alert.typical_previous is None:
+        return ""
+    return (
+        f"the week before was unusually quiet (a holiday?): {usd(alert.change.previous)} against a typical "
+        f"{usd(alert.typical_previous)}, so this week was compared with a typical week of {usd(alert.typical)}"
+    )
+
+
 def driver_text(driver: Driver, increase: int) -> str:
     """'93% from anthropic / batch-jobs / claude-opus-4-8 (new this week), +$805.00'."""
     new = " (new this week)" if driver.is_new else ""
@@ -93,7 +112,9 @@ def _drivers_lines(alert: SpikeAlert) -> list[str]:
 def _scope_line(alert: SpikeAlert) -> str:
     c = alert.change
     title = c.title[:1].upper() + c.title[1:]
-    return f"{title}: {usd(c.previous)} → {usd(c.current)}, {change_text(c, alert.new_spender)}"
+    quiet = quiet_text(alert)
+    tail = f"; {quiet}" if quiet else ""
+    return f"{title}: {usd(c.previous)} → {usd(c.current)}, {alert_change_text(alert)}{tail}"
 
 
 def _threshold_text(report: SpikeReport) -> str:
@@ -176,8 +197,9 @@ def spike_headline(report: SpikeReport, followup: bool = False) -> str:
     lead = report.alerts[0]
     prefix = "More spend spikes this week" if followup else "AI spend spike"
     if lead.change.level == "org":
-        return f"{prefix}: {change_text(lead.change, lead.new_spender)} week over week"
-    return f"{prefix}: {lead.change.title} {change_text(lead.change, lead.new_spender)}"
+        over = "" if lead.typical is not None else " week over week"
+        return f"{prefix}: {alert_change_text(lead)}{over}"
+    return f"{prefix}: {lead.change.title} {alert_change_text(lead)}"
 
 
 def spike_message(
@@ -190,7 +212,7 @@ def spike_message(
     when = week_text(report.week)
     org_line = (
         f"*Organization*: {usd(org.previous)} → *{usd(org.current)}* "
-        f"({signed_usd(org.increase)}, {pct_text(org.pct)}), {when}."
+        f"({signed_usd(org.increase)}, {pct_text(org.pct)}), {when}.{_org_quiet(lead)}"
     )
     blocks = [header(spike_headline(report, followup), ":chart_with_upwards_trend:"), section(org_line)]
     drivers = _drivers_lines(lead)
@@ -221,16 +243,22 @@ def _spike_text(
     parts = [f"{spike_headline(report, followup)} ({week_text(report.week)})."]
     parts.append(
         f"Organization {usd(org.previous)} → {usd(org.current)} ({signed_usd(org.increase)}, {pct_text(org.pct)})."
+        + _org_quiet(lead)
     )
     if drivers:
         parts.append("Drivers: " + "; ".join(drivers) + ".")
     if report.spenders:
         parts.append("Top spenders: " + "; ".join(spender_text(d) for d in report.spenders) + ".")
     if rest:
-        shown = "; ".join(f"{a.change.title} {change_text(a.change, a.new_spender)}" for a in rest[:MAX_LISTED_SCOPES])
+        shown = "; ".join(f"{a.change.title} {alert_change_text(a)}" for a in rest[:MAX_LISTED_SCOPES])
         more = f"; and {len(rest) - MAX_LISTED_SCOPES} more" if len(rest) > MAX_LISTED_SCOPES else ""
         parts.append(f"Also fired: {shown}{more}.")
     return truncate_mrkdwn(literal(" ".join(parts)), MAX_TEXT - STATE_ROOM)
+
+
+def _org_quiet(lead: SpikeAlert) -> str:
+    quiet = quiet_text(lead) if lead.change.level == "org" else ""
+    return f" {quiet[:1].upper()}{quiet[1:]}." if quiet else ""
 
 
 def spike_details(report: SpikeReport) -> Message:

@@ -56,6 +56,8 @@ def to_dict(report: AlertReport) -> dict[str, Any]:
                     "new_spender": a.new_spender,
                     "drivers": [_driver(d) for d in a.drivers],
                     "other": a.other,
+                    "typical": a.typical,
+                    "typical_previous": a.typical_previous,
                 }
                 for a in report.alerts
             ],
@@ -66,6 +68,7 @@ def to_dict(report: AlertReport) -> dict[str, Any]:
             "min_usd": str(report.min_usd),
             "excluded": list(report.excluded),
             "spenders": [_spender(d) for d in report.spenders],
+            "held": list(report.held),
         }
     return {
         "version": VERSION,
@@ -96,6 +99,8 @@ def from_dict(data: dict[str, Any]) -> AlertReport:
                 new_spender=bool(a["new_spender"]),
                 drivers=tuple(_read_driver(d) for d in a["drivers"]),
                 other=int(a["other"]),
+                typical=_optional_int(a.get("typical")),  # absent before the quiet-week guard
+                typical_previous=_optional_int(a.get("typical_previous")),
             )
             for a in data["alerts"]
         )
@@ -110,6 +115,7 @@ def from_dict(data: dict[str, Any]) -> AlertReport:
             min_usd=Decimal(data["min_usd"]),
             excluded=tuple(data["excluded"]),
             spenders=tuple(_read_spender(d) for d in data.get("spenders", [])),  # absent before issue 11
+            held=tuple(str(t) for t in data.get("held", [])),
         )
     if data["kind"] == "budget":
         month = str(data["month"])
@@ -125,6 +131,10 @@ def from_dict(data: dict[str, Any]) -> AlertReport:
             alerts=tuple(BudgetAlert(month, str(t)) for t in data["thresholds"]),
         )
     raise ValueError(f"unknown alert kind {data['kind']!r}")
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
 
 
 def _change(c: ScopeChange) -> dict[str, Any]:

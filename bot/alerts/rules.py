@@ -3,6 +3,7 @@
 - Spike: the last 7 complete days against the 7 before, for the organization, each provider, each
   workspace/project and each model. It fires when the increase is at least `pct` percent AND at least
   `min_usd` dollars; a scope with no spend the week before and at least `min_usd` this week is a new spender.
+  bot.alerts.spike_guard then judges a scope whose week before was unusually quiet against its typical week.
 - Budget: month to date crossing 50, 80 and 100 % of the budget, and a projected month end above it. The
   projection is bot.projection's; the projected warning fires only from this month's complete days, never from
   last month's rate or a few hours of data (which stand in for it at the start of a month). It lives in
@@ -135,6 +136,9 @@ class SpikeAlert:
     new_spender: bool
     drivers: tuple[Driver, ...]  # the top contributions to this scope's increase, largest first
     other: int  # the rest of the increase (nano): everything not in `drivers`, net
+    # bot.alerts.spike_guard: the week before was unusually quiet, so the week was compared with its typical week
+    typical: int | None = None  # this week's typical total (nano), when the guard compared with it
+    typical_previous: int | None = None  # the quiet week's own typical total
 
     @property
     def scope(self) -> str:
@@ -163,6 +167,7 @@ class SpikeReport:
     min_usd: Decimal
     excluded: tuple[str, ...] = ()  # providers left out: their synced data does not reach back two weeks
     spenders: tuple[SpenderDriver, ...] = ()  # the keys (and people, where allowed) whose spend rose most
+    held: tuple[str, ...] = ()  # titles the guard held back: a quiet week before, and this week a typical one
 
     def only(self, alerts: Iterable[SpikeAlert]) -> SpikeReport:
         """The same evaluation holding just `alerts` (a follow-up message for scopes that fired later)."""
@@ -188,7 +193,7 @@ def evaluate_spikes(
     alerts = []
     for change, members in changes:
         new = change.previous <= 0
-        fired = change.current >= min_nano if new else _is_spike(change, pct, min_nano)
+        fired = change.current >= min_nano if new else is_spike(change, pct, min_nano)
         if fired:
             top, other = _top_drivers(members, change.increase)
             alerts.append(SpikeAlert(week.key, change, new, top, other))
@@ -208,7 +213,8 @@ def evaluate_spikes(
     )
 
 
-def _is_spike(change: ScopeChange, pct: Decimal, min_nano: int) -> bool:
+def is_spike(change: ScopeChange, pct: Decimal, min_nano: int) -> bool:
+    """`change` rose at least `pct` percent and `min_nano` over its `previous` amount."""
     # exact: increase / previous * 100 >= pct, without dividing
     return change.increase >= min_nano and change.increase * 100 >= pct * change.previous
 
