@@ -109,6 +109,7 @@ SPEND_MIGRATIONS = [
     "004_cost_gaps",
     "005_spenders",
     "006_claude_code",
+    "011_usage_kinds",
 ]
 
 
@@ -121,6 +122,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "004_cost_gaps",
             "005_spenders",
             "006_claude_code",
+            "011_usage_kinds",
         ]
         assert first.pending_migrations() == []
     with Store(db_path) as second:
@@ -131,6 +133,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "004_cost_gaps",
             "005_spenders",
             "006_claude_code",
+            "011_usage_kinds",
         ]
     assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
         ("aispend", "001_spend_tables"),
@@ -139,6 +142,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         ("aispend", "004_cost_gaps"),
         ("aispend", "005_spenders"),
         ("aispend", "006_claude_code"),
+        ("aispend", "011_usage_kinds"),
     ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {
@@ -146,6 +150,8 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         "claude_code_daily",
         "claude_code_models",
         "claude_code_status",
+        "usage_kinds_daily",
+        "usage_kind_status",
         "cost_daily",
         "usage_daily",
         "cost_gaps",

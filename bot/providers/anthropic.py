@@ -19,6 +19,7 @@ from functools import partial
 from bot.config import ANTHROPIC_KEY_PAGE, Secret
 from bot.money import AmountError, cents_to_nano, parse_decimal, row_nano
 from bot.providers import anthropic_spenders as spenders
+from bot.providers import anthropic_usage_kinds as usage_kinds
 from bot.providers.anthropic_claude_code import ClaudeCodeFetch
 from bot.providers.base import OrgIdentity
 from bot.providers.collect import Collected, Tokens
@@ -105,6 +106,7 @@ class AnthropicProvider(RowFields):
         jobs: list[Callable[[FetchSession], Collected]] = []
         for lo, hi in day_chunks(start, end, DAYS_PER_REQUEST):
             jobs += [partial(self._costs, lo, hi), partial(self._usage, lo, hi)]
+        jobs += usage_kinds.jobs(self.client, start, end, STYLE.auth_codes)  # context window, geo, web search
         jobs.append(self._workspaces)
         jobs += spenders.jobs(self.client, self.analytics, start, end)  # who spent it: names, per-key cost
         claude_code = ClaudeCodeFetch(self.client, self.name, start, end)

@@ -12,6 +12,7 @@ from datetime import date
 from itertools import pairwise
 from typing import TypeVar
 
+from bot.providers.kinds import KindSums
 from bot.records import (
     CostGap,
     CostRecord,
@@ -149,6 +150,7 @@ class Collected:
     cost_records: list[CostRecord] = field(default_factory=list)
     usage_records: list[UsageRecord] = field(default_factory=list)
     spenders: Spenders = field(default_factory=lambda: Spenders())  # who spent it (issue 11)
+    kinds: KindSums = field(default_factory=lambda: KindSums())  # usage by kind (bot.usage_kinds)
 
     def add_cost(self, key: CostKey, amount_nano: int) -> None:
         day, workspace, model, item, tier = key
@@ -182,6 +184,7 @@ class Collected:
         ]
         self.costs, self.usage = {}, {}
         self.spenders.seal(provider)
+        self.kinds.seal(provider)
         return self
 
     def merge(self, other: Collected) -> None:
@@ -195,6 +198,7 @@ class Collected:
         other.costs, other.usage, other.cost_records, other.usage_records = {}, {}, [], []
         self.labels.update(other.labels)
         self.spenders.merge(other.spenders)
+        self.kinds.merge(other.kinds)
         self.warnings.extend(other.warnings)
         for day, rows in other.gaps.items():
             self.gaps[day] = self.gaps.get(day, 0) + rows
@@ -207,6 +211,7 @@ class Collected:
         gaps = [CostGap(provider, day, rows) for day, rows in sorted(self.gaps.items())]
         data = ProviderData(provider, start, end, costs, usage, labels, requests, list(self.warnings), gaps)
         self.spenders.fill(data)
+        self.kinds.fill(data)
         return data
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import claude_code, freshness, rollups, spenders
+from bot.store import claude_code, freshness, rollups, spenders, usage_kinds
 
 migrations = Migrations("aispend")
 
@@ -129,3 +129,10 @@ def m006_claude_code(db: Database) -> None:
     # Claude Code activity per actor and day, Anthropic's estimates (never billed cost), and whether it is readable
     for statement in claude_code.SCHEMA:
         db.execute(statement)
+
+
+@migrations(name="011_usage_kinds")
+def m011_usage_kinds(db: Database) -> None:
+    # usage by kind (issue 14): OpenAI's images, audio, embeddings, vector storage… and completions by tier and batch,
+    # Anthropic's tokens by context window and inference geo and its web searches; filled by the next sync
+    usage_kinds.create(db)

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from bot.errors import StoreError
 from bot.records import Label, ProviderData, TokenTotals
-from bot.store import rollups, spenders
+from bot.store import rollups, spenders, usage_kinds
 
 # The order matters only for readability: facts first, then the rollups rebuilt from cost_daily.
 SPEND_TABLES = (
@@ -94,6 +94,7 @@ def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> 
     rollups.rebuild(db, data.provider, data.start, data.end)
     db.conn.executemany(_UPSERT_LABEL, labels)
     spenders.replace(db, data, updated_at, _DayChecker(data, "spender"))
+    usage_kinds.replace(db, data, updated_at)
     # one row per grain key: records that shared a key were summed into one
     return sum(
         db.execute(f"SELECT COUNT(*) FROM {table} WHERE day >= ? AND day < ? AND provider = ?", params).fetchone()[0]

@@ -18,7 +18,7 @@ from sqlite_utils.migrations import Migrations
 from bot.freshness import ProviderFetches
 from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, ProviderData, SpenderLabel, SyncState, TokenTotals
 from bot.spenders import KindRows, SpenderRows
-from bot.store import claude_code, freshness, spend, spenders, syncs
+from bot.store import claude_code, freshness, spend, spenders, syncs, usage_kinds
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
@@ -168,6 +168,16 @@ class Store:
         """The labels of these (provider, id) spenders of `kind` and of their owners."""
         with self.reading() as db:
             return spenders.labels_of(db, kind, ids)
+
+    def usage_kind_sums(self, start: date, end: date) -> list[usage_kinds.KindSum]:
+        """Usage by kind over [start, end]: each kind's metrics per model, tier, batch and detail."""
+        with self.reading() as db:
+            return usage_kinds.sums(db, start, end)
+
+    def usage_kinds_unavailable(self) -> dict[tuple[str, str], str]:
+        """(provider, kind) -> why the last sync could not read that kind."""
+        with self.reading() as db:
+            return usage_kinds.unavailable(db)
 
     def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]:
         """Claude Code activity per actor over [start, end]; actors are emails (personal data) or key names."""
