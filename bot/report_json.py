@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.claude_code import claude_code_json
 from bot.report import ProviderLine, Report
+from bot.report.usage import usage_json
 from bot.spenders import SpenderView
 from bot.spenders_json import spenders_json
 
@@ -61,6 +62,7 @@ def report_to_json(report: Report, keys: SpenderView | None = None, users: Spend
         "users": spenders_json(users),
         "notes": list(report.notes),
         "claude_code": claude_code_json(report.claude_code),  # Anthropic's estimates: never part of total_usd
+        "usage": usage_json(report.usage),  # usage by kind: quantities, never dollars
     }
     if report.month is not None:
         m = report.month

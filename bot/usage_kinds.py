@@ -15,6 +15,20 @@ GB = Decimal(1_000_000_000)  # OpenAI prices vector storage per GB (10^9 bytes) 
 
 
 @dataclass(frozen=True, slots=True)
+class KindSum:
+    """One metric of one kind summed over a range of days and every workspace, as the store reads it."""
+
+    provider: str
+    kind: str
+    model: str
+    service_tier: str
+    batch: bool | None
+    detail: str
+    metric: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
 class Kind:
     provider: str
     name: str  # as stored and in JSON: the endpoint's path segment (OpenAI), "messages"/"web_search" (Anthropic)

@@ -15,6 +15,8 @@ from bot.projection import previous_month
 from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, SpenderLabel, SyncState, TokenTotals
 from bot.report.builder import build_report, report_today
 from bot.report.model import KNOWN_PROVIDERS, UNBILLED_TIERS, Report, ReportInputs
+from bot.report.usage import build_usage, unavailable_notes
+from bot.usage_kinds import KindSum
 
 
 class ReportStore(Protocol):
@@ -33,6 +35,8 @@ class ReportStore(Protocol):
     def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]: ...
     def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]: ...
     def spender_labels(self) -> dict[tuple[str, str, str], SpenderLabel]: ...
+    def usage_kind_sums(self, start: date, end: date) -> list[KindSum]: ...
+    def usage_kinds_unavailable(self) -> dict[tuple[str, str], str]: ...
 
 
 def load_report(
@@ -65,4 +69,6 @@ def load_report(
         cost_gaps=store.cost_gaps(min(period.prev_start, period.start), period.end),
     )
     report = build_report(inputs, period, now=now, budget=budget_usd)
-    return dataclasses.replace(report, claude_code=load_claude_code(store, period))
+    usage = build_usage(store.usage_kind_sums(period.start, period.end))
+    notes = [*report.notes, *unavailable_notes(store.usage_kinds_unavailable())]
+    return dataclasses.replace(report, claude_code=load_claude_code(store, period), usage=usage, notes=notes)

@@ -22,6 +22,7 @@ from bot.store import claude_code, freshness, spend, spenders, syncs, usage_kind
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
+from bot.usage_kinds import KindSum
 
 PRIORITY_TIERS = ("priority", "priority_on_demand")
 
@@ -169,7 +170,7 @@ class Store:
         with self.reading() as db:
             return spenders.labels_of(db, kind, ids)
 
-    def usage_kind_sums(self, start: date, end: date) -> list[usage_kinds.KindSum]:
+    def usage_kind_sums(self, start: date, end: date) -> list[KindSum]:
         """Usage by kind over [start, end]: each kind's metrics per model, tier, batch and detail."""
         with self.reading() as db:
             return usage_kinds.sums(db, start, end)

@@ -10,13 +10,13 @@ report can say so. Quantities only: no dollars here (billed cost stays in cost_d
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date
 
 from sqlite_utils import Database
 
 from bot.errors import StoreError
 from bot.records import ProviderData
+from bot.usage_kinds import KindSum
 
 _DAY = "day TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]')"
 _GRAIN = "provider, kind, workspace_id, model, service_tier, batch, detail, metric"
@@ -53,20 +53,6 @@ _STATUS = (
 _DELETE = "DELETE FROM usage_kinds_daily WHERE day >= ? AND day < ? AND provider = ? AND kind = ?"
 _BATCH = {None: "", True: "true", False: "false"}
 _READ_BATCH = {"": None, "true": True, "false": False}
-
-
-@dataclass(frozen=True, slots=True)
-class KindSum:
-    """One metric of one kind summed over a range of days, at the stored grain minus day and workspace."""
-
-    provider: str
-    kind: str
-    model: str
-    service_tier: str
-    batch: bool | None
-    detail: str
-    metric: str
-    quantity: int
 
 
 def create(db: Database) -> None:
