@@ -156,7 +156,11 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
             groups = ["model", "project_id", "api_key_id", "user_id", "batch", "service_tier"]
             assert rest == {"bucket_width": ["1d"], "limit": ["31"], "group_by": groups}
         elif req.path.startswith("/v1/organization/usage/"):
-            assert rest == {"bucket_width": ["1d"], "limit": ["31"], "group_by": KIND_GROUPS[req.path.rsplit("/", 1)[1]]}
+            assert rest == {
+                "bucket_width": ["1d"],
+                "limit": ["31"],
+                "group_by": KIND_GROUPS[req.path.rsplit("/", 1)[1]],
+            }
         elif req.path == PROJECTS:
             assert req.query == {"include_archived": ["true"], "limit": ["100"]}
         elif req.path == USERS:
