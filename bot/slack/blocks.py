@@ -257,12 +257,12 @@ def _fallback(report: Report, now: datetime, view: View) -> str:
         )
     if report.budget is not None and view == "summary":
         parts.append(_budget_fallback(report.budget).capitalize() + ".")
+    if view == "summary" and usage_summary(report.usage):
+        parts.append(f"Other usage: {usage_summary(report.usage)}.")
     for line in report.providers:
         if line.status == "error":
             error = clean(line.error or "unknown error", TEXT_LIMIT)
             parts.append(f"⚠ {clean(provider_name(line.provider))}: last sync failed ({error}).")
     if report.not_final:
         parts.append(f"Not final yet: {date_list(list(report.not_final))}.")
-    if view == "summary" and usage_summary(report.usage):
-        parts.append(f"Other usage: {usage_summary(report.usage)}.")
     return literal(" ".join(parts))
