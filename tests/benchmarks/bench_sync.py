@@ -14,8 +14,8 @@ LATENCY seconds slept before every answer, through the real provider clients and
     NAIVE_SAMPLE_DAYS days per endpoint and extrapolated to the whole backfill (running it all would take
     ~1600 requests × latency).
 - Incremental: after backfills of several history lengths, the next scheduled sync (an hour later); its
-  requests per provider must stay constant as history grows (target ≤ 6, plus one Claude Code request per day of
-  Anthropic's window).
+  requests per provider must stay constant as history grows (target ≤ 7 for Anthropic plus one Claude Code request
+  per day of its window, ≤ 15 for OpenAI: each usage endpoint is one request).
 """
 
 from __future__ import annotations
@@ -47,13 +47,23 @@ BACKFILL_DAYS = 400
 NAIVE_SAMPLE_DAYS = 10
 RUNS = 3  # timed backfills at each latency (medians)
 INCREMENTAL_HISTORIES = (30, 120, BACKFILL_DAYS)
-INCREMENTAL_TARGET = 6
+# per provider: its reports (one page each for a 3-day window) + labels and spender listings; usage by kind added one
+# report to Anthropic (7 from 6) and nine to OpenAI (15 from 6)
+INCREMENTAL_TARGET = {"anthropic": 7, "openai": 15}
 WALL_TARGET = 1.3
 
 # Documented caps (shared/reference/*-admin-api.md): buckets per page for daily reports, items per label page.
+# Each report request a sync makes, by what it reads: Anthropic's usage report is asked twice (by key, and by
+# context window and inference geo: 5 group_by[] dimensions at most), and OpenAI has ten usage endpoints.
+_OPENAI_USAGE = ("completions", "embeddings", "moderations", "images", "audio_speeches", "audio_transcriptions")
+_OPENAI_USAGE += ("vector_stores", "code_interpreter_sessions", "file_search_calls", "web_search_calls")
 CAPS = {
-    "anthropic": {"/v1/organizations/cost_report": 31, "/v1/organizations/usage_report/messages": 31},
-    "openai": {"/v1/organization/costs": 180, "/v1/organization/usage/completions": 31},
+    "anthropic": {
+        "/v1/organizations/cost_report": 31,
+        "/v1/organizations/usage_report/messages (by key)": 31,
+        "/v1/organizations/usage_report/messages (by context window and inference geo)": 31,
+    },
+    "openai": {"/v1/organization/costs": 180, **{f"/v1/organization/usage/{kind}": 31 for kind in _OPENAI_USAGE}},
 }
 LABEL_PAGE = {"anthropic": ("/v1/organizations/workspaces", 1000), "openai": ("/v1/organization/projects", 100)}
 
@@ -349,7 +359,8 @@ def run(
             _, incremental = sync_once(sim, db, later, history)
             for result in incremental:
                 counts[result.provider].append(result.requests)
-                target = INCREMENTAL_TARGET + claude_code_requests(result.provider, (result.end - result.start).days)
+                days = (result.end - result.start).days
+                target = INCREMENTAL_TARGET[result.provider] + claude_code_requests(result.provider, days)
                 figures.append(
                     Figure(
                         f"sync.incremental.{history}d.{result.provider}.requests",
