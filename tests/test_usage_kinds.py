@@ -338,3 +338,44 @@ def test_text_and_slack_show_usage_beyond_tokens_with_provider_names_escaped(sim
     assert "5 images" in blob
     summary = report_message(hostile, NOW, "summary")
     assert "Other usage: OpenAI 5 images" in summary.text
+
+
+def test_anthropic_refusing_the_context_window_request_is_a_note_not_a_failed_sync() -> None:
+    """An organization whose usage report refuses the context window / inference geo grouping (a 400) still syncs:
+    the tokens, by key, are read as before, and the note says what is missing."""
+    from tests.scripted_server import Reply, ScriptedServer, Seen
+    from tests.test_anthropic_provider import (
+        COST,
+        EMPTY_REPORT,
+        EMPTY_WORKSPACES,
+        USAGE,
+        WORKSPACES,
+        bucket,
+        fetch,
+        route_spenders,
+    )
+
+    row = {"uncached_input_tokens": 10, "output_tokens": 5, "model": "claude-opus-4-8", "workspace_id": None}
+    refusal = {"type": "error", "error": {"type": "invalid_request_error", "message": "group_by[]: bad value"}}
+
+    def usage(seen: Seen) -> Reply:
+        if "inference_geo" in seen.query["group_by[]"]:
+            return Reply(400, refusal)
+        return Reply(200, {"data": [bucket("2026-11-21", [row])], "has_more": False, "next_page": None})
+
+    with ScriptedServer() as server:
+        server.route(COST, EMPTY_REPORT)
+        server.route(USAGE, usage)
+        server.route(WORKSPACES, EMPTY_WORKSPACES)
+        route_spenders(server)
+        data = fetch(server.url, [], start=date(2026, 11, 21), end=date(2026, 11, 22))
+    assert [(u.day, u.model, u.input_tokens, u.output_tokens) for u in data.usage] == [
+        (date(2026, 11, 21), "claude-opus-4-8", 10, 5)
+    ]
+    note = (
+        "Anthropic messages and web search usage could not be read (HTTP 400: invalid_request_error: group_by[]: bad "
+        "value), so it shows what earlier syncs stored; the spend figures are complete. Nothing to do unless you use it."
+    )
+    assert data.usage_kinds == [] and data.usage_kinds_fetched == ()
+    assert data.usage_kinds_unavailable == {"messages": note, "web_search": note}
+    assert note in data.warnings
