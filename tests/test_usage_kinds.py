@@ -374,7 +374,8 @@ def test_anthropic_refusing_the_context_window_request_is_a_note_not_a_failed_sy
     ]
     note = (
         "Anthropic messages and web search usage could not be read (HTTP 400: invalid_request_error: group_by[]: bad "
-        "value), so it shows what earlier syncs stored; the spend figures are complete. Nothing to do unless you use it."
+        "value), so it shows what earlier syncs stored; the spend figures are complete. Nothing to do unless you use "
+        "it."
     )
     assert data.usage_kinds == [] and data.usage_kinds_fetched == ()
     assert data.usage_kinds_unavailable == {"messages": note, "web_search": note}
