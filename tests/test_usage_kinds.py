@@ -356,7 +356,9 @@ def test_anthropic_refusing_the_context_window_request_is_a_note_not_a_failed_sy
     )
 
     row = {"uncached_input_tokens": 10, "output_tokens": 5, "model": "claude-opus-4-8", "workspace_id": None}
-    refusal = {"type": "error", "error": {"type": "invalid_request_error", "message": "group_by[]: bad value"}}
+    # an answer that echoes the key: the note is stored and shown, so it must not carry it
+    said = f"group_by[]: bad value for key {ANTHROPIC_KEY}"
+    refusal = {"type": "error", "error": {"type": "invalid_request_error", "message": said}}
 
     def usage(seen: Seen) -> Reply:
         if "inference_geo" in seen.query["group_by[]"]:
@@ -374,9 +376,9 @@ def test_anthropic_refusing_the_context_window_request_is_a_note_not_a_failed_sy
     ]
     note = (
         "Anthropic messages and web search usage could not be read (HTTP 400: invalid_request_error: group_by[]: bad "
-        "value), so it shows what earlier syncs stored; the spend figures are complete. Nothing to do unless you use "
-        "it."
+        "value for key ********), so it shows what earlier syncs stored; the spend figures are complete. Nothing to do "
+        "unless you use it."
     )
     assert data.usage_kinds == [] and data.usage_kinds_fetched == ()
     assert data.usage_kinds_unavailable == {"messages": note, "web_search": note}
-    assert note in data.warnings
+    assert note in data.warnings and ANTHROPIC_KEY not in repr(data)
