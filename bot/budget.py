@@ -26,6 +26,7 @@ BUDGET_FORMAT = "US dollars such as 500, 1200.50 or $1,200"
 # dollars with optional $, thousands commas and cents: no exponents, no signs, no NaN or Infinity
 _AMOUNT = re.compile(r"^\$?(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?$", re.ASCII)
 _CENT = Decimal("0.01")
+SET_FROM_SLACK = "Set from Slack (`/aispend budget set` or the Home tab's Settings)."
 
 
 class BudgetError(ValueError):
@@ -85,7 +86,7 @@ def budget_in_force(store: SettingsReader, settings: Settings) -> BudgetInForce:
     fallback = settings.monthly_budget_usd
     if stored is not None:
         try:
-            return BudgetInForce(check_budget(Decimal(stored)), "Set from Slack with `/aispend budget set`.")
+            return BudgetInForce(check_budget(Decimal(stored)), SET_FROM_SLACK)
         except (InvalidOperation, BudgetError):
             pass
         problem = (

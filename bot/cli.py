@@ -24,6 +24,7 @@ from bot.safe_text import terminal
 log = logging.getLogger("aispend")
 
 PROVIDER_NAMES = ("anthropic", "openai")
+EXPORT_GRAINS = ("item", "day", "model", "workspace", "key", "user")  # bot.export_rows.GRAINS, without importing it
 
 
 def utc_now() -> datetime:
@@ -57,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--emails", action="store_true", help="with `report users` or `report claude-code`: show people's emails too"
     )
     report.add_argument("--json", action="store_true", help="print the JSON report")
+    report.add_argument(
+        "--reconcile", action="store_true", help="billed vs list-price estimate per complete day, provider and model"
+    )
     report.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
     alerts = sub.add_parser("alerts", help="evaluate the alert rules and post new alerts")
     alerts.add_argument("--dry-run", action="store_true", help="print the alerts; post and record nothing")
@@ -68,8 +72,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID",
         help="post again an alert marked uncertain that you found missing from the channel (repeatable)",
     )
+    export = sub.add_parser("export", help="write billed spend rows as CSV or JSON Lines (sums match `report`)")
+    export.add_argument("period", nargs="?", default="week", help="today, yesterday, week (default), month or Nd")
+    export.add_argument(
+        "--by",
+        choices=EXPORT_GRAINS,
+        default="item",
+        help="one row per day and: line item (default), provider (day), model, workspace, key or user",
+    )
+    export.add_argument("--format", choices=("csv", "jsonl"), default="csv", help="csv (default) or jsonl")
+    export.add_argument("-o", "--output", metavar="FILE", help="write FILE (mode 0600, atomically) instead of stdout")
+    export.add_argument("--emails", action="store_true", help="with --by user: people's emails too")
+    export.add_argument("--as-of", type=_as_of, help="treat YYYY-MM-DD as today")
+    budget = sub.add_parser("budget", help="the monthly budget gate for CI (exit 0 within, 1 over, 2 unknown)")
+    budget.add_argument("--check", action="store_true", required=True, help="check month to date against the budget")
+    budget.add_argument("--projected", action="store_true", help="check the projected month end instead")
     sub.add_parser("doctor", help="check every configured credential and setting live")
-    sub.add_parser("demo", help="an offline tour with the bundled provider simulator (no keys needed)")
+    demo = sub.add_parser("demo", help="an offline tour with the bundled provider simulator (no keys needed)")
+    demo.add_argument(
+        "--charts", type=Path, metavar="DIR", help="write the charts it would post here (default: a new temp folder)"
+    )
     return parser
 
 
@@ -146,7 +168,7 @@ def _dispatch(
     if args.command == "demo":
         from bot.demo import run_demo
 
-        return run_demo(out, now=clock())
+        return run_demo(out, now=clock(), charts=args.charts)
     settings = load_settings(env, Path.cwd())
     for warning in settings.warnings:
         print(f"aispend: warning: {warning}", file=err)
@@ -171,6 +193,12 @@ def _dispatch(
         return cmd_claude_code(
             settings, args.view_period or "week", args.json, args.as_of, out, now=clock(), emails=args.emails
         )
+    if args.command == "report" and args.reconcile:
+        if args.period in SPENDER_VIEWS or args.period == CLAUDE_CODE_VIEW or args.view_period is not None:
+            raise UsageError("--reconcile takes one period: `aispend report --reconcile [PERIOD]`.")
+        from bot.commands.reconcile import cmd_reconcile
+
+        return cmd_reconcile(settings, args.period, args.json, args.as_of, out, now=clock())
     if args.command == "report":
         if args.view_period is not None:
             raise UsageError(f"`report {args.period}` takes one period, but got {args.view_period!r} too.")
@@ -181,6 +209,25 @@ def _dispatch(
         from bot.commands.alerts import cmd_alerts
 
         return cmd_alerts(settings, args.dry_run, args.as_of, out, now=clock(), resend=args.resend)
+    if args.command == "export":
+        from bot.commands.export import cmd_export
+
+        return cmd_export(
+            settings,
+            args.period,
+            args.by,
+            args.format,
+            args.output,
+            out,
+            err,
+            now=clock(),
+            as_of=args.as_of,
+            emails=args.emails,
+        )
+    if args.command == "budget":
+        from bot.commands.budget import cmd_budget_check
+
+        return cmd_budget_check(settings, args.projected, out, now=clock())
     if args.command == "doctor":
         from bot.doctor import run_doctor
         from bot.runner import check_startup

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.config_values import QuietHours, _Reader
 from bot.config_values import Secret as Secret
-from bot.config_values import _Reader
 from bot.errors import ConfigError
 from bot.setting_files import FileProblem, read_dotenv
 
@@ -47,6 +47,9 @@ class Settings:
     host: str = "0.0.0.0"
     db_path: str = "./aispend.db"
     alert_channel: str | None = None
+    budget_channel: str | None = None  # budget and cap alerts; AISPEND_ALERT_CHANNEL when unset
+    anomaly_channel: str | None = None  # spikes, anomalies and drops; AISPEND_ALERT_CHANNEL when unset
+    quiet_hours: QuietHours | None = None  # UTC window in which non-urgent alerts wait
     spike_pct: Decimal = Decimal(25)
     spike_min_usd: Decimal = Decimal(10)
     monthly_budget_usd: Decimal | None = None
@@ -59,6 +62,8 @@ class Settings:
     people_viewers: frozenset[str] = field(default_factory=frozenset)  # besides admins, may see per-person spend
     show_people_in_channel: bool = False  # per-person figures allowed in `public` replies and channel messages
     warnings: tuple[str, ...] = ()
+    # the AISPEND_* variables the environment set, so `doctor` can tell a value's source from a default
+    from_environment: frozenset[str] = field(default_factory=frozenset)
 
     def secrets(self) -> list[str]:
         """Every secret value, for redaction filters and leak tests."""
@@ -107,6 +112,9 @@ def load_settings(environ: Mapping[str, str], cwd: Path | None = None) -> Settin
         host=reader.text("AISPEND_HOST") or "0.0.0.0",
         db_path=reader.text("AISPEND_DB") or "./aispend.db",
         alert_channel=reader.channel("AISPEND_ALERT_CHANNEL"),
+        budget_channel=reader.channel("AISPEND_BUDGET_CHANNEL"),
+        anomaly_channel=reader.channel("AISPEND_ANOMALY_CHANNEL"),
+        quiet_hours=reader.quiet_hours("AISPEND_QUIET_HOURS"),
         spike_pct=reader.percent("AISPEND_SPIKE_PCT", Decimal(25)),
         spike_min_usd=reader.dollars("AISPEND_SPIKE_MIN_USD", Decimal(10)),
         monthly_budget_usd=reader.budget("AISPEND_MONTHLY_BUDGET_USD"),
@@ -119,6 +127,7 @@ def load_settings(environ: Mapping[str, str], cwd: Path | None = None) -> Settin
         people_viewers=reader.user_ids("AISPEND_PEOPLE_VIEWERS"),
         show_people_in_channel=reader.boolean("AISPEND_SHOW_PEOPLE_IN_CHANNEL", False),
         warnings=tuple(warnings),
+        from_environment=frozenset(name for name in env if name.startswith("AISPEND_") and reader.text(name)),
     )
     if problems:
         raise ConfigError(problems)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from bot.budget import MAX_BUDGET, BudgetError, parse_amount, parse_budget
@@ -16,6 +18,29 @@ CHANNEL_ID = re.compile(r"^[CGD][A-Z0-9]+$")  # C public, G private, D a direct 
 ALERT_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]+$")
 _MENTION = re.compile(r"^<[@#]([A-Z0-9]+)(\|[^>]*)?>$")
 _PERCENT = re.compile(r"^(\d+)(\.\d{1,2})?%?$", re.ASCII)
+_QUIET = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)\s*-\s*([01]\d|2[0-3]):([0-5]\d)$", re.ASCII)
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    """AISPEND_QUIET_HOURS: a daily UTC window [start, end) in which non-urgent alerts wait; it may wrap midnight."""
+
+    start: time
+    end: time
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M} UTC"
+
+    def contains(self, now: datetime) -> bool:
+        at = now.time().replace(tzinfo=None)
+        if self.start < self.end:
+            return self.start <= at < self.end
+        return at >= self.start or at < self.end  # wraps midnight
+
+    def ends_after(self, now: datetime) -> datetime:
+        """The next moment the window ends, at or after `now` (an aware UTC datetime)."""
+        end = now.replace(hour=self.end.hour, minute=self.end.minute, second=0, microsecond=0)
+        return end if end > now else end + timedelta(days=1)
 
 
 class Secret:
@@ -153,6 +178,20 @@ class _Reader:
             )
             return None
         return raw
+
+    def quiet_hours(self, name: str) -> QuietHours | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        match = _QUIET.match(raw)
+        if match is None or match.groups()[:2] == match.groups()[2:]:
+            self.problems.append(
+                f"{name} must be a UTC window HH:MM-HH:MM with two different times, such as 22:00-07:00 (it may wrap "
+                f"midnight); it is {_shown(raw)}."
+            )
+            return None
+        hour, minute, end_hour, end_minute = (int(g) for g in match.groups())
+        return QuietHours(time(hour, minute), time(end_hour, end_minute))
 
     def user_ids(self, name: str) -> frozenset[str]:
         return self._ids(

@@ -100,6 +100,11 @@ def _one_provider(provider: Provider, now: datetime) -> list[Check]:
         )
     )
     checks += [Check(f"{display} permissions", False, warning, required=False) for warning in data.warnings]
+    caps = provider.fetch_caps(data)
+    if caps.caps is None:
+        checks.append(Check(f"{display} spend caps", False, caps.note or "could not be read", required=False))
+    else:
+        checks.append(Check(f"{display} spend caps", True, f"{len(caps.caps)} spend cap(s) readable (read only)"))
     return checks
 
 
@@ -148,6 +153,24 @@ def database_check(settings: Settings) -> list[Check]:
     return [Check("database", True, f"{path} is writable{created}; its schema is current"), *permissions]
 
 
+def _settings_in_force(settings: Settings) -> tuple[Settings, list[str], list[Check]]:
+    """The effective settings, one line per setting an admin can change from Slack with its source, and a
+    warning for each saved value that was set aside."""
+    from bot.saved_settings import doctor_lines, effective_settings, settings_in_force
+    from bot.store import Store
+
+    try:
+        with Store(settings.db_path) as store:
+            lines = settings_in_force(store, settings)
+            effective = effective_settings(store, settings)
+    except AispendError as err:
+        return settings, [], [Check("saved settings", False, str(err), required=False)]
+    except Exception as err:
+        return settings, [], [unexpected("saved settings", err)]
+    problems = [Check("saved settings", False, line.problem, required=False) for line in lines if line.problem]
+    return effective, doctor_lines(lines), problems
+
+
 def run_doctor(
     settings: Settings,
     out: TextIO,
@@ -162,12 +185,21 @@ def run_doctor(
 
         slack_checks = default_slack_checks
     checks = [*provider_checks(settings, now, sleep=sleep), *database_check(settings)]
-    try:
-        checks += slack_checks(settings)
-    except Exception as err:
-        checks.append(unexpected("Slack", err))
+    database_ok = all(c.ok for c in checks if c.name == "database")
+    effective, in_force, problems = _settings_in_force(settings) if database_ok else (settings, [], [])
+    checks += problems
     for check in checks:
         out.write(terminal(check.line()) + "\n")  # details quote what providers and Slack said
+    if in_force:  # read from the database, so listed after its check
+        out.write("Settings in force (admins change them in the App Home's Settings):\n")
+        out.write(terminal("\n".join(in_force)) + "\n")
+    try:
+        slack = slack_checks(effective)  # the alert channel in force, wherever it was set
+    except Exception as err:
+        slack = [unexpected("Slack", err)]
+    for check in slack:
+        out.write(terminal(check.line()) + "\n")
+    checks += slack
     failed = [c for c in checks if c.ok is False and c.required]
     if failed:
         out.write(

@@ -246,3 +246,12 @@ def _never_synced(name: str, state: SyncState | None) -> str:
 def _error(state: SyncState) -> str:
     # the provider's own words (bot.providers.http quotes its error message): one clean line, like every name
     return clean(state.error or "unknown error", TEXT_LIMIT)
+
+
+def through_text(complete_through: date | None, period_end: date) -> str:
+    """', complete through Nov 21' when the period reaches past the provider's final days; '' when it does not."""
+    if complete_through is not None and complete_through >= period_end:
+        return ""
+    if complete_through is None:
+        return ", no day final yet"
+    return f", complete through {complete_through:%b} {complete_through.day}"

@@ -29,10 +29,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from bot.alerts.model import AlertRun
+from bot.alerts.pictures import Pictures
 from bot.alerts.service import post_digest, run_alerts
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.providers.base import Provider
+from bot.saved_settings import effective_settings
 from bot.store import Store
 from bot.sync import SyncResult, sync_providers
 
@@ -120,6 +122,7 @@ def sync_and_alert(
     now: datetime,
     pace: float = 1.0,
     digest: DigestSchedule | None = None,
+    pictures: Pictures | None = None,
 ) -> SyncRound:
     """One sync of every provider, then alert evaluation (when Slack and an alert channel are configured).
 
@@ -130,11 +133,20 @@ def sync_and_alert(
     for result in results:
         if not result.ok:
             logger.warning("sync of %s failed: %s", result.provider, result.error)
+    settings = effective_settings(store, settings)  # an alert channel saved from Slack counts from now on
     if client is None or settings.alert_channel is None:
         return SyncRound(results, notes=["alerts are off: set SLACK_BOT_TOKEN and AISPEND_ALERT_CHANNEL"])
     try:
         run = run_alerts(
-            store, client, settings=settings, today=now.date(), now=now, dry_run=False, retry_failed=False, pace=pace
+            store,
+            client,
+            settings=settings,
+            today=now.date(),
+            now=now,
+            dry_run=False,
+            retry_failed=False,
+            pace=pace,
+            pictures=pictures,
         )
     except Exception as err:  # a failed evaluation must not stop the next sync; the log says why
         logger.exception("alert evaluation failed")
@@ -142,7 +154,7 @@ def sync_and_alert(
     if digest is None:
         return SyncRound(results, run)
     try:
-        posted = digest_job(store, client, settings, now=now, schedule=digest, pace=pace)
+        posted = digest_job(store, client, settings, now=now, schedule=digest, pace=pace, pictures=pictures)
     except Exception as err:
         logger.exception("the weekly digest failed")
         return SyncRound(results, run, alert_error=f"{type(err).__name__}: {err}")
@@ -158,14 +170,16 @@ def digest_job(
     schedule: DigestSchedule,
     grace: timedelta = DIGEST_GRACE,
     pace: float = 1.0,
+    pictures: Pictures | None = None,
 ) -> AlertRun | None:
     """Post the digest for the latest slot if it passed less than `grace` ago; the ledger makes it once a week."""
+    settings = effective_settings(store, settings)
     if client is None or settings.alert_channel is None:
         return None
     slot = schedule.latest_slot(now)
     if now - slot > grace:
         return None
-    return post_digest(store, client, settings=settings, now=now, today=slot.date(), pace=pace)
+    return post_digest(store, client, settings=settings, now=now, today=slot.date(), pace=pace, pictures=pictures)
 
 
 # --- the scheduler ---------------------------------------------------------------------------------------------
@@ -179,12 +193,17 @@ def build_scheduler(
     providers_factory: ProvidersFactory,
     clock: Clock,
     run_now: bool = True,
+    after_sync: Callable[[], None] | None = None,
+    pictures: Pictures | None = None,
 ) -> BackgroundScheduler:
     """The scheduler with the sync and digest jobs, not yet started (call .start(), later .shutdown()).
 
     `clock` gives the jobs their `now`; `run_now` also runs both once as soon as the scheduler starts.
+    `after_sync` runs after each sync round (the App Home refresh); it must hand its work off, not block.
+    The digest time is the effective one (a time saved from Slack wins), read again by every tick; a change is
+    applied to the digest job by `reschedule_digest`, which each sync round calls too.
     """
-    schedule = parse_digest_at(settings.digest_cron)
+    schedule = digest_schedule(store, settings)
     interval = settings.sync_interval_minutes
     scheduler = BackgroundScheduler(
         timezone=UTC, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval * 30}
@@ -198,24 +217,50 @@ def build_scheduler(
     def sync_tick() -> None:
         providers = providers_factory()
         try:
-            sync_and_alert(store, providers, client, settings, now=clock(), digest=schedule)
+            current = reschedule_digest(scheduler, store, settings)
+            sync_and_alert(store, providers, client, settings, now=clock(), digest=current, pictures=pictures)
         finally:
             for provider in providers:
                 provider.close()
+        if after_sync is not None:
+            try:
+                after_sync()
+            except Exception as err:  # the next sync must still run; the hook logs its own details
+                logger.warning("the after-sync step failed: %s", type(err).__name__)
 
     def digest_tick() -> None:
-        digest_job(store, client, settings, now=clock(), schedule=schedule)
+        digest_job(store, client, settings, now=clock(), schedule=digest_schedule(store, settings), pictures=pictures)
 
     scheduler.add_job(
         sync_tick, first_now_then(IntervalTrigger(minutes=interval, timezone=UTC)), id="sync", name="sync and alerts"
     )
     scheduler.add_job(
         digest_tick,
-        first_now_then(
-            CronTrigger(day_of_week=schedule.cron_days, hour=schedule.hour, minute=schedule.minute, timezone=UTC)
-        ),
+        first_now_then(_cron(schedule)),
         id="digest",
         name="weekly digest",
         misfire_grace_time=int(DIGEST_GRACE.total_seconds()),
     )
     return scheduler
+
+
+def digest_schedule(store: Store, settings: Settings) -> DigestSchedule:
+    """The digest time in force: saved from Slack, else AISPEND_DIGEST_AT (both checked by parse_digest_at)."""
+    return parse_digest_at(effective_settings(store, settings).digest_cron)
+
+
+def reschedule_digest(scheduler: BackgroundScheduler, store: Store, settings: Settings) -> DigestSchedule:
+    """Point the digest job at the digest time in force, if it changed; returns that schedule."""
+    schedule = digest_schedule(store, settings)
+    job = scheduler.get_job("digest")
+    trigger = _cron(schedule)
+    if job is not None and str(trigger) not in str(job.trigger):
+        scheduler.reschedule_job("digest", trigger=trigger)
+        logger.info(
+            "the weekly digest now goes out at %s %02d:%02d UTC", schedule.cron_days, schedule.hour, schedule.minute
+        )
+    return schedule
+
+
+def _cron(schedule: DigestSchedule) -> CronTrigger:
+    return CronTrigger(day_of_week=schedule.cron_days, hour=schedule.hour, minute=schedule.minute, timezone=UTC)

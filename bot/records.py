@@ -69,6 +69,31 @@ class KindUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class PricedUsage:
+    """Usage of one UTC day at the grain a price list needs (issue 14): model, service tier, batch, context window,
+    inference geo and every token type a price applies to. The estimates (bot.estimates) price these rows; they are
+    never billed cost.
+
+    OpenAI has no context window or geo here ("") and its cache writes are `cache_write_5m` (its short retention).
+    """
+
+    provider: str
+    day: date
+    model: str
+    service_tier: str  # "" when the provider does not say
+    batch: bool  # Anthropic: service_tier "batch"; OpenAI: the usage row's `batch`
+    context_window: str  # Anthropic "0-200k" / "200k-1M"; "" when not reported
+    inference_geo: str  # Anthropic "global" / "us" / "not_available"; "" when not reported
+    uncached_input: int  # input tokens neither read from nor written to the cache
+    cache_read: int
+    cache_write_5m: int
+    cache_write_1h: int
+    output: int
+    web_searches: int = 0
+    requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class CostGap:
     """Cost rows a provider sent for one day without an amount (OpenAI's schema allows it): counted as $0, and
     the report says so."""
@@ -266,6 +291,46 @@ class ProviderData:
     usage_kinds: list[KindUsage] = field(default_factory=list)
     usage_kinds_fetched: tuple[str, ...] = ()
     usage_kinds_unavailable: dict[str, str] = field(default_factory=dict)
+    # spend caps as they are now (issue 13), read after the window; None: not read (the store keeps its caps)
+    caps: CapsFetch | None = None
+    priced_usage: list[PricedUsage] = field(default_factory=list)  # usage at the grain estimates price (issue 14)
+    priced_refused: bool = False  # its request was refused (a note): the store keeps the window's earlier rows
+
+
+# Provider spend caps (issue 13): the scopes aispend reads, and the one period it forecasts.
+ORG_SCOPE = "organization"
+WORKSPACE_SCOPE = "workspace"  # an Anthropic workspace or an OpenAI project
+MONTHLY = "month"
+
+
+@dataclass(frozen=True, slots=True)
+class SpendCap:
+    """A hard spend limit the provider enforces on the organization or one workspace/project (read only).
+
+    `limit_nano` is the cap in 1e-9 USD; `enforced` is False when the provider says it does not apply now (Anthropic
+    `is_enabled: false`, OpenAI `enforcement.status: inactive`). Scopes without a numeric cap are not records.
+    """
+
+    provider: str
+    scope: str  # ORG_SCOPE or WORKSPACE_SCOPE
+    scope_id: str  # the workspace/project id; "" for the organization
+    limit_nano: int
+    period: str  # MONTHLY, "week" or "day" (Anthropic's daily/weekly limits)
+    enforced: bool = True
+    cap_id: str = ""  # the provider's id of the limit (Anthropic `spl_…`); "" when it has none
+
+
+@dataclass(frozen=True, slots=True)
+class CapsFetch:
+    """One read of a provider's spend caps: `caps` None means they could not be read (`note` says why, in one
+    sentence); `refused` tells a refusal (the key may not read them: stored caps are dropped) from a failure
+    (network, a bad answer: stored caps are kept)."""
+
+    provider: str
+    caps: tuple[SpendCap, ...] | None
+    note: str | None = None
+    refused: bool = False
+    requests: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 
+from bot.caps_text import caps_lines
+from bot.estimates import detail_lines, summary_line
+from bot.freshness import through_text
 from bot.money import fmt_usd
 from bot.periods import Period
 from bot.projection import projection_text
@@ -111,9 +114,19 @@ def render_text(report: Report, now: datetime) -> str:
         period_title(p),
         f"Total: {fmt_usd(report.total)}  {change_text(report.change_pct, report.previous_total, report.total)}"
         f" vs {compare_label(p)}: {fmt_usd(report.previous_total)}",
+    ]
+    estimated = summary_line(report.estimates) if report.estimates else None
+    if estimated and report.estimates:  # apart from the billed total, on its own lines
+        lines += [estimated, *(f"  {line}" for line in detail_lines(report.estimates))]
+    lines += [
         "",
         "Providers",
-        *_table([(clean(provider_name(x.provider)), fmt_usd(x.total), _status(x, now)) for x in report.providers]),
+        *_table(
+            [
+                (clean(provider_name(x.provider)), fmt_usd(x.total), _status(x, now) + _through(report, x))
+                for x in report.providers
+            ]
+        ),
     ]
     for title, items in (("Top models", report.models), ("Top workspaces and projects", report.workspaces)):
         if items:
@@ -125,7 +138,10 @@ def render_text(report: Report, now: datetime) -> str:
     if other:
         lines.append(f"Other usage: {other}")
     if report.month is not None:
-        lines.append(f"Month to date: {fmt_usd(report.month.month_to_date)}; {projection_text(report.month)}")
+        billed_only = " (billed only: the estimates above are not in it)" if estimated else ""
+        lines.append(
+            f"Month to date: {fmt_usd(report.month.month_to_date)}; {projection_text(report.month)}{billed_only}"
+        )
     if report.budget is not None:
         b = report.budget
         over = b.projected_pct is not None and b.projected_pct > 100
@@ -139,10 +155,21 @@ def render_text(report: Report, now: datetime) -> str:
             f"Budget: {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} used this month ({b.pct_used:.1f}%);"
             f" {projected}{warn}"
         )
+    caps = caps_lines(report.caps, report.cap_notes) if report.month or report.budget else []
+    if caps:
+        lines += ["", "Provider spend caps", *(f"  • {clean(line, NOTE_WIDTH)}" for line in caps)]
     if report.notes:
         # our sentences, but some quote a provider's error
         lines += ["", "Notes", *(f"  • {clean(note, NOTE_WIDTH)}" for note in report.notes)]
     return "\n".join(lines)
+
+
+def _through(report: Report, line: ProviderLine) -> str:
+    """Through which day the provider's figures are final, when the period reaches past it (issue 14 item 4)."""
+    fresh = {f.provider: f for f in report.freshness}.get(line.provider)
+    if line.status != "ok" or fresh is None or fresh.fetched_at is None:
+        return ""
+    return through_text(fresh.complete_through, report.period.end)
 
 
 def _status(line: ProviderLine, now: datetime) -> str:

@@ -123,13 +123,23 @@ def sync_providers(
         return []
     results: dict[str, SyncResult] = {}
     with ThreadPoolExecutor(max_workers=len(plans), thread_name_prefix="aispend-sync") as pool:
-        futures = {pool.submit(plan.provider.fetch, plan.start, plan.end): plan for plan in plans}
+        futures = {pool.submit(_fetch, plan.provider, plan.start, plan.end): plan for plan in plans}
         for future in as_completed(futures):
             plan = futures.pop(future)
             results[plan.provider.name] = _complete(store, plan, future, now, report)
             # the future holds the fetched data: let it go once stored, not when the slowest provider is done
             del future
     return [results[name] for name in names]
+
+
+def _fetch(provider: Provider, start: date, end: date) -> ProviderData:
+    """The window's data, then the provider's spend caps as they are now (a refusal there is a note, not a failure)."""
+    data = provider.fetch(start, end)
+    caps = provider.fetch_caps(data)
+    data.caps, data.requests = caps, data.requests + caps.requests
+    if caps.note is not None:
+        data.warnings.append(caps.note)
+    return data
 
 
 def _complete(store: Store, plan: _Plan, future: Future[ProviderData], now: datetime, report: Progress) -> SyncResult:

@@ -32,9 +32,15 @@ SPIKE_TEXT = (
     "AI spend spike: +$631.40 (+60%) week over week (Nov 15–21 vs Nov 8–14). "
     "Organization $1,050.70 → $1,682.10 (+$631.40, +60%). "
     "Drivers: 89% from anthropic / batch-jobs / claude-opus-4-8 (new this week), +$560.00; "
-    "11% from openai / web-app / gpt-5.5, +$70.00; 0% from openai / small / gpt-4o-mini, +$1.40. "
+    "11% from openai / web-app / gpt-5.5, +$70.00; other 0%, +$1.40. "
     "Also fired: provider anthropic +$560.00 (+80%); workspace batch-jobs (anthropic) +$560.00 (new spender); "
     "model claude-opus-4-8 (anthropic) +$560.00 (new spender)."
+)
+
+# batch-jobs began on Nov 15: on Nov 21 its scopes have 7 days of history, too few for the daily anomaly rule
+SHORT_NOTE = (
+    "Daily anomalies are not evaluated for workspace batch-jobs (anthropic), model claude-opus-4-8 (anthropic): "
+    "under 14 days of history (a scope needs two of each weekday before its days can be judged)."
 )
 
 

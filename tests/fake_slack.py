@@ -9,6 +9,10 @@ from `fake.epoch`) and conversations.history reads it back (oldest/latest/inclus
 with include_all_metadata). Faults act after the request was handled, as when Slack got it but the answer is lost:
 `fake.faults[path] = ["drop"]` closes the connection without answering; `["hold"]` keeps the answer back until
 `fake.release()` (a client timeout, or a process killed while it waits).
+
+Files go through Slack's three-step upload (files_upload_v2): files.getUploadURLExternal answers with an upload URL
+on this server, the bytes POSTed there are kept, and files.completeUploadExternal files them under their id
+(`fake.files[id]`: filename, title, alt_txt, channel_id, content). conversations.open answers with a DM id `D<user>`.
 """
 
 from __future__ import annotations
@@ -43,6 +47,8 @@ class FakeSlack:
         self.epoch = 1_700_000_000  # the seconds part of the ts of accepted posts
         self.faults: dict[str, list[str]] = {}  # path -> "drop" | "hold", one per request
         self.held = 0  # answers being held back now
+        self.files: dict[str, dict[str, Any]] = {}  # file id -> what was uploaded and completed
+        self._pending: dict[str, dict[str, Any]] = {}  # file id -> an upload not completed yet
         self._release = threading.Event()
         self._lock = threading.RLock()
         self._arrived = threading.Condition(self._lock)
@@ -59,11 +65,19 @@ class FakeSlack:
 
             def _handle(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
-                raw = self.rfile.read(length).decode("utf-8")
+                data = self.rfile.read(length)
                 headers = {k.lower(): v for k, v in self.headers.items()}
-                body = _parse(raw, headers.get("content-type", ""))
                 path = urlsplit(self.path).path
-                status, extra, answer = fake._answer(path, body)
+                if path.startswith("/upload/"):  # the raw bytes of a file, as files.slack.com takes them
+                    # recorded and overridden as "/upload", whichever file it is
+                    body: dict[str, Any] = {"file_id": path.rsplit("/", 1)[-1], "bytes": len(data)}
+                    path = "/upload"
+                    status, extra, answer = fake._answer(path, body)
+                    if status == 200:
+                        fake._received_bytes(body["file_id"], data)
+                else:
+                    body = _parse(data.decode("utf-8"), headers.get("content-type", ""))
+                    status, extra, answer = fake._answer(path, body)
                 fault = fake._fault(path)
                 if fault == "drop":  # handled, but the connection closes before any answer
                     self.close_connection = True
@@ -161,7 +175,42 @@ class FakeSlack:
                 return 200, {}, self._post(body)
             if path == "/api/conversations.history":
                 return 200, {}, self._history(body)
+            if path == "/api/files.getUploadURLExternal":
+                return 200, {}, self._upload_url(body)
+            if path == "/api/files.completeUploadExternal":
+                return 200, {}, self._complete(body)
+            if path == "/api/conversations.open":
+                users = str(body.get("users") or "")
+                return 200, {}, {"ok": True, "channel": {"id": "D" + users.split(",")[0].lstrip("U")}}
             return 200, {}, {"ok": True}
+
+    def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
+        file_id = f"F{len(self.files) + len(self._pending) + 1:08d}"
+        self._pending[file_id] = {
+            "filename": body.get("filename"),
+            "length": int(body.get("length") or 0),
+            "alt_txt": body.get("alt_txt"),
+            "content": None,
+        }
+        return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+
+    def _received_bytes(self, file_id: str, data: bytes) -> None:
+        with self._lock:
+            if file_id in self._pending:
+                self._pending[file_id]["content"] = data
+
+    def _complete(self, body: dict[str, Any]) -> dict[str, Any]:
+        files = body.get("files")
+        listed = json.loads(files) if isinstance(files, str) else files
+        done = []
+        for entry in listed or []:
+            pending = self._pending.pop(str(entry.get("id")), None)
+            if pending is None or pending["content"] is None:
+                return {"ok": False, "error": "file_upload_not_found"}
+            record = {**pending, "id": entry["id"], "title": entry.get("title"), "channel_id": body.get("channel_id")}
+            self.files[entry["id"]] = record
+            done.append({"id": entry["id"], "title": entry.get("title"), "name": pending["filename"]})
+        return {"ok": True, "files": done}
 
     def _post(self, body: dict[str, Any]) -> dict[str, Any]:
         channel = str(body.get("channel"))

@@ -23,6 +23,7 @@ from bot.config import Secret, Settings
 from bot.money import usd_to_nano
 from bot.records import CostRecord, Label, ProviderData, UsageRecord
 from bot.slack.app import Pools, create_app
+from bot.slack.charts import ChartUploads
 from bot.slack.client import build_client
 from bot.slack.listener import AlertsView
 from bot.store import Store
@@ -183,6 +184,7 @@ def running_app(
     now: Callable[[], datetime] = lambda: NOW,
     alerts: AlertsView | None = None,
     pools: Pools | None = None,
+    charts: ChartUploads | None = None,
 ) -> Iterator[App]:
     """The App as `aispend run` builds it; pass `pools` to share its ack gate with an HttpServer (shut down here)."""
     pools = pools or Pools(work=8)
@@ -196,6 +198,7 @@ def running_app(
         alerts=alerts,
         registrars=registrars,
         pools=pools,
+        charts=charts,
     )
     try:
         yield app

@@ -16,7 +16,16 @@ import pytest
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
-from bot.alerts.messages import ACK_ACTION, DETAILS_ACTION, SNOOZE_ACTION, MessageState, spike_details, spike_message
+from bot.alerts.messages import (
+    ACK_ACTION,
+    DETAILS_ACTION,
+    EXPECTED_ACTION,
+    NOT_EXPECTED_ACTION,
+    SNOOZE_ACTION,
+    MessageState,
+    spike_details,
+    spike_message,
+)
 from bot.alerts.service import run_alerts, spike_report
 from bot.slack.alert_actions import register_alert_actions
 from bot.slack.app import Pools, create_app
@@ -89,7 +98,15 @@ def app(fake: FakeSlack, store: Store) -> Iterator[App]:
     pools.shutdown()
 
 
-def click(app: App, fake: FakeSlack, action_id: str, user: str, reply: str, value: str = SPIKE_ID) -> BoltResponse:
+def click(
+    app: App,
+    fake: FakeSlack,
+    action_id: str,
+    user: str,
+    reply: str,
+    value: str = SPIKE_ID,
+    blocks: list[dict[str, Any]] | None = None,  # the clicked message's blocks as Slack sends them back
+) -> BoltResponse:
     payload = {
         "type": "block_actions",
         "team": {"id": "T1", "domain": "acme"},
@@ -99,7 +116,7 @@ def click(app: App, fake: FakeSlack, action_id: str, user: str, reply: str, valu
         "trigger_id": "1.2.3",
         "channel": {"id": CHANNEL, "name": "alerts"},
         "container": {"type": "message", "message_ts": TS, "channel_id": CHANNEL},
-        "message": {"type": "message", "ts": TS, "text": SPIKE_TEXT},
+        "message": {"type": "message", "ts": TS, "text": SPIKE_TEXT, **({"blocks": blocks} if blocks else {})},
         "response_url": fake.response_url(reply),
         "actions": [{"action_id": action_id, "block_id": "aispend_alert_actions", "type": "button", "value": value}],
     }
@@ -198,7 +215,12 @@ def test_an_admins_snooze_mutes_every_scope_of_the_alert_for_seven_days(
         "blocks": expected.blocks,
         "team_id": "T1",  # Bolt's per-request client adds the workspace
     }
-    assert [b["action_id"] for b in update.body["blocks"][-1]["elements"]] == [ACK_ACTION, DETAILS_ACTION]
+    assert [b["action_id"] for b in update.body["blocks"][-1]["elements"]] == [
+        ACK_ACTION,
+        EXPECTED_ACTION,
+        NOT_EXPECTED_ACTION,
+        DETAILS_ACTION,
+    ]
 
     # a later evaluation of the next week does not alert those scopes while the snooze lasts
     slack = build_client(TOKEN, fake.api_url)

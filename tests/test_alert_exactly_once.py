@@ -337,6 +337,7 @@ def test_an_existing_ledger_upgrades_in_place(tmp_path: Path, slack: FakeSlack) 
     with Store(db) as store:
         alert_store = AlertStore(store)
         assert alert_store.pending_migrations() == []
+        assert table_rows(store, "alert_feedback") == []  # 003: Expected / Not expected answers
         [budget] = table_rows(store, "alerts")
         assert (budget["identity"], budget["state"], budget["ts"], budget["attempt_at"]) == (
             "budget|2026-11",

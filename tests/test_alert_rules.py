@@ -16,6 +16,8 @@ from bot.alerts.budget_rules import BudgetAlert, BudgetReport, evaluate_budget
 from bot.alerts.messages import (
     ACK_ACTION,
     DETAILS_ACTION,
+    EXPECTED_ACTION,
+    NOT_EXPECTED_ACTION,
     SNOOZE_ACTION,
     MessageState,
     spike_details,
@@ -98,9 +100,8 @@ def test_a_spike_is_found_with_every_scope_that_fired_org_first_then_by_dollars(
     assert org.drivers == (
         Driver("anthropic", "wrk_batch", "batch-jobs", False, "claude-opus-4-8", usd("560"), 0),
         Driver("openai", "proj_web", "web-app", False, "gpt-5.5", usd("420"), usd("350")),
-        Driver("openai", "proj_small", "small", False, "gpt-4o-mini", usd("2.10"), usd("0.70")),
     )
-    assert org.other == 0
+    assert org.other == usd("1.40")  # under 5 % of the change: folded into "other"
     assert report.org.pct == Decimal("60.09")
 
 
@@ -120,7 +121,7 @@ def test_the_message_explains_the_spike_and_its_text_carries_the_same_facts() ->
         "*Drivers of the increase*\n"
         "• 89% from anthropic / batch-jobs / claude-opus-4-8 (new this week), +$560.00\n"
         "• 11% from openai / web-app / gpt-5.5, +$70.00\n"
-        "• 0% from openai / small / gpt-4o-mini, +$1.40"
+        "• other 0%, +$1.40"
     )
     assert message.blocks[3]["text"]["text"] == (
         "*Also fired*\n"
@@ -141,6 +142,8 @@ def test_the_message_explains_the_spike_and_its_text_carries_the_same_facts() ->
             }
             for text, action in (
                 ("Acknowledge", ACK_ACTION),
+                ("Expected", EXPECTED_ACTION),
+                ("Not expected", NOT_EXPECTED_ACTION),
                 ("Snooze 7 days", SNOOZE_ACTION),
                 ("Details", DETAILS_ACTION),
             )
@@ -296,7 +299,11 @@ def test_acknowledged_and_snoozed_messages_say_who_and_drop_those_buttons() -> N
             }
         ],
     }
-    assert [b["action_id"] for b in message.blocks[-1]["elements"]] == [DETAILS_ACTION]
+    assert [b["action_id"] for b in message.blocks[-1]["elements"]] == [
+        EXPECTED_ACTION,
+        NOT_EXPECTED_ACTION,
+        DETAILS_ACTION,
+    ]
     assert message.text.endswith(" Acknowledged by <@U1>. Snoozed by <@U2> until Nov 29.")
 
 

@@ -87,8 +87,8 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
     data = fetch(sim.anthropic_url, sleeps)
     claude_code = [r for r in sim.requests if r.path == CLAUDE_CODE]
     requests = [r for r in sim.requests if r.path != CLAUDE_CODE]
-    # 2 chunks x (cost + usage by key + usage by context window and geo + analytics cost) + 1 page each of
-    # workspaces, keys and users
+    # 2 chunks x (cost + usage by key + usage by context window and geo, which the priced usage comes from too +
+    # analytics cost) + 1 page each of workspaces, keys and users
     assert len(requests) == 11
     # and one Claude Code request per day (each day fits one page of 1000 actors)
     assert data.requests == len(sim.requests) == 11 + 60

@@ -66,7 +66,23 @@ def expected_names() -> set[str]:
     for history in (10, 40):
         for provider in ("anthropic", "openai"):
             names.add(f"sync.incremental.{history}d.{provider}.requests")
-    return names | spender_names()
+    names |= {"home.build.3d.p50", "home.build.3d.p99", "home.blocks.3d.p99", "home.spenders.3d.p50"}
+    return names | spender_names() | anomaly_names() | chart_names()
+
+
+def anomaly_names() -> set[str]:
+    names = {"anomaly.eval_seconds", "anomaly.corpus_seconds"}
+    for rules in ("weekly", "daily", "daily_only"):
+        for figure in ("detection_rate", "spike_detection_rate", "median_days_to_detection"):
+            names.add(f"anomaly.{rules}.{figure}")
+        names.add(f"anomaly.{rules}.false_alerts_per_scope_90d")
+    return names
+
+
+def chart_names() -> set[str]:
+    rendered = {"charts.render_p99", "charts.render_p50", "charts.render_cpu_p99", "charts.data_from_store"}
+    rendered.add("charts.first_chart_cold")
+    return rendered | {"charts.idle_bot_rss_after_charts", "charts.idle_bot_peak_rss"}
 
 
 def spender_names() -> set[str]:
@@ -102,27 +118,30 @@ def test_each_figure_has_the_promised_json_shape(smoke_figures: list[dict[str, o
 
 def test_request_counts_are_the_documented_minimum(smoke_figures: list[dict[str, object]]) -> None:
     by_name = {figure["name"]: figure for figure in smoke_figures}
-    # 40 days: Anthropic 2 cost + 2 usage by key + 2 usage by context window and geo + 2 analytics cost pages + 1
-    # page each of workspaces, keys and users + 40 Claude Code days (one request each); OpenAI 1 cost + 2 pages of
-    # each of its 10 usage endpoints + 1 project page + 1 user page + the key listings of its 2 projects
+    # 40 days: Anthropic 2 cost + 2 usage by key + 2 usage by context window and geo (which the priced usage comes
+    # from too) + 2 analytics cost pages + 1 page each of workspaces, keys and users + 40 Claude Code days (one
+    # request each); OpenAI 1 cost + 2 pages of each of its 10 usage endpoints + 1 project page + 1 user page + the
+    # key listings of its 2 projects; then the spend caps: Anthropic's one listing, OpenAI's organization limit and
+    # the limits of its 2 active projects that spent
     assert {k: by_name[k]["value"] for k in ("sync.backfill.anthropic.requests", "sync.backfill.openai.requests")} == {
-        "sync.backfill.anthropic.requests": 51,
-        "sync.backfill.openai.requests": 25,
+        "sync.backfill.anthropic.requests": 52,
+        "sync.backfill.openai.requests": 28,
     }
     assert by_name["sync.backfill.requests"] == {
         "name": "sync.backfill.requests",
-        "value": 76,
+        "value": 80,
         "unit": "requests",
-        "target": "= 76 (minimum)",
+        "target": "= 80 (minimum)",
         "ok": True,
     }
     incremental = {k: v["value"] for k, v in by_name.items() if str(k).startswith("sync.incremental.")}
     assert incremental == {
-        # 4 reports + analytics cost, keys, users + 3 Claude Code days
-        "sync.incremental.10d.anthropic.requests": 10,
-        "sync.incremental.10d.openai.requests": 15,  # costs + 10 usage endpoints + projects, users, 2 projects' keys
-        "sync.incremental.40d.anthropic.requests": 10,
-        "sync.incremental.40d.openai.requests": 15,
+        # 4 reports + analytics cost, keys, users + 3 Claude Code days + the spend caps listing
+        "sync.incremental.10d.anthropic.requests": 11,
+        # costs + 10 usage endpoints + projects, users, 2 projects' keys + 3 spend limits
+        "sync.incremental.10d.openai.requests": 18,
+        "sync.incremental.40d.anthropic.requests": 11,
+        "sync.incremental.40d.openai.requests": 18,
         "sync.incremental.anthropic.spread": 0,
         "sync.incremental.openai.spread": 0,
     }

@@ -360,7 +360,7 @@ def test_a_first_release_database_upgrades_in_place_and_takes_claude_code(tmp_pa
     )  # fmt: skip
     data = ProviderData("anthropic", day, day + timedelta(days=1), claude_code=[record], claude_code_start=day)
     with Store(path) as store:
-        assert "006_claude_code" in store.applied_migrations()
+        assert "006_claude_code" in store.applied_migrations() and store.pending_migrations() == []
         # the billed rows of that day are replaced by this (empty) fetch, as any sync does; the others stay
         store.replace_provider_data(data, datetime(2026, 12, 1, 9, 0).astimezone())
         (sums,) = store.claude_code_actors(day, day)

@@ -61,6 +61,13 @@ def test_the_demo_shows_spend_by_key_and_the_key_behind_the_spike(now: datetime)
     assert "@" not in keys  # keys and their owners' names; never an email
     assert "Top spenders: +$" in spike
     assert "from key ci-nightly (anthropic: batch-jobs / claude-opus-4-8), new this week" in spike
+    spike, home = spike.split("\nThe App Home tab an admin would see (its blocks' text):\n\n", 1)
+    assert home.startswith("AI spend dashboard\n")
+    for part in ("*This week*", "*Month to date*", "*Top models this week*", "*Top API keys this week*"):
+        assert f"\n{part}" in home
+    assert "*Recent alerts*\nNone yet." in home and "\n• *Anthropic*: complete through " in home
+    assert "*Top people this week*" not in home and "@" not in home  # no people in a demo
+    assert home.endswith("\nSettings\n")  # the admin's button
 
 
 def test_no_command_prints_help_and_exits_2() -> None:

@@ -106,15 +106,23 @@ def test_everything_configured_and_working(
         rf"rows; {named(sim, 'anthropic')} workspace/project names readable",
         lines[1],
     ), lines[1]
-    assert lines[2] == f"✓ OpenAI key: OPENAI_ADMIN_KEY is accepted; organization {org.openai_org_id}"
+    assert lines[2] == "✓ Anthropic spend caps: 2 spend cap(s) readable (read only)"
+    assert lines[3] == f"✓ OpenAI key: OPENAI_ADMIN_KEY is accepted; organization {org.openai_org_id}"
     assert re.fullmatch(
         rf"✓ OpenAI report: one-day report for {YESTERDAY}: {re.escape(cost_line(sim, 'openai'))} in \d+ cost "
         rf"rows; {named(sim, 'openai')} workspace/project names readable",
-        lines[3],
-    ), lines[3]
-    assert lines[4:] == [
+        lines[4],
+    ), lines[4]
+    assert re.fullmatch(r"✓ OpenAI spend caps: [12] spend cap\(s\) readable \(read only\)", lines[5]), lines[5]
+    assert lines[6:] == [
         f"✓ database: {tmp_path / 'aispend.db'} is writable (it did not exist, so it was created); its schema is "
         "current",
+        "Settings in force (admins change them in the App Home's Settings):",
+        "  Monthly budget (USD): none, the default",
+        "  Spike percent: 25%, the default",
+        "  Spike dollar floor (USD): $10.00, the default",
+        f"  Alert channel ID: {CHANNEL}, from the environment (AISPEND_ALERT_CHANNEL)",
+        "  Digest time (UTC): mon 09:00 UTC, the default",
         "✓ Slack bot token: auth.test ok: bot UBOT in workspace Acme",
         "✓ alert channel: #ai-spend exists and the bot is a member",
         "✓ connection mode: Socket Mode: the app-level token can open a connection",
@@ -432,6 +440,38 @@ def test_the_alert_channel(
     fake.responses["/api/conversations.info"] = answer
     status, lines = doctor(environment(sim, fake, tmp_path / "a.db"))
     assert (status, line(lines, "alert channel")) == (code, expected)
+
+
+def test_settings_are_listed_with_where_each_comes_from(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    """A value saved from Slack wins over the environment's, and doctor checks the channel in force."""
+    db = tmp_path / "a.db"
+    with Store(db) as store:
+        store.set_settings({"budget_usd": "2500", "alert_channel": "C0SAVED", "digest_at": "fri 17:30"})
+    env = environment(sim, fake, db, AISPEND_SPIKE_PCT="30", AISPEND_MONTHLY_BUDGET_USD="900")
+    code, lines = doctor(env)
+    assert code == 0
+    start = lines.index("Settings in force (admins change them in the App Home's Settings):")
+    assert lines[start + 1 : start + 6] == [
+        "  Monthly budget (USD): $2,500.00, saved from Slack",
+        "  Spike percent: 30%, from the environment (AISPEND_SPIKE_PCT)",
+        "  Spike dollar floor (USD): $10.00, the default",
+        "  Alert channel ID: C0SAVED, saved from Slack",
+        "  Digest time (UTC): fri 17:30 UTC, saved from Slack",
+    ]
+    (checked,) = fake.received("/api/conversations.info")
+    assert checked.body["channel"] == "C0SAVED"
+
+
+def test_a_saved_setting_that_no_longer_passes_is_set_aside(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:
+    db = tmp_path / "a.db"
+    with Store(db) as store:
+        store.set_setting("spike_pct", "lots")  # a database edited by hand
+    code, lines = doctor(environment(sim, fake, db))
+    assert code == 0  # optional: the environment's value applies
+    assert line(lines, "saved settings").startswith(
+        "✗ saved settings (optional): The spike percent saved from Slack ('lots') is set aside: Must be a percentage"
+    )
+    assert "  Spike percent: 25%, the default" in lines
 
 
 def test_no_alert_channel_is_not_a_failure(sim: Simulator, fake: FakeSlack, tmp_path: Path) -> None:

@@ -181,6 +181,9 @@ def test_a_database_from_before_day_fetches_upgrades_in_place_and_keeps_every_fi
             "004_cost_gaps",
             "005_spenders",
             "006_claude_code",
+            "008_home_viewers",
+            "009_spend_caps",
+            "010_usage_priced",
             "011_usage_kinds",
         ]
         AlertStore(store)  # the alert ledger of that release upgrades too

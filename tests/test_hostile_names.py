@@ -102,6 +102,8 @@ FORMATTING = ("*bold*", "_it_", "~s~", "`code`", "```block```", "*down*", "`now`
 INVISIBLE = {"Cc", "Cf", "Cs", "Zl", "Zp"}
 # the emoji the bot itself shows; any other `:name:` Slack would render came from provider data
 OUR_EMOJI = {
+    ":mag:",
+    ":electric_plug:",
     ":chart_with_upwards_trend:",
     ":rotating_light:",
     ":warning:",
@@ -167,8 +169,9 @@ def _hostile_spenders(data: ProviderData) -> None:
     ]
     for day in _days(FIRST_DAY, END):
         for i, name in enumerate(HOSTILE):
-            # a dollar a day before the spike, so the keys are the spike's drivers without each firing as new
-            amount = usd(str(20 + len(HOSTILE) - i) if day >= SPIKE_DAY else "1")
+            # a dollar a day before the spike, so the keys are the spike's drivers without each firing as new (and
+            # each over 5 % of the change, so none folds into "other")
+            amount = usd(str(120 + len(HOSTILE) - i) if day >= SPIKE_DAY else "1")
             data.spender_costs.append(SpenderCost("anthropic", day, KEY, f"key_{i}", f"wrk_{i}", name, amount))
             data.spender_usage.append(SpenderUsage("anthropic", day, USER, f"user_{i}", f"wrk_{i}", name, 10, 1, 0, 0))
     for i, name in enumerate(HOSTILE):
@@ -347,17 +350,17 @@ def test_every_slack_message_shows_provider_text_literally_and_fits(app: App, fa
     # Slack refuses the alerts for good: admins see the failure notice under every answer and in `alerts`
     fake.responses["/api/chat.postMessage"] = (200, {}, {"ok": False, "error": "channel_not_found"})
     failed = run_alerts(store, slack, settings=conf, today=TODAY, now=NOW, dry_run=False, pace=0)
-    assert len(failed.failed) == 2, failed  # the spike and the budget alert
+    assert len(failed.failed) == 3, failed  # the spike, the unusual day and the budget alert
     for text in ("week", "week public", "models month", "workspaces 30d", "today", "alerts"):
         talk.command(text, user=ADMIN)
 
     # resent: posted to the channel, then every button on both, and the digest
     del fake.responses["/api/chat.postMessage"]
     posted = run_alerts(store, slack, settings=conf, today=TODAY, now=NOW, dry_run=False, pace=0)
-    assert len(posted.posted) == 2, posted
+    assert len(posted.posted) == 3, posted
     post_digest(store, slack, settings=conf, now=NOW, today=TODAY, pace=0)
     identities = [r.identity for r in AlertStore(store).recent(10) if r.kind != "digest"]
-    assert len(identities) == 2
+    assert len(identities) == 3
     for identity in identities:
         talk.click(DETAILS_ACTION, identity, OTHER)  # the thread reply
         talk.click(SNOOZE_ACTION, identity, READER)  # refused: not an admin
@@ -372,9 +375,9 @@ def test_every_slack_message_shows_provider_text_literally_and_fits(app: App, fa
         talk.command(text, user=ADMIN)
 
     posts, updates, answers = talk.sent("/api/chat.postMessage"), talk.sent("/api/chat.update"), talk.sent("/commands/")
-    assert len(posts) == 2 + 2 + 1 + 2, [p.get("text", "")[:40] for p in posts]  # refused, posted, digest, details
-    assert len(updates) == 2 * 2
-    assert len(answers) == 6 + 2 * 3 + 8 + 4
+    assert len(posts) == 3 + 3 + 1 + 3, [p.get("text", "")[:40] for p in posts]  # refused, posted, digest, details
+    assert len(updates) == 3 * 2
+    assert len(answers) == 6 + 3 * 3 + 8 + 4
     messages = [
         *(("post", p) for p in posts),
         *(("update", u) for u in updates),
@@ -521,7 +524,7 @@ def test_a_garbled_answer_from_the_network_is_quoted_literally_in_alerts(store: 
     with raw_http(b"<!channel> *down* \x1b[2J\r\n") as url:
         client = build_client("xoxb-test-token", f"{url}/api/")
         run = run_alerts(store, client, settings=hostile_settings(), today=TODAY, now=NOW, dry_run=False, pace=0)
-    assert len(run.deliveries) == 2 and {d.state for d in run.deliveries} == {"posting"}, run
+    assert len(run.deliveries) == 3 and {d.state for d in run.deliveries} == {"posting"}, run
     text = LedgerView(store).overview(NOW, admin=True)
     assert "down" in text, text
     assert_literal_mrkdwn("/aispend alerts", text)
@@ -541,3 +544,24 @@ def test_the_bots_log_shows_a_hostile_providers_error_without_control_characters
             log = bot.stderr()
     assert "gnirts" in log
     assert_terminal_safe("aispend run's log", log)
+
+
+def test_the_app_home_shows_provider_text_literally_and_fits(store: Store, fake: FakeSlack) -> None:
+    from bot.slack.home import HomeTab
+
+    conf = replace(hostile_settings(), people_viewers=frozenset({READER}))
+    slack = build_client("xoxb-test-token", fake.api_url)
+    run_alerts(store, slack, settings=conf, today=TODAY, now=NOW, dry_run=False, pace=0)  # hostile summaries
+    store.set_setting("spike_pct", "<!channel> *x*\x1b[2J")  # a hand-edited database: quoted in the admin's view
+    home = HomeTab(store=store, settings=conf, client=slack, now=lambda: NOW, work=None)  # type: ignore[arg-type]
+    for user in (ADMIN, READER, OTHER):
+        assert home.publish(user)
+    views = [r.body["view"] for r in fake.received("/api/views.publish")]
+    assert len(views) == 3
+    for user, raw in zip((ADMIN, READER, OTHER), views, strict=True):
+        view = json.loads(raw) if isinstance(raw, str) else raw
+        assert len(view["blocks"]) <= 100
+        assert_safe_message(f"home of {user}", {"text": "home", "blocks": view["blocks"]})
+    everything = json.dumps(views, ensure_ascii=False)
+    for shown in ("&lt;!channel&gt;", "Recent alerts", "set aside"):
+        assert shown in everything, shown

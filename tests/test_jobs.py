@@ -174,11 +174,16 @@ def test_a_sync_round_syncs_every_provider_then_posts_new_alerts_once(
         [("anthropic", True), ("openai", True)]
     ] * 2
     week = f"{now.date() - timedelta(days=7)}..{now.date() - timedelta(days=1)}"
-    assert rounds[0].alerts is not None and rounds[0].alerts.posted == [f"spike|{week}"]
-    assert rounds[1].alerts == AlertRun(now.date(), False)
-    [post] = fake.wait_for(POST)
-    assert post.body["text"].startswith("AI spend spike: +$")
-    assert len(fake.received(POST)) == 1
+    # the simulator's spike is a level shift: on some dates its last day is also an unusual day (the daily rule)
+    assert rounds[0].alerts is not None and rounds[0].alerts.posted[0] == f"spike|{week}"
+    assert rounds[0].alerts.posted[1:] in ([], [f"anomaly|{now.date() - timedelta(days=1)}"])
+    # with 21 days of history the month may start before the data does: cap alerts then wait, and say so
+    assert rounds[1].alerts is not None
+    assert rounds[1].alerts == AlertRun(now.date(), False, notes=rounds[1].alerts.notes)
+    assert all(note.startswith("Cap alerts for ") for note in rounds[1].alerts.notes)
+    posts = fake.wait_for(POST, len(rounds[0].alerts.posted))
+    assert posts[0].body["text"].startswith("AI spend spike: +$")
+    assert len(fake.received(POST)) == len(rounds[0].alerts.posted)
 
 
 def test_without_slack_a_sync_round_only_syncs(store: Store) -> None:

@@ -161,5 +161,7 @@ def test_the_report_the_budget_command_and_the_budget_alert_project_alike(store:
     fetch(store, jan2, {date(2027, 1, 1): "250", date(2027, 1, 2): "10"})
     alert = budget_report(store, conf, jan2.date(), jan2)
     assert alert is not None and alert.projected == usd_to_nano(Decimal(7750))
-    [found] = run_alerts(store, None, settings=conf, today=jan2.date(), now=jan2, dry_run=True).found
+    found_now = run_alerts(store, None, settings=conf, today=jan2.date(), now=jan2, dry_run=True).found
+    # Jan 1's $250 after a month of $200 days is also an unusual day (the daily rule); the budget warning is ours
+    [found] = [f for f in found_now if f.kind == "budget"]
     assert found.scopes == ("budget:projected",)

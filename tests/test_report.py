@@ -386,6 +386,8 @@ SMALL_JSON = {
     ],
     "claude_code": {"estimated_usd": None, "users": []},
     "usage": [],
+    "caps": [],
+    "estimates": {"total_usd": Decimal(0), "lines": [], "unpriced": [], "adjustments": []},
     "budget": {
         "monthly_budget_usd": Decimal(10),
         "month_to_date_usd": Decimal(0),
@@ -502,6 +504,8 @@ def test_load_report_reads_a_real_store(tmp_path: Path) -> None:
         ],
         "claude_code": {"estimated_usd": None, "users": []},
         "usage": [],
+        "caps": [],
+        "estimates": {"total_usd": Decimal(0), "lines": [], "unpriced": [], "adjustments": []},
         "budget": {
             "monthly_budget_usd": Decimal(100),
             "month_to_date_usd": Decimal("5.3"),

@@ -135,7 +135,7 @@ def test_budget_set_show_and_clear(fake: FakeSlack, store: Store) -> None:
         }
         assert answer["blocks"][2]["text"]["text"] == (
             "*Budget* `████████▋·` $1,288.50 of $1,500.00 this month (85.9%); projected $1,702.50 (113.5%)"
-            "  :warning: on track to go over\n_Set from Slack with `/aispend budget set`._"
+            "  :warning: on track to go over\n_Set from Slack (`/aispend budget set` or the Home tab's Settings)._"
         )
 
         command(app, fake, "budget", name="show")

@@ -64,7 +64,7 @@ def test_parse_command(text: str, expected: Command) -> None:
         (
             "weak",
             "I don't know “weak”: start with a period (today, yesterday, week, month, 30d) "
-            "or one of models, workspaces, keys, users, claude-code, budget, alerts, sync, help.",
+            "or one of models, workspaces, keys, users, claude-code, budget, alerts, export, sync, help.",
         ),
         ("0d", "“0d” is out of range: use between 1d and 400d."),
         ("401d", "“401d” is out of range: use between 1d and 400d."),
@@ -84,12 +84,12 @@ def test_parse_command(text: str, expected: Command) -> None:
         (
             "&lt;!channel&gt;",
             "I don't know “&lt;!channel&gt;”: start with a period (today, yesterday, week, month, "
-            "30d) or one of models, workspaces, keys, users, claude-code, budget, alerts, sync, help.",
+            "30d) or one of models, workspaces, keys, users, claude-code, budget, alerts, export, sync, help.",
         ),
         (
             "`rm`",
             "I don't know “'rm'”: start with a period (today, yesterday, week, month, 30d) "
-            "or one of models, workspaces, keys, users, claude-code, budget, alerts, sync, help.",
+            "or one of models, workspaces, keys, users, claude-code, budget, alerts, export, sync, help.",
         ),
     ],
 )
@@ -101,7 +101,7 @@ def test_long_words_are_shortened_in_the_problem() -> None:
     result = parse_command("x" * 500)
     assert result == Help(
         "I don't know “" + "x" * 39 + "…”: start with a period (today, yesterday, week, month, 30d) "
-        "or one of models, workspaces, keys, users, claude-code, budget, alerts, sync, help."
+        "or one of models, workspaces, keys, users, claude-code, budget, alerts, export, sync, help."
     )
 
 

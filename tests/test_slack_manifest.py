@@ -63,3 +63,10 @@ def test_manifest_settings_for_socket_mode(manifest: dict[str, Any]) -> None:
     text = (REPO / "manifest.yml").read_text(encoding="utf-8")
     assert "# url: https://bot.example.com/slack/events" in text
     assert "# request_url: https://bot.example.com/slack/events" in text
+
+
+def test_manifest_turns_on_the_home_tab(manifest: dict[str, Any]) -> None:
+    assert manifest["features"]["app_home"]["home_tab_enabled"] is True
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    text = (REPO / "manifest.yml").read_text(encoding="utf-8")
+    assert "HTTP mode (4)" in text  # events need the request URL too in HTTP mode

@@ -109,6 +109,9 @@ SPEND_MIGRATIONS = [
     "004_cost_gaps",
     "005_spenders",
     "006_claude_code",
+    "008_home_viewers",
+    "009_spend_caps",
+    "010_usage_priced",
     "011_usage_kinds",
 ]
 
@@ -122,6 +125,9 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "004_cost_gaps",
             "005_spenders",
             "006_claude_code",
+            "008_home_viewers",
+            "009_spend_caps",
+            "010_usage_priced",
             "011_usage_kinds",
         ]
         assert first.pending_migrations() == []
@@ -133,6 +139,9 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "004_cost_gaps",
             "005_spenders",
             "006_claude_code",
+            "008_home_viewers",
+            "009_spend_caps",
+            "010_usage_priced",
             "011_usage_kinds",
         ]
     assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
@@ -142,6 +151,9 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         ("aispend", "004_cost_gaps"),
         ("aispend", "005_spenders"),
         ("aispend", "006_claude_code"),
+        ("aispend", "008_home_viewers"),
+        ("aispend", "009_spend_caps"),
+        ("aispend", "010_usage_priced"),
         ("aispend", "011_usage_kinds"),
     ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -165,11 +177,15 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         "labels",
         "sync_log",
         "settings",
+        "home_viewers",
         "day_fetches",
         "spender_usage_daily",
         "spender_cost_daily",
         "spender_basis_daily",
         "spender_labels",
+        "spend_caps",
+        "spend_cap_status",
+        "usage_priced",
     }
     assert query(db_path, "PRAGMA journal_mode") == [("wal",)]
 

@@ -20,7 +20,7 @@ from bot.config import Secret, Settings, load_settings
 from bot.errors import ProviderAuthError, UsageError
 from bot.providers import build_providers
 from bot.providers.base import OrgIdentity, Provider
-from bot.records import CostRecord, ProviderData, SyncState, UsageRecord
+from bot.records import CapsFetch, CostRecord, ProviderData, SyncState, UsageRecord
 from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Fault, Simulator
 from bot.store import Store
 from bot.sync import SyncResult, sync_providers, sync_window
@@ -168,7 +168,8 @@ def test_second_sync_is_incremental_and_counts_nothing_twice(sim: Simulator, sto
     for result, before in zip(second, first, strict=True):
         assert result.requests < before.requests
         # Anthropic also makes Claude Code's one request per day of the window; OpenAI lists users and 2 projects' keys
-        assert result.requests <= {"anthropic": 7 + 3, "openai": 6 + 9}[result.provider]
+        # then the spend caps: Anthropic's one listing, OpenAI's organization limit and its 2 active projects'
+        assert result.requests == {"anthropic": 7 + 3 + 1, "openai": 6 + 9 + 3}[result.provider]
     assert_matches_simulator(store, sim, ago(89), TODAY + ONE)
     for provider in providers:
         provider.close()
@@ -299,6 +300,9 @@ class StaticProvider:
         costs = [CostRecord(self.name, d, "", "m", "item", "", self.amount) for d in days]
         usage = [UsageRecord(self.name, d, "", "m", "", 1, 2, 0, 0, 1) for d in days]
         return ProviderData(self.name, start, end + self.shift * ONE, costs, usage, requests=2, warnings=["partial"])
+
+    def fetch_caps(self, data: ProviderData) -> CapsFetch:
+        return CapsFetch(self.name, ())
 
     def identity(self, today: date) -> OrgIdentity:
         return OrgIdentity(self.name, "org", "Org")

@@ -18,6 +18,7 @@ from bot.config import Secret, Settings
 from bot.periods import parse_period
 from bot.providers import build_providers
 from bot.providers.base import Provider
+from bot.records import ProviderData
 from bot.report import load_report
 from bot.report.usage import build_usage
 from bot.report_json import dumps_report
@@ -382,3 +383,67 @@ def test_anthropic_refusing_the_context_window_request_is_a_note_not_a_failed_sy
     assert data.usage_kinds == [] and data.usage_kinds_fetched == ()
     assert data.usage_kinds_unavailable == {"messages": note, "web_search": note}
     assert note in data.warnings and ANTHROPIC_KEY not in repr(data)
+    # the same refused request is the priced usage's (issue 14): none, and the store keeps what it has
+    assert data.priced_usage == [] and data.priced_refused
+
+
+# ---- the priced usage (issue 14) comes from the same request ----------------------------------------------------
+
+
+def test_anthropic_priced_usage_is_the_context_window_request_summed_over_workspaces(
+    sim: Simulator, tmp_path: Path
+) -> None:
+    """One usage request per chunk at the context window / geo grain feeds both the usage by kind and the priced
+    usage, over the whole window (70 days here, past the 62 days estimates once read on their own)."""
+    path = tmp_path / "aispend.db"
+    with Store(path) as store:
+        (result,) = sync(store, providers_for(sim, "anthropic"), backfill=70)
+        priced = store.priced_usage(TODAY - 69 * ONE, TODAY)
+    assert result.ok and result.warnings == []
+    geo_requests = [r for r in sim.requests if "context_window" in r.query.get("group_by[]", [])]
+    assert [r.query["group_by[]"] for r in geo_requests] == [
+        ["workspace_id", "model", "service_tier", "context_window", "inference_geo"]
+    ] * 3  # ceil(70 / 31): no second request at the priced grain
+    metrics = {
+        "uncached_input_tokens": 0,
+        "cache_read_input_tokens": 1,
+        "cache_write_5m_input_tokens": 2,
+        "cache_write_1h_input_tokens": 3,
+        "output_tokens": 4,
+        "web_search_requests": 5,
+    }
+    from_kinds: dict[tuple[object, ...], list[int]] = {}
+    for day, _, _, _, model, tier, _, detail, metric, quantity in stored(path, "anthropic"):
+        window, geo = (part.split("=", 1)[1] for part in str(detail).split("; "))
+        counts = from_kinds.setdefault((day, model, tier, window, geo), [0] * 6)
+        counts[metrics[str(metric)]] += int(str(quantity))
+    from_priced = {
+        (r.day.isoformat(), r.model, r.service_tier, r.context_window, r.inference_geo): [
+            r.uncached_input,
+            r.cache_read,
+            r.cache_write_5m,
+            r.cache_write_1h,
+            r.output,
+            r.web_searches,
+        ]
+        for r in priced
+        if any((r.uncached_input, r.cache_read, r.cache_write_5m, r.cache_write_1h, r.output, r.web_searches))
+    }
+    assert from_priced == from_kinds and len(from_priced) > 0
+    assert min(r.day for r in priced) == TODAY - 69 * ONE  # the whole window, not its last 62 days
+    assert all(r.batch == (r.service_tier == "batch") for r in priced)
+
+
+def test_a_refused_priced_usage_request_keeps_the_stored_priced_rows(sim: Simulator, tmp_path: Path) -> None:
+    with Store(tmp_path / "aispend.db") as store:
+        (first,) = sync(store, providers_for(sim, "anthropic"))
+        before = store.priced_usage(TODAY - 9 * ONE, TODAY)
+        # a fetch of the same window whose context window / geo request was refused (see the test above)
+        refused = ProviderData("anthropic", TODAY - 9 * ONE, TODAY + ONE, [], [], priced_refused=True)
+        store.replace_provider_data(refused, NOW + timedelta(hours=1))
+        kept = store.priced_usage(TODAY - 9 * ONE, TODAY)
+        store.replace_provider_data(ProviderData("anthropic", TODAY - 9 * ONE, TODAY + ONE, [], []), NOW)
+        replaced = store.priced_usage(TODAY - 9 * ONE, TODAY)
+    assert first.ok and len(before) > 0
+    assert kept == before  # not deleted by a fetch that could not read them
+    assert replaced == []  # a fetch that read them replaces them

@@ -25,7 +25,8 @@ attempt is CHECK_AFTER old:
 |                                                                    | only by `aispend alerts --resend ID`        |
 | Slack or the network failed the read                               | unchanged: checked at the next evaluation   |
 
-Messages go out oldest first, about one a second, as chat.postMessage allows per channel.
+Messages go out oldest first, about one a second, as chat.postMessage allows per channel. A message's picture
+(bot.alerts.pictures) is uploaded before its attempt is recorded; without one, the message goes out all the same.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from urllib.error import URLError
 
@@ -43,8 +45,11 @@ from bot.alerts.lease import LEASE, LEASE_TTL, ElapsedClock, acquire, new_holder
 from bot.alerts.lookup import alert_metadata, find_alert
 from bot.alerts.model import FAILED, PENDING, POSTED, POSTING, UNCERTAIN, AlertRecord, AlertRun, Delivery
 from bot.alerts.overview import fix_for, uncertain_fix
+from bot.alerts.pictures import Pictures
 from bot.alerts.render import render_record
+from bot.alerts.routing import Route
 from bot.config import Settings
+from bot.saved_settings import effective_settings
 from bot.slack.client import answered_by_a_page
 from bot.store import Store
 from bot.store.alerts import AlertStore
@@ -99,24 +104,37 @@ def deliver(
     include_failed: bool = False,
     pace: float = 1.0,
     secrets: Sequence[str] = (),
+    route: Route | None = None,
+    pictures: Pictures | None = None,
 ) -> list[Delivery]:
-    """Post (or first look for) every message still due, oldest first, while holding the lease."""
+    """Post (or first look for) every message still due, oldest first, while holding the lease.
+
+    With `route`, each message goes to its kind's channel, and one that waits for quiet hours stays pending.
+    """
     results: list[Delivery] = []
     tried: set[str] = set()
+    posted_any = False
     while True:
         # asked again after each round: a message recorded meanwhile (the digest, a follow-up) goes out too
         batch = [r for r in alert_store.to_deliver(include_failed) if r.identity not in tried]
         if not batch:
             return results
         for record in batch:
-            if tried and pace:
+            held = route.held(record, clock()) if route is not None else None
+            if held is not None:  # not urgent, inside quiet hours: it stays as it is for a later evaluation
+                tried.add(record.identity)
+                results.append(Delivery(record.identity, record.state, held))
+                continue
+            if posted_any and pace:
                 time.sleep(pace)  # chat.postMessage allows about one message per second per channel
+            posted_any = True
             tried.add(record.identity)
             now = clock()
+            target = route.channel_for(record.kind) if route is not None else channel
             if not alert_store.acquire_lease(LEASE, holder, now, now + LEASE_TTL):
                 logger.warning("lost the alerts lease; the process that holds it posts the rest")
                 return results
-            delivery = _deliver_one(alert_store, client, channel, record, now, secrets)
+            delivery = _deliver_one(alert_store, client, target, record, now, secrets, pictures)
             if delivery is not None:
                 results.append(delivery)
 
@@ -128,12 +146,13 @@ def _deliver_one(
     record: AlertRecord,
     now: datetime,
     secrets: Sequence[str],
+    pictures: Pictures | None = None,
 ) -> Delivery | None:
     if record.state in (POSTING, UNCERTAIN):
         settled = _look_first(alert_store, client, channel, record, now)
         if settled is not None:
             return settled
-    return _post(alert_store, client, channel, record, now, secrets)
+    return _post(alert_store, client, channel, record, now, secrets, pictures)
 
 
 def _look_first(
@@ -175,11 +194,14 @@ def _post(
     record: AlertRecord,
     now: datetime,
     secrets: Sequence[str],
+    pictures: Pictures | None = None,
 ) -> Delivery | None:
     identity = record.identity
+    message = render_record(record)
+    if pictures is not None:  # before the attempt is recorded: nothing sits between `posting` and the post
+        message = pictures.attach(record, message)
     if not alert_store.begin_attempt(identity, channel, now, expected=record.state, expected_attempt=record.attempt_at):
         return None  # another evaluation took it meanwhile
-    message = render_record(record)
     try:
         response = client.chat_postMessage(
             channel=channel,
@@ -232,6 +254,7 @@ def resend(
     lease_wait: float = 30.0,
 ) -> AlertRun:
     """`aispend alerts --resend ID`: an admin found an uncertain (or refused) alert missing from the channel."""
+    settings = effective_settings(store, settings)
     if settings.alert_channel is None:
         raise ValueError("resend needs AISPEND_ALERT_CHANNEL")
     alert_store = AlertStore(store)
@@ -255,6 +278,8 @@ def resend(
             holder=holder,
             pace=pace,
             secrets=settings.secrets(),
+            # an admin asked for these now: each goes to its kind's channel, quiet hours or not
+            route=replace(Route.of(settings, settings.alert_channel), quiet=None),
         )
     finally:
         alert_store.release_lease(LEASE, holder)

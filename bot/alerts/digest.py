@@ -33,8 +33,11 @@ def _top(items: Sequence[ModelLine | WorkspaceLine]) -> list[str]:
     return lines
 
 
-def digest_message(report: Report) -> Message:
-    """Total and change, providers, top workspaces/projects and models, budget, notes."""
+def digest_message(report: Report, differences: Sequence[str] = ()) -> Message:
+    """Total and change, providers, top workspaces/projects and models, budget, notes.
+
+    `differences` are bot.reconcile's lines for the week's days whose bill is more than 10 % off the list-price
+    estimate ("OpenAI billed 2.2× the list-price estimate on Nov 24: ...")."""
     p = report.period
     when = range_text(p.start, p.end)
     change = change_text(report.change_pct, report.previous_total, report.total)
@@ -68,6 +71,9 @@ def digest_message(report: Report) -> Message:
             f"{projected}."
         )
         blocks.append(section(budget_text))
+    shown = list(differences[:MAX_NOTES])
+    if shown:
+        blocks.append(section("*Billed vs list-price estimate*\n" + literal(bullets(shown))))
     if report.notes:
         # notes are our sentences, but some quote a provider's error
         blocks.append(context(literal(" ".join(clean(n, NOTE_LIMIT) for n in report.notes[:MAX_NOTES]))))
@@ -82,4 +88,5 @@ def digest_message(report: Report) -> Message:
         parts.append("Top models: " + ", ".join(models) + ".")
     if budget_text:
         parts.append(budget_text)
+    parts += [f"{line}." for line in shown]
     return fit(literal(" ".join(parts)), blocks)

@@ -1,11 +1,11 @@
 """Alert messages: alert reports -> Block Kit blocks plus a `text` fallback that carries the same key facts.
 
-Pure functions (plain dicts, no slack_sdk). A spike message leads with the change in dollars and percent, then
-the drivers ranked by dollar contribution (top three and "other"), then every other scope that fired. Buttons:
-Acknowledge, Snooze 7 days, Details; their `value` is the alert's identity. Scope titles and driver labels
-carry clean provider names (bot.alerts.rules); every line built from them is shown `literal`ly (bot.safe_text),
-in the blocks and the `text` alike, and every message passes bot.slack.kit's size guard. The buttons and state
-lines here are shared with the budget messages (bot.alerts.budget_messages).
+Pure functions (plain dicts, no slack_sdk). A spike message leads with the change in dollars and percent, then the
+drivers ranked by dollar contribution (top three and "other"), then every other scope that fired. Buttons:
+Acknowledge, Expected / Not expected (anomaly kinds), Snooze 7 days, Details; their `value` is the alert's identity.
+Scope titles and driver labels carry clean provider names (bot.alerts.rules); every line built from them is shown
+`literal`ly (bot.safe_text), in the blocks and the `text` alike, and every message passes bot.slack.kit's size
+guard. The buttons and state lines here are shared with the budget messages (bot.alerts.budget_messages).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.alerts.feedback import EXPECTED
 from bot.alerts.format import bulleted_sections, bullets, day_text, pct_text, range_text, signed_usd, usd
 from bot.alerts.rules import (
     Driver,
@@ -30,6 +31,8 @@ from bot.slack.kit import MAX_TEXT, Block, Message, context, fit, header, sectio
 ACK_ACTION = "aispend_alert_ack"
 SNOOZE_ACTION = "aispend_alert_snooze"
 DETAILS_ACTION = "aispend_alert_details"
+EXPECTED_ACTION = "aispend_alert_expected"
+NOT_EXPECTED_ACTION = "aispend_alert_not_expected"
 ACTIONS_BLOCK = "aispend_alert_actions"
 SNOOZE_DAYS = 7
 MAX_LISTED_SCOPES = 10  # in the channel message; Details lists every one
@@ -45,6 +48,9 @@ class MessageState:
     acked_by: str | None = None
     snoozed_by: str | None = None
     snoozed_until: date | None = None
+    verdict: str | None = None  # bot.alerts.feedback: EXPECTED or NOT_EXPECTED
+    verdict_by: str | None = None
+    muted_until: date | None = None  # Expected mutes the alert's scopes until then
 
 
 # --- formatting ------------------------------------------------------------------------------------------------
@@ -116,10 +122,14 @@ def _button(text: str, action_id: str, identity: str, style: str | None = None) 
     return button
 
 
-def actions(identity: str, state: MessageState) -> Block:
+def actions(identity: str, state: MessageState, *, feedback: bool = False) -> Block:
+    """The buttons; `feedback` adds Expected / Not expected (anomaly kinds), until someone has answered."""
     buttons = []
     if state.acked_by is None:
         buttons.append(_button("Acknowledge", ACK_ACTION, identity, "primary"))
+    if feedback and state.verdict is None:
+        buttons.append(_button("Expected", EXPECTED_ACTION, identity))
+        buttons.append(_button("Not expected", NOT_EXPECTED_ACTION, identity))
     if state.snoozed_by is None:
         buttons.append(_button(f"Snooze {SNOOZE_DAYS} days", SNOOZE_ACTION, identity))
     buttons.append(_button("Details", DETAILS_ACTION, identity))
@@ -133,6 +143,8 @@ def state_blocks(state: MessageState) -> list[Block]:
     if state.snoozed_by:
         until = f" (until {day_text(state.snoozed_until)})" if state.snoozed_until else ""
         lines.append(f":zzz: Snoozed for {SNOOZE_DAYS} days by <@{state.snoozed_by}>{until}")
+    if state.verdict_by:
+        lines.append(verdict_text(state))
     return [context(" · ".join(lines))] if lines else []
 
 
@@ -143,7 +155,17 @@ def state_text(state: MessageState) -> str:
     if state.snoozed_by:
         until = f" until {day_text(state.snoozed_until)}" if state.snoozed_until else ""
         parts.append(f"Snoozed by <@{state.snoozed_by}>{until}.")
+    if state.verdict_by:
+        parts.append(verdict_text(state) + ".")
     return (" " + " ".join(parts)) if parts else ""
+
+
+def verdict_text(state: MessageState) -> str:
+    """'Expected (planned work), said <@U1>; anomalies of its scopes muted until Dec 1', or 'Not expected, …'."""
+    if state.verdict == EXPECTED:
+        until = f"; anomalies of its scopes muted until {day_text(state.muted_until)}" if state.muted_until else ""
+        return f"Expected (planned work), said <@{state.verdict_by}>{until}"
+    return f"Not expected, said <@{state.verdict_by}>"
 
 
 # --- spike -----------------------------------------------------------------------------------------------------
@@ -187,7 +209,7 @@ def spike_message(
             lines.append(f"…and {len(rest) - len(listed)} more: press Details.")
         blocks += bulleted_sections("Also fired", lines)
     blocks.append(context(literal(_threshold_text(report))))
-    tail = [*state_blocks(state), actions(identity, state)]
+    tail = [*state_blocks(state), actions(identity, state, feedback=True)]
     text = _spike_text(report, followup, lead, rest, drivers) + state_text(state)
     return fit(text, blocks, keep=tail, note=ALERT_CUT)
 

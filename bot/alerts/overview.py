@@ -89,6 +89,11 @@ def _state_text(record: AlertRecord) -> str:
     return f"NOT POSTED: {mrkdwn(record.last_error or 'unknown error', TEXT_LIMIT)}"
 
 
+def alert_state_text(record: AlertRecord) -> str:
+    """An alert's state as `/aispend alerts` says it (the App Home's recent alerts say it the same way)."""
+    return _state_text(record)
+
+
 def alerts_overview_text(
     recent_alerts: Sequence[AlertRecord], snoozes: Sequence[Snooze], failures: Sequence[AlertRecord]
 ) -> str:

@@ -11,7 +11,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from bot.alerts.anomaly import AnomalyReport
 from bot.alerts.budget_rules import BudgetAlert, BudgetReport
+from bot.alerts.drops import DropReport
 from bot.alerts.rules import (
     Driver,
     ScopeChange,
@@ -22,7 +24,7 @@ from bot.alerts.rules import (
 from bot.alerts.spender_drivers import SpenderDriver
 
 VERSION = 1
-AlertReport = SpikeReport | BudgetReport
+AlertReport = SpikeReport | BudgetReport | AnomalyReport | DropReport
 
 
 def dumps(report: AlertReport) -> str:
@@ -37,6 +39,10 @@ def loads(text: str) -> AlertReport:
 
 
 def to_dict(report: AlertReport) -> dict[str, Any]:
+    if isinstance(report, AnomalyReport | DropReport):
+        from bot.alerts import anomaly_payload  # it reuses this module's codecs
+
+        return {"version": VERSION, **anomaly_payload.to_dict(report)}
     if isinstance(report, SpikeReport):
         w = report.week
         return {
@@ -77,6 +83,10 @@ def to_dict(report: AlertReport) -> dict[str, Any]:
 
 
 def from_dict(data: dict[str, Any]) -> AlertReport:
+    if data["kind"] in ("anomaly", "drop"):
+        from bot.alerts import anomaly_payload
+
+        return anomaly_payload.from_dict(data)
     if data["kind"] == "spike":
         week = Week(*(date.fromisoformat(d) for d in data["week"]))
         alerts = tuple(

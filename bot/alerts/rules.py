@@ -22,6 +22,8 @@ from datetime import date
 from decimal import Decimal
 from typing import ClassVar
 
+from bot.alerts.drivers import TOP_DRIVERS as TOP_DRIVERS
+from bot.alerts.drivers import leading
 from bot.alerts.spender_drivers import SpenderDriver
 from bot.money import nano_to_usd, pct_change, usd_to_nano
 from bot.periods import parse_period
@@ -33,7 +35,6 @@ SPIKE = "spike"
 BUDGET = "budget"
 BUDGET_THRESHOLDS = (50, 80, 100)
 PROJECTED = "projected"
-TOP_DRIVERS = 3
 BREAKDOWN_ROWS = 25  # combinations kept for the Details thread; the rest is summed into one line
 LEVELS = ("org", "provider", "workspace", "model", "key", "user")  # key and user: new spenders (spender_rules)
 
@@ -267,9 +268,7 @@ def _scope_changes(
 
 
 def _top_drivers(members: list[Driver], increase: int) -> tuple[tuple[Driver, ...], int]:
-    rising = sorted((d for d in members if d.contribution > 0), key=lambda d: (-d.contribution, d.label))
-    top = tuple(rising[:TOP_DRIVERS])
-    return top, increase - sum(d.contribution for d in top)
+    return leading(members, increase)  # drivers under 5 % of the change or $1 fold into "other"
 
 
 def share_pct(part: int, whole: int) -> int:

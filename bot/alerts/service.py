@@ -3,8 +3,9 @@
 The order is what makes delivery lose nothing and repeat nothing:
 1. Take the "alerts" lease (a row in SQLite with an expiry), so two threads or processes never evaluate or post
    at once; another evaluation waits for it (up to `lease_wait`), then finds the alerts already recorded.
-2. Evaluate; drop scopes that are snoozed or already alerted for an overlapping window (the same 7 days for
-   spikes, the same month for budget thresholds, the same week for the digest).
+2. Evaluate; drop scopes that are snoozed (or, for anomaly kinds, called Expected) or already alerted for an
+   overlapping window (the same 7 days for spikes, the last 7 days for unusual days and stopped spend, the same
+   month for budget thresholds, the same week for the digest).
 3. Record one message per kind holding every new scope, state `pending`, before anything is posted. A scope
    that fires later the same week gets a follow-up message holding only the new scopes (identity `…|2`).
 4. Post every pending message (bot.alerts.delivery): `posting` is committed before each post, refusals leave it
@@ -37,14 +38,20 @@ from bot.alerts.evaluation import budget_report, describe_spike, spike_report
 from bot.alerts.ledger_view import LedgerView, alerts_overview, delivery_problems, waiting_alerts
 from bot.alerts.model import AlertRun
 from bot.alerts.overview import format_alerts_text
+from bot.alerts.pictures import Pictures
 from bot.alerts.render import DIGEST, digest_payload
+from bot.alerts.routing import Route
 from bot.alerts.rules import week_for
 from bot.alerts.waits import digest_wait
 from bot.budget import current_budget
+from bot.charts.codec import daily_to_dict
+from bot.charts.data import daily_chart, previous_by_day
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.periods import parse_period
+from bot.reconcile import difference_lines, load_reconciliation
 from bot.report import load_report
+from bot.saved_settings import effective_settings
 from bot.store import Store
 from bot.store.alerts import AlertStore
 
@@ -87,6 +94,7 @@ def run_alerts(
     pace: float = 1.0,
     lease_wait: float = 30.0,
     alert_store: AlertStore | None = None,
+    pictures: Pictures | None = None,
 ) -> AlertRun:
     """Evaluate spikes and budget for `today`, record what is new and post it (see the module docstring).
 
@@ -94,6 +102,7 @@ def run_alerts(
     retry_failed: also resend alerts Slack refused permanently (a manual run after fixing the channel).
     lease_wait: how long to wait for another evaluation (thread or process) to finish before skipping.
     """
+    settings = effective_settings(store, settings)  # read now: a change saved from Slack applies at once
     alert_store = alert_store or AlertStore(store)
     if dry_run:
         return dry_run_alerts(store, alert_store, settings, today, now)
@@ -114,6 +123,8 @@ def run_alerts(
             include_failed=retry_failed,
             pace=pace,
             secrets=settings.secrets(),
+            route=Route.of(settings, channel),
+            pictures=pictures,
         )
     finally:
         alert_store.release_lease(LEASE, holder)
@@ -130,6 +141,7 @@ def post_digest(
     pace: float = 1.0,
     lease_wait: float = 60.0,
     alert_store: AlertStore | None = None,
+    pictures: Pictures | None = None,
 ) -> AlertRun:
     """Record last week's summary once per week (the 7 complete days before `today`) and post what is pending.
 
@@ -138,6 +150,7 @@ def post_digest(
     not synced completely yet is neither built nor recorded (`skipped` says why): the sync job tries again after
     each sync while the slot is within its grace (bot.jobs).
     """
+    settings = effective_settings(store, settings)
     poster, channel = _require_slack(client, settings)
     alert_store = alert_store or AlertStore(store)
     today = today or now.date()
@@ -150,7 +163,9 @@ def post_digest(
     report = load_report(
         store, parse_period("week", today), now=now, configured=settings.configured_providers, budget_usd=budget
     )
-    message = digest_message(report)
+    # the week's days whose bill is more than 10 % off the list-price estimate of their usage (bot.reconcile)
+    message = digest_message(report, difference_lines(load_reconciliation(store, report.period)))
+    chart = daily_to_dict(daily_chart(report, previous_by_day(store, report)))  # its picture's numbers, recorded
     candidate = Candidate(
         kind=DIGEST,
         period=week.key,
@@ -158,7 +173,7 @@ def post_digest(
         window_start=week.start.isoformat(),
         identity_base=f"{DIGEST}|{week.key}",
         scopes=[(DIGEST, "weekly digest")],
-        build=lambda _: (message.text.split(":", 1)[0], digest_payload(message), message.text),
+        build=lambda _: (message.text.split(":", 1)[0], digest_payload(message, chart), message.text),
     )
     found = record_new(alert_store, candidate, now)
     holder = new_holder()
@@ -169,7 +184,15 @@ def post_digest(
         return AlertRun(today, False, (found,) if found else (), skipped=skipped)
     try:
         deliveries = deliver(
-            alert_store, poster, channel, clock=clock, holder=holder, pace=pace, secrets=settings.secrets()
+            alert_store,
+            poster,
+            channel,
+            clock=clock,
+            holder=holder,
+            pace=pace,
+            secrets=settings.secrets(),
+            route=Route.of(settings, channel),
+            pictures=pictures,
         )
     finally:
         alert_store.release_lease(LEASE, holder)

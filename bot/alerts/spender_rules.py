@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 
+from bot.alerts.drivers import matters
 from bot.alerts.rules import (
     LEVELS,
     TOP_DRIVERS,
@@ -68,7 +69,10 @@ def add_spenders(
             drivers.append(SpenderDriver(p, kind, s, name, b, where, cur.get(line, 0), prev.get(line, 0), is_new))
             if is_new and cur[line] >= min_nano:
                 alerts.append(_new_spender(report, kind, line, name, cur[line], groups, labels))
-    rising = sorted((d for d in drivers if d.contribution > 0), key=lambda d: (-d.contribution, d.label, d.basis))
+    rising = sorted(
+        (d for d in drivers if d.contribution > 0 and matters(d.contribution, report.org.increase)),
+        key=lambda d: (-d.contribution, d.label, d.basis),
+    )
     alerts.sort(key=lambda a: (a.change.level != "org", -a.change.increase, LEVELS.index(a.change.level), a.scope))
     return replace(report, alerts=tuple(alerts), spenders=tuple(rising[:TOP_DRIVERS]))
 
@@ -112,7 +116,7 @@ def _new_spender(
     scope = f"{kind}:{provider}:{spender}" + (":share" if basis == TOKEN_SHARE else "")
     change = ScopeChange(scope, kind, provider, name, False, current, 0, basis)
     top = []
-    for workspace_id, model, nano in groups[:TOP_DRIVERS]:
+    for workspace_id, model, nano in [g for g in groups if matters(g[2], current)][:TOP_DRIVERS]:
         workspace, archived = workspace_name(provider, workspace_id, labels)
         top.append(Driver(provider, workspace_id, workspace, archived, model, nano, 0))
     return SpikeAlert(report.week.key, change, True, tuple(top), current - sum(d.current for d in top))

@@ -1,15 +1,17 @@
-"""What waits for data: whether a spike, budget or digest evaluation may be built from the store yet.
+"""What waits for data: whether a spike, budget, daily anomaly or digest evaluation may be built from the store yet.
 
-An alert kind is built only when every configured provider has a successful sync covering its window and every
-day of it was fetched after it ended (bot.freshness.wait_reasons). Otherwise it is neither built nor recorded;
-these functions say why, in one sentence, for the run's notes, the log and `/aispend alerts`.
+An alert kind is built only when every configured provider has a successful sync covering its window (for the
+daily anomaly and drop rules: the last 14 complete days) and every day of it was fetched after it ended
+(bot.freshness.wait_reasons). Otherwise it is neither built nor recorded; these functions say why, in one
+sentence, for the run's notes, the log and `/aispend alerts`.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from bot.alerts.format import range_text
+from bot.alerts.baseline import MIN_HISTORY_DAYS
+from bot.alerts.format import day_text, range_text
 from bot.alerts.rules import SpikeReport, week_for
 from bot.budget import current_budget
 from bot.config import Settings
@@ -55,3 +57,12 @@ def digest_wait(store: Store, settings: Settings, today: date) -> str | None:
         f"The weekly digest for {range_text(week.start, week.end)} waits for complete data: {'; '.join(reasons)}. "
         "It is built after the sync that completes it."
     )
+
+
+def daily_wait(store: Store, settings: Settings, today: date) -> str | None:
+    """Why the daily rules must wait, or None: the last 14 complete days are synced and final."""
+    day = today - timedelta(days=1)
+    start = day - timedelta(days=MIN_HISTORY_DAYS - 1)
+    short = frozenset(p for p, f in store.fetches(start, day).items() if f.first_day > start)
+    reasons = _reasons(store, settings, start, day, short)
+    return _waiting(f"Daily anomaly and drop alerts for {day_text(day)} wait", reasons) if reasons else None

@@ -18,6 +18,7 @@ from functools import partial
 
 from bot.config import ANTHROPIC_KEY_PAGE, Secret
 from bot.money import AmountError, cents_to_nano, parse_decimal, row_nano
+from bot.providers import anthropic_caps
 from bot.providers import anthropic_spenders as spenders
 from bot.providers import anthropic_usage_kinds as usage_kinds
 from bot.providers.anthropic_claude_code import ClaudeCodeFetch
@@ -27,7 +28,7 @@ from bot.providers.fields import RowFields
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
 from bot.providers.paging import fetch_all, last_id_cursor
 from bot.providers.windows import day_chunks, padded_start, report_rows, rfc3339, run_all
-from bot.records import KEY, NO_KEY, NO_WORKSPACE, Label, ProviderData
+from bot.records import KEY, NO_KEY, NO_WORKSPACE, CapsFetch, Label, ProviderData
 
 API_VERSION = "2023-06-01"
 DAYS_PER_REQUEST = 31  # the documented maximum `limit` for 1d buckets on both reports
@@ -99,6 +100,15 @@ class AnthropicProvider(RowFields):
             timeout=timeout,
             sleep=sleep,
         )
+        # the Spend Limits API (beta) likewise
+        self.caps_client = JsonClient(
+            STYLE,
+            base_url,
+            KeyAuth("x-api-key", key.reveal()),
+            headers={"anthropic-version": API_VERSION, "anthropic-beta": anthropic_caps.BETA},
+            timeout=timeout,
+            sleep=sleep,
+        )
 
     def fetch(self, start: date, end: date) -> ProviderData:
         if end < start:
@@ -106,7 +116,8 @@ class AnthropicProvider(RowFields):
         jobs: list[Callable[[FetchSession], Collected]] = []
         for lo, hi in day_chunks(start, end, DAYS_PER_REQUEST):
             jobs += [partial(self._costs, lo, hi), partial(self._usage, lo, hi)]
-        jobs += usage_kinds.jobs(self.client, start, end, STYLE.auth_codes)  # context window, geo, web search
+        # one request per chunk at the context-window/geo grain: usage by kind and the priced usage both
+        jobs += usage_kinds.jobs(self.client, start, end, STYLE.auth_codes)
         jobs.append(self._workspaces)
         jobs += spenders.jobs(self.client, self.analytics, start, end)  # who spent it: names, per-key cost
         claude_code = ClaudeCodeFetch(self.client, self.name, start, end)
@@ -120,6 +131,9 @@ class AnthropicProvider(RowFields):
         spenders.normalize_workspaces(data)
         return data
 
+    def fetch_caps(self, data: ProviderData) -> CapsFetch:
+        return anthropic_caps.fetch_caps(self.caps_client, self.name)
+
     def identity(self, today: date) -> OrgIdentity:
         body = self.client.get_json(ME_PATH, [], FetchSession())
         org_id, org_name = body.get("id"), body.get("name")
@@ -130,6 +144,7 @@ class AnthropicProvider(RowFields):
     def close(self) -> None:
         self.client.close()
         self.analytics.close()
+        self.caps_client.close()
 
     def _report(
         self,

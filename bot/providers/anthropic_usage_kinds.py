@@ -7,6 +7,11 @@ context_window and inference_geo (the 5): no api_key_id, so its rows grow with w
 windows and the geos actually used, never with the number of keys. Both dimensions change a price (the 200k-1M
 window's long-context rates, US-only inference's 1.1×); `server_tool_use.web_search_requests` is on every row.
 A 4xx other than auth for this request is a note, not a failed sync (bot.providers.kinds).
+
+The same rows are the priced usage the estimates need (bot.providers.priced: summed over workspaces, with the
+5-minute / 1-hour cache-write split and the web searches), so pricing pays no request of its own. They are read
+over the whole window: the kinds need every day of it, and the priced rows of older days come with them for free.
+A refusal drops both (the store then keeps the window's earlier priced rows too).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from functools import partial
 from bot.providers.collect import Collected, count, opt_text
 from bot.providers.http import FetchSession, JsonClient, JsonObject
 from bot.providers.kinds import KindSums, read_kind
+from bot.providers.priced import Priced
 from bot.providers.windows import day_chunks, rfc3339
 
 PROVIDER = "anthropic"
@@ -44,6 +50,8 @@ def params(lo: date, hi: date) -> list[tuple[str, str]]:
 
 
 def _read(client: JsonClient, lo: date, hi: date, auth_codes: frozenset[str], session: FetchSession) -> Collected:
+    priced = Priced()
+
     def add(out: KindSums, day: date, row: JsonObject) -> None:
         workspace, model, tier, window, geo = (
             _text(client, day, row, f)
@@ -63,11 +71,33 @@ def _read(client: JsonClient, lo: date, hi: date, auth_codes: frozenset[str], se
             out.add((day, MESSAGES, workspace, model, tier, None, detail, metric), quantity)
         searches = _count(client, day, tools, "web_search_requests")
         out.add((day, WEB_SEARCH, workspace, model, tier, None, detail, "web_search_requests"), searches)
+        priced.add(
+            (day, model, tier, tier == "batch", window, geo),  # batch is a service tier here
+            uncached=counts["uncached_input_tokens"],
+            cache_read=counts["cache_read_input_tokens"],
+            write_5m=counts["cache_write_5m_input_tokens"],
+            write_1h=counts["cache_write_1h_input_tokens"],
+            output=counts["output_tokens"],
+            web_searches=searches,
+        )
 
     sums = read_kind(
-        client, PROVIDER, (MESSAGES, WEB_SEARCH), PATH, params(lo, hi), "starting_at", lo, hi, session, add, auth_codes
+        client,
+        PROVIDER,
+        (MESSAGES, WEB_SEARCH),
+        PATH,
+        params(lo, hi),
+        "starting_at",
+        lo,
+        hi,
+        session,
+        add,
+        auth_codes,
+        on_bucket=lambda: priced.seal(PROVIDER),
     )
-    return Collected(kinds=sums)
+    if sums.unavailable:  # refused: no priced rows either, and the store keeps the ones it has
+        return Collected(kinds=sums, priced=Priced(refused=True))
+    return Collected(kinds=sums, priced=priced)
 
 
 def _object(client: JsonClient, day: date, row: JsonObject, name: str) -> JsonObject:

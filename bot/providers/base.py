@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
 
-from bot.records import ProviderData
+from bot.records import CapsFetch, ProviderData
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,11 @@ class Provider(Protocol):
 
         Raises a bot.errors.ProviderError subclass; never returns partial data as if it were complete.
         """
+        ...
+
+    def fetch_caps(self, data: ProviderData) -> CapsFetch:
+        """The organization's and workspaces'/projects' spend limits as they are now (read only; `data` is this
+        sync's fetch, for the workspaces/projects it listed). Never raises for a refusal: CapsFetch says why."""
         ...
 
     def identity(self, today: date) -> OrgIdentity:

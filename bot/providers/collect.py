@@ -13,6 +13,7 @@ from itertools import pairwise
 from typing import TypeVar
 
 from bot.providers.kinds import KindSums
+from bot.providers.priced import Priced
 from bot.records import (
     CostGap,
     CostRecord,
@@ -151,6 +152,7 @@ class Collected:
     usage_records: list[UsageRecord] = field(default_factory=list)
     spenders: Spenders = field(default_factory=lambda: Spenders())  # who spent it (issue 11)
     kinds: KindSums = field(default_factory=lambda: KindSums())  # usage by kind (bot.usage_kinds)
+    priced: Priced = field(default_factory=lambda: Priced())  # usage at the grain estimates price (issue 14)
 
     def add_cost(self, key: CostKey, amount_nano: int) -> None:
         day, workspace, model, item, tier = key
@@ -185,6 +187,7 @@ class Collected:
         self.costs, self.usage = {}, {}
         self.spenders.seal(provider)
         self.kinds.seal(provider)
+        self.priced.seal(provider)
         return self
 
     def merge(self, other: Collected) -> None:
@@ -199,6 +202,7 @@ class Collected:
         self.labels.update(other.labels)
         self.spenders.merge(other.spenders)
         self.kinds.merge(other.kinds)
+        self.priced.merge(other.priced)
         self.warnings.extend(other.warnings)
         for day, rows in other.gaps.items():
             self.gaps[day] = self.gaps.get(day, 0) + rows
@@ -212,6 +216,8 @@ class Collected:
         data = ProviderData(provider, start, end, costs, usage, labels, requests, list(self.warnings), gaps)
         self.spenders.fill(data)
         self.kinds.fill(data)
+        data.priced_refused = self.priced.refused
+        data.priced_usage = self.priced.take(provider)
         return data
 
 

@@ -97,8 +97,17 @@ def read_kind(
     session: FetchSession,
     on_row: Callable[[KindSums, date, JsonObject], None],
     auth_codes: frozenset[str] = frozenset(),
+    on_bucket: Callable[[], None] | None = None,
 ) -> KindSums:
-    """The report of `kinds` (one endpoint) for [lo, hi) into fresh sums; a refusal leaves only the reason."""
+    """The report of `kinds` (one endpoint) for [lo, hi) into fresh sums; a refusal leaves only the reason.
+
+    `on_bucket` runs after each whole day, as the sums are sealed (for a caller that sums the rows twice)."""
+
+    def sealed() -> None:
+        out.seal(provider)
+        if on_bucket is not None:
+            on_bucket()
+
     out = KindSums(fetched=set(kinds))
     try:
         report_rows(
@@ -110,7 +119,7 @@ def read_kind(
             lo,
             hi,
             lambda day, row: on_row(out, day, row),
-            lambda: out.seal(provider),
+            sealed,
             refused=refusal(auth_codes),
         )
     except RequestRefused as exc:

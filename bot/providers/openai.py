@@ -27,7 +27,7 @@ from functools import partial
 from bot.config import OPENAI_KEY_PAGE, Secret
 from bot.errors import ProviderAuthError
 from bot.money import AmountError, parse_decimal, row_nano, usd_to_nano
-from bot.providers import line_items
+from bot.providers import line_items, openai_caps
 from bot.providers import openai_usage_kinds as usage_kinds
 from bot.providers.base import OrgIdentity
 from bot.providers.collect import Collected, Tokens
@@ -39,7 +39,7 @@ from bot.providers.openai_spenders import Part
 from bot.providers.paging import fetch_all, last_id_cursor
 from bot.providers.probe import Probe
 from bot.providers.windows import day_chunks, report_rows, run_all, unix_seconds
-from bot.records import Label, ProviderData
+from bot.records import NO_WORKSPACE, CapsFetch, Label, ProviderData
 
 COST_DAYS_PER_REQUEST = 180  # costs: limit 1..180 buckets
 USAGE_DAYS_PER_REQUEST = 31  # usage with 1d buckets: limit max 31
@@ -120,6 +120,14 @@ class OpenAIProvider(RowFields):
         refused = probe.refusal.status if probe.refusal is not None else None
         whole.spenders.fill(data, probe.accepted, refused)
         return data
+
+    def fetch_caps(self, data: ProviderData) -> CapsFetch:
+        # one request per project: only the active ones that spent in this sync's window, since a project without
+        # spend cannot reach its cap (and an archived one cannot spend)
+        spent = {cost.workspace_id for cost in data.costs if cost.amount_nano > 0}
+        active = {label.id for label in data.labels if not label.archived}
+        projects = sorted((spent & active) - {NO_WORKSPACE})
+        return openai_caps.fetch_caps(self.client, self.name, projects)
 
     def identity(self, today: date) -> OrgIdentity:
         """There is no "me" endpoint: one request for the costs of the week up to `today`, whose rows name the
@@ -214,6 +222,17 @@ class OpenAIProvider(RowFields):
             out.add_usage((day, project, model, ""), tokens)
             usage_kinds.add_completions(self.client, out.kinds, day, row, project, model)
             spenders.add_usage(day, key, user, project, model, tokens)
+            # and at the grain a price needs (issue 14); input_tokens already holds the cached and written tokens
+            tier, batch = self._text(USAGE_PATH, day, row, "service_tier"), row.get("batch") is True
+            out.priced.add(
+                (day, model, tier, batch, "", ""),
+                uncached=max(tokens.input - tokens.cache_read - tokens.cache_write, 0),
+                cache_read=tokens.cache_read,
+                write_5m=tokens.cache_write,
+                write_1h=0,
+                output=tokens.output,
+                requests=tokens.requests,
+            )
 
         self._rows(USAGE_PATH, lo, hi, params, session, add, part)
         return part

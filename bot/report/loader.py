@@ -8,11 +8,22 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
+from bot.caps import forecast_caps
 from bot.claude_code import load_claude_code
+from bot.estimates import build_estimates
 from bot.freshness import ProviderFetches
 from bot.periods import Period
 from bot.projection import previous_month
-from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, SpenderLabel, SyncState, TokenTotals
+from bot.records import (
+    ClaudeCodeActorSums,
+    ClaudeCodeStatus,
+    Label,
+    PricedUsage,
+    SpendCap,
+    SpenderLabel,
+    SyncState,
+    TokenTotals,
+)
 from bot.report.builder import build_report, report_today
 from bot.report.model import KNOWN_PROVIDERS, UNBILLED_TIERS, Report, ReportInputs
 from bot.report.usage import build_usage, unavailable_notes
@@ -34,9 +45,13 @@ class ReportStore(Protocol):
     def fetches(self, start: date, end: date) -> dict[str, ProviderFetches]: ...
     def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]: ...
     def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]: ...
+    def spend_caps(self) -> list[SpendCap]: ...
+    def spend_cap_notes(self) -> dict[str, str]: ...
+    def workspace_daily(self, provider: str, workspace_id: str, start: date, end: date) -> dict[date, int]: ...
     def spender_labels(self) -> dict[tuple[str, str, str], SpenderLabel]: ...
     def usage_kind_sums(self, start: date, end: date) -> list[KindSum]: ...
     def usage_kinds_unavailable(self) -> dict[tuple[str, str], str]: ...
+    def priced_usage(self, start: date, end: date) -> list[PricedUsage]: ...
 
 
 def load_report(
@@ -71,4 +86,18 @@ def load_report(
     report = build_report(inputs, period, now=now, budget=budget_usd)
     usage = build_usage(store.usage_kind_sums(period.start, period.end))
     notes = [*report.notes, *unavailable_notes(store.usage_kinds_unavailable())]
-    return dataclasses.replace(report, claude_code=load_claude_code(store, period), usage=usage, notes=notes)
+    caps = tuple(forecast_caps(store, today=today, now=now))
+    cap_notes = tuple(store.spend_cap_notes().values())
+    # usage at list price where the bill has no figure yet: apart from every total (bot.estimates)
+    estimates = build_estimates(
+        store.priced_usage(period.start, period.end), inputs.daily, period.start, period.end, today=today
+    )
+    return dataclasses.replace(
+        report,
+        claude_code=load_claude_code(store, period),
+        usage=usage,
+        notes=notes,
+        caps=caps,
+        cap_notes=cap_notes,
+        estimates=estimates,
+    )

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from bot.caps import CapForecast
 from bot.claude_code import ClaudeCodeReport
+from bot.estimates import Estimates
 from bot.freshness import ProviderFetches
 from bot.periods import Period
 from bot.projection import MonthProjection
@@ -103,6 +105,9 @@ class Report:
     not_final: tuple[date, ...] = ()  # days of the period or comparison fetched before they ended (not today)
     claude_code: ClaudeCodeReport | None = None  # Anthropic's estimates, apart from every total (bot.claude_code)
     usage: tuple[KindLine, ...] = ()  # usage by kind, quantities only (bot.report.usage)
+    caps: tuple[CapForecast, ...] = ()  # provider spend caps against this month (bot.caps), whatever the period
+    cap_notes: tuple[str, ...] = ()  # why a provider's caps could not be read at its last sync
+    estimates: Estimates | None = None  # usage at list price where the bill has no figure yet (bot.estimates)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,10 @@ faults. See SIM_API.md for the interface. Details the interface leaves open, as 
   API did), and GET /organization/projects/{id}/api_keys, /projects/{id}/service_accounts, /organization/users.
   `sim.rename_key(id, name)` renames a key; `org.expected_key_cost_nano` is the per-key reference;
   `Simulator(n_keys=..., n_users=...)` sizes the scale org's keys and users (see openai_people).
+- Spend caps (issue 13, caps_api): GET /v1/organizations/spend_limits (beta header spend-limit-reads-2026-09-26;
+  `org.spend_limits_refused = 403|404|400` refuses it) and OpenAI GET /organization/spend_limit and
+  /organization/projects/{id}/spend_limit; the first active workspace/project is capped at 1.5x its last 30 days
+  (`org.cap_share` changes that).
 - The spike, the Priority Tier day and the archive dates are placed relative to `today`, so two simulators
   with different `today` disagree about those days (as a provider revising history would).
 """

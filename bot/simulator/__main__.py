@@ -1,4 +1,5 @@
-"""`python -m bot.simulator [--port N] [--today YYYY-MM-DD] [--seed N]`: serve both APIs until Ctrl-C."""
+"""`python -m bot.simulator [--port N] [--today YYYY-MM-DD] [--seed N] [--cost-lag-days N]`: serve both APIs until
+Ctrl-C."""
 
 from __future__ import annotations
 
@@ -31,6 +32,12 @@ def main(argv: list[str] | None = None, clock: Callable[[], datetime] = utc_now)
         default=None,
         help="answer the Usage & Cost Analytics API (beta) with this status, as for an organization without it",
     )
+    parser.add_argument(
+        "--cost-lag-days",
+        type=int,
+        default=0,
+        help="the cost report has no rows yet for today nor this many days before it (usage has them)",
+    )
     args = parser.parse_args(argv)
     today = args.today or clock().date()
     sim = Simulator(
@@ -42,6 +49,7 @@ def main(argv: list[str] | None = None, clock: Callable[[], datetime] = utc_now)
         n_keys=args.keys,
         n_users=args.users,
         analytics_refused=args.analytics_refused,
+        cost_lag_days=args.cost_lag_days,
     )
     with sim:
         print(f"ANTHROPIC_BASE_URL={sim.anthropic_url}  ANTHROPIC_ADMIN_KEY={ANTHROPIC_KEY}")

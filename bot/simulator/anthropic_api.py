@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.simulator import anthropic_spenders_api as spenders_api
+from bot.simulator import caps_api
 from bot.simulator.anthropic_data import CostRow, UsageRow, format_cents
 from bot.simulator.catalog import Workspace, b62
 from bot.simulator.org import Org
@@ -120,6 +121,8 @@ def handle(req: RecordedRequest, org: Org) -> Response:
             return claude_code_report(req, org)
         if route == "/workspaces":
             return list_workspaces(req, org)
+        if route == caps_api.ANTHROPIC_ROUTE:
+            return caps_api.anthropic_spend_limits(req, org)
         if route in spenders_api.ROUTES:
             return spenders_api.ROUTES[route](req, org)
         if route.startswith("/workspaces/") and route.count("/") == 2:

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from bot.simulator.anthropic_keys import Actor, KeyBook, Share, apportion
-from bot.simulator.catalog import NO_GEO_MODELS, Stream, Workspace, digest, input_cents
+from bot.simulator.catalog import NO_GEO_MODELS, US_GEO_MODELS, US_GEO_PERMILLE, Stream, Workspace, digest, input_cents
 
 PARTIAL_PERMILLE = 420  # today is this share of a normal day
 WEEKEND_PERMILLE = 600  # interactive (non-batch) traffic dips on Saturdays and Sundays
@@ -144,9 +144,11 @@ def _usage_rows(ws: Workspace, stream: Stream, seed: int, day: date, offset: int
 
 
 @functools.cache
-def _pricing(model: str, tier: str) -> tuple[tuple[str, str, Decimal], ...]:
+def _pricing(model: str, tier: str, geo: str = "global") -> tuple[tuple[str, str, Decimal], ...]:
     """(token_type, description, cents per token) in TOKEN_TYPES order."""
     rate = Decimal(input_cents(model)) / (2 if tier == "batch" else 1) / _MILLION
+    if geo == "us" and model in US_GEO_MODELS:
+        rate = rate * US_GEO_PERMILLE / 1000
     batch = " Batch" if tier == "batch" else ""
     return tuple(
         (token_type, f"{display_name(model)}{batch} Usage - {label}", rate * multiple)
@@ -157,7 +159,7 @@ def _pricing(model: str, tier: str) -> tuple[tuple[str, str, Decimal], ...]:
 def _token_costs(row: UsageRow) -> list[CostRow]:
     out = []
     for (token_type, description, per_token), tokens in zip(
-        _pricing(row.model, row.service_tier), row.tokens(), strict=True
+        _pricing(row.model, row.service_tier, row.inference_geo), row.tokens(), strict=True
     ):
         if not tokens:
             continue

@@ -100,10 +100,26 @@ class Project:
     flats: tuple[FlatLine, ...] = ()
 
 
-# US cents per million tokens for (uncached) input; output is 5x, cache read 0.1x, writes 1.25x / 2x.
-ANTHROPIC_INPUT_CENTS = {"claude-opus-4-8": 500, "claude-sonnet-4-6": 300, "claude-haiku-4-5": 100}
+# Billed amounts are the providers' published list prices, written here by hand: never taken from the price
+# database the estimates use (genai-prices), so comparing estimate and bill on this organization is a real test.
+#
+# Anthropic, https://platform.claude.com/docs/en/about-claude/pricing (read 2026-08, reference
+# anthropic-admin-api.md §7; Mythos 5 from Anthropic's Fable 5 / Mythos 5 platform notes, 2026-06-09): US cents per
+# million (uncached) input tokens; output is 5x, cache read 0.1x, 5-minute / 1-hour cache writes 1.25x / 2x, batch
+# half of everything, US-only inference (inference_geo "us") 1.1x on every token category for Claude 4.6 and later.
+ANTHROPIC_INPUT_CENTS = {
+    "claude-opus-4-8": 500,
+    "claude-sonnet-4-6": 300,
+    "claude-haiku-4-5": 100,
+    "claude-mythos-5": 1000,  # genai-prices 0.2.3 does not know it: the simulator's unpriced model
+}
+US_GEO_MODELS = frozenset({"claude-opus-4-8", "claude-sonnet-4-6", "claude-mythos-5"})  # Claude 4.6 and later
+US_GEO_PERMILLE = 1100
 NO_GEO_MODELS = frozenset({"claude-haiku-4-5"})  # models without inference_geo support report not_available
+MYTHOS = "claude-mythos-5"
 
+# OpenAI, https://developers.openai.com/api/docs/pricing (as third-party copies of it read in 2026-06): USD per
+# million tokens (input, cached input, output) in each ModelLine; the Batch API is half of input and output.
 GPT55 = "gpt-5.5-2026-04-23"
 MINI = "gpt-4o-mini-2024-07-18"
 FT4O = "gpt-4o-2024-08-06"
@@ -164,6 +180,7 @@ def demo_workspaces(today: date, seed: int) -> tuple[Workspace, ...]:
                 Stream(
                     haiku, "standard", output=3_000_000, uncached=10_000_000, cache_read=20_000_000, cache_5m=1_000_000
                 ),
+                Stream(MYTHOS, "standard", output=50_000, uncached=200_000),
                 Stream(
                     sonnet,
                     "priority",
@@ -217,7 +234,8 @@ def demo_projects(today: date, seed: int) -> tuple[Project, ...]:
             None,
             None,
             (
-                ModelLine(GPT55, GPT55, (_P("1.25"), _P("0.125"), _P("10")), 9_000_000, 3_500_000, 3_000_000),
+                # a quarter of the tokens it had when it was priced like gpt-5: the same dollars a day
+                ModelLine(GPT55, GPT55, (_P("5"), _P("0.5"), _P("30")), 2_250_000, 875_000, 750_000),
                 ModelLine(MINI, MINI, (_P("0.15"), _P("0.075"), _P("0.6")), 20_000_000, 5_000_000, 5_000_000),
             ),
             (FlatLine("web search tool calls", 400, _P("0.01")),),
@@ -239,8 +257,8 @@ def demo_projects(today: date, seed: int) -> tuple[Project, ...]:
                     items=("input", "output"),
                     weekend_dip=False,
                 ),
-                ModelLine(
-                    MINI, MINI, (_P("0.15"), _P("0.075"), _P("0.6")), 12_000_000, 0, 0, ("input",), "evals | ", True
+                ModelLine(  # batch: half the list price
+                    MINI, MINI, (_P("0.075"), _P("0.075"), _P("0.3")), 12_000_000, 0, 0, ("input",), "evals | ", True
                 ),
             ),
             (FlatLine("assistants api | file search", 500, _P("0.0025")),),

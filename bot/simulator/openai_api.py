@@ -17,7 +17,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.money import parse_decimal
-from bot.simulator import openai_lists
+from bot.simulator import caps_api, openai_lists
 from bot.simulator.openai_data import CostRow, KeyCostRow, UsageRow
 from bot.simulator.openai_usage_kinds import results as kind_results
 from bot.simulator.org import Org
@@ -121,6 +121,8 @@ def handle(req: RecordedRequest, org: Org) -> Response:
         family = route.removeprefix("/usage/")
         if route.startswith("/usage/") and family in OPENAI_OTHER_USAGE:
             return other_usage(_checked(req, OPENAI_OTHER_USAGE[family]), org, family)
+        if route == "/spend_limit" or (route.startswith("/projects/") and route.endswith("/spend_limit")):
+            return caps_api.openai_spend_limit(req, org, route.split("/")[2] if route.count("/") == 3 else None)
         if route == "/projects":
             return list_projects(_checked(req, OPENAI_PROJECTS), org)
         if route.startswith("/projects/") and route.count("/") == 2:

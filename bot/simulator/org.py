@@ -7,6 +7,7 @@ are the one piece of mutable state, and `expected_cost_nano` reads the same rows
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from datetime import date, timedelta
@@ -66,9 +67,15 @@ class Org:
             self.anthropic_keys = scale_keys(ws, today, seed, max(len(ws), n_keys or 2 * len(ws)), n_users or len(ws))
         # the HTTP status /analytics/cost refuses this organization with (403, 404 or 400), or None: it has the beta
         self.analytics_refused: int | None = None
+        # the HTTP status the Spend Limits API (beta) refuses this organization with, or None: it may list them
+        self.spend_limits_refused: int | None = None
+        self.cap_share: Decimal | None = None  # the capped workspace's/project's cap against its last 30 days
         self.analytics_cache: dict[object, Any] = {}  # ranked analytics rows per query, for its next pages
         # the live API answered costs group_by=api_key_id with a 400 (PostHog/posthog#71784); False plays that
         self.openai_key_costs = True
+        # the cost report lags usage (issue 14): with N > 0 it has no rows yet for today nor the N days before, while
+        # usage has them; 0 (the default) serves every day's cost at once
+        self.cost_lag_days = 0
         self.spike_start = today - timedelta(days=SPIKE_OFFSET)  # the new spender's first day
         self.priority_day = today - timedelta(days=PRIORITY_OFFSET)  # Priority Tier usage in one workspace
         self.anthropic_org_id = _uuid(b62(seed, 32, "anthropic-org"))
@@ -114,10 +121,16 @@ class Org:
     # --- days ---------------------------------------------------------------------------------------------
 
     def anthropic_day(self, day: date) -> AnthropicDay:
-        return self._anthropic(day, self.factor("anthropic", day))
+        served = self._anthropic(day, self.factor("anthropic", day))
+        return dataclasses.replace(served, costs=(), key_costs=()) if self.cost_lagging(day) else served
 
     def openai_day(self, day: date) -> OpenAIDay:
-        return self._openai(day, self.factor("openai", day))
+        served = self._openai(day, self.factor("openai", day))
+        return dataclasses.replace(served, costs=(), key_costs=()) if self.cost_lagging(day) else served
+
+    def cost_lagging(self, day: date) -> bool:
+        """Whether the cost report has no rows for `day` yet (its usage is served all the same)."""
+        return self.cost_lag_days > 0 and 0 <= (self.today - day).days <= self.cost_lag_days
 
     def openai_kinds_day(self, day: date) -> tuple[KindRow, ...]:
         """OpenAI usage beyond completions (images, audio, embeddings, vector stores…) for one UTC day."""

@@ -48,10 +48,12 @@ class Simulator:
         n_users: int | None = None,
         seed: int = 0,
         analytics_refused: int | None = None,
+        cost_lag_days: int = 0,
     ) -> None:
         self.today = today
         self.org = Org(today, seed=seed, n_workspaces=n_workspaces, n_models=n_models, n_keys=n_keys, n_users=n_users)
         self.org.analytics_refused = analytics_refused  # this organization has no Usage & Cost Analytics beta
+        self.org.cost_lag_days = cost_lag_days  # the cost report lags usage by this many complete days
         self.latency = 0.0  # seconds slept before answering every request
         self._requested_port = port
         self._server: _Server | None = None

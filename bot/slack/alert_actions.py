@@ -6,6 +6,9 @@ block, because HTTP mode dispatches on its event loop (see bot.slack.http_server
 - Snooze 7 days mutes every scope of that alert (all budget warnings, for a budget alert); admins only
   (AISPEND_ADMIN_USERS), others get a polite ephemeral refusal.
 - Details posts the full breakdown as a thread reply.
+- Expected / Not expected (anomaly kinds) record who judged the alert and when (bot.store.alert_feedback); Expected
+  also mutes the anomalies of its scopes for 7 days. Admins only, like Snooze: Expected mutes, and both answers are
+  kept as labelled data for tuning the rules.
 Wire it with
 `create_app(..., registrars=[lambda app: register_alert_actions(app, alert_store, settings, work=pool, now=clock)])`.
 """
@@ -15,6 +18,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.error import URLError
@@ -23,15 +27,27 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from bot.alerts.messages import ACK_ACTION, DETAILS_ACTION, SNOOZE_ACTION, SNOOZE_DAYS, MessageState
+from bot.alerts.feedback import EXPECTED, FEEDBACK_KINDS, FEEDBACK_MUTE_DAYS, NOT_EXPECTED
+from bot.alerts.messages import (
+    ACK_ACTION,
+    DETAILS_ACTION,
+    EXPECTED_ACTION,
+    NOT_EXPECTED_ACTION,
+    SNOOZE_ACTION,
+    SNOOZE_DAYS,
+    MessageState,
+)
 from bot.alerts.model import AlertRecord
+from bot.alerts.pictures import POSITION
 from bot.alerts.render import render_details, render_record
 from bot.alerts.rules import BUDGET
 from bot.alerts.service import BUDGET_LABEL
 from bot.config import Settings
 from bot.safe_text import mrkdwn
 from bot.slack.access import Policy, admin_refusal
+from bot.slack.charts import picture_in, with_picture
 from bot.slack.kit import fit_text
+from bot.store.alert_feedback import feedback_for, record_feedback
 from bot.store.alerts import AlertStore
 
 logger = logging.getLogger("aispend.slack.alerts")
@@ -83,6 +99,14 @@ class AlertActions:
         ack()
         self._later(self.details, body, client, respond)
 
+    def on_expected(self, ack: Ack, body: Body, client: WebClient, respond: Respond) -> None:
+        ack()
+        self._later(self.judge, body, client, respond, EXPECTED)
+
+    def on_not_expected(self, ack: Ack, body: Body, client: WebClient, respond: Respond) -> None:
+        ack()
+        self._later(self.judge, body, client, respond, NOT_EXPECTED)
+
     # --- the work after the ack ----------------------------------------------------------------------------
 
     def acknowledge(self, body: Body, client: WebClient, respond: Respond) -> None:
@@ -125,6 +149,39 @@ class AlertActions:
         _tell(respond, f":zzz: Muted until {until:%Y-%m-%d %H:%M} UTC: {_labels([label for _, label in mutes])}.")
         self._update(body, client, respond, record, self._state(record))
 
+    def judge(self, body: Body, client: WebClient, respond: Respond, verdict: str) -> None:
+        identity, user = _identity(body), _user(body)
+        if user is None:
+            _tell(respond, _NO_USER)
+            return
+        refusal = admin_refusal(self.policy, user, "say whether an alert was expected")
+        if refusal is not None:
+            _tell(respond, refusal + " You can still Acknowledge it.")
+            return
+        if identity is None:
+            _tell(respond, _NO_ALERT)
+            return
+        record = self.alert_store.get(identity)
+        if record is None:
+            _tell(respond, _GONE)
+            return
+        if record.kind not in FEEDBACK_KINDS:  # a hand-made click: budget warnings are not anomalies
+            _tell(respond, "Only anomaly alerts (spikes, unusual days, stopped spend) take Expected / Not expected.")
+            return
+        now = self.now()
+        until = now + timedelta(days=FEEDBACK_MUTE_DAYS) if verdict == EXPECTED else None
+        if record_feedback(self.alert_store, identity, verdict, by=user, now=now, until=until) is None:
+            _tell(respond, _GONE)
+            return
+        if until is not None:
+            _tell(
+                respond,
+                f":calendar: Recorded as expected: anomalies of its scopes are muted until {until:%Y-%m-%d %H:%M} UTC.",
+            )
+        else:
+            _tell(respond, ":mag: Recorded as not expected, thank you: it is kept to tune the anomaly rules.")
+        self._update(body, client, respond, record, self._state(record))
+
     def details(self, body: Body, client: WebClient, respond: Respond) -> None:
         identity = _identity(body)
         if identity is None:
@@ -157,6 +214,14 @@ class AlertActions:
         return self.alert_store.message_scopes(record.identity)
 
     def _state(self, record: AlertRecord) -> MessageState:
+        state = self._snooze_state(record)
+        answer = feedback_for(self.alert_store, record.identity)
+        if answer is None:
+            return state
+        until = datetime.fromisoformat(answer.until.replace("Z", "+00:00")).date() if answer.until else None
+        return replace(state, verdict=answer.verdict, verdict_by=answer.by, muted_until=until)
+
+    def _snooze_state(self, record: AlertRecord) -> MessageState:
         mutes = [scope for scope, _ in self._mutes(record)]
         active = {s.scope: s for s in self.alert_store.active_snoozes(self.now())}
         snoozes = [active[m] for m in mutes if m in active]
@@ -170,7 +235,10 @@ class AlertActions:
         self, body: Body, client: WebClient, respond: Respond, record: AlertRecord, state: MessageState
     ) -> None:
         channel, ts = _where(body, record)
-        message = render_record(record, state)
+        # the edit keeps the chart the message was posted with (bot.alerts.pictures)
+        shown = body.get("message")
+        picture = picture_in(shown.get("blocks") if isinstance(shown, dict) else None)
+        message = with_picture(render_record(record, state), picture, POSITION)
         try:
             client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
         except Exception as err:  # refused, unreachable or no answer: what was clicked is recorded either way
@@ -239,9 +307,11 @@ def register_alert_actions(
     work: Executor,
     now: Callable[[], datetime],
 ) -> AlertActions:
-    """Register the three button handlers on `app`; returns the handler object (tests call its methods)."""
+    """Register the button handlers on `app`; returns the handler object (tests call its methods)."""
     handlers = AlertActions(alert_store, settings, now, work)
     app.action(ACK_ACTION)(handlers.on_ack)
     app.action(SNOOZE_ACTION)(handlers.on_snooze)
     app.action(DETAILS_ACTION)(handlers.on_details)
+    app.action(EXPECTED_ACTION)(handlers.on_expected)
+    app.action(NOT_EXPECTED_ACTION)(handlers.on_not_expected)
     return handlers

@@ -21,6 +21,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 
 from bot.config import Settings
+from bot.slack.charts import ChartUploads
 from bot.slack.client import safe_respond
 from bot.slack.commands import COMMAND
 from bot.slack.gate import AckGate
@@ -68,11 +69,13 @@ def create_app(
     alerts: AlertsView | None = None,
     registrars: Sequence[Registrar] = (),
     pools: Pools | None = None,
+    charts: ChartUploads | None = None,
 ) -> App:
     """The App: the request guard, `/aispend`, each registrar's listeners, then a catch-all for unknown actions.
 
     `signing_secret` is required for HTTP mode (None is only right for Socket Mode, where Slack does not sign);
-    `now` is the clock (UTC-aware); `sync_now` runs a provider sync and returns a one-line summary.
+    `now` is the clock (UTC-aware); `sync_now` runs a provider sync and returns a one-line summary; `charts`
+    puts pictures in the period replies (none without it).
     """
     pools = pools or Pools()
     token = client.token
@@ -95,8 +98,8 @@ def create_app(
         # costs nothing, spares Bolt's 10 ms ack polling, and lets HTTP mode dispatch on its event loop. A
         # listener registered here must never block (no SQLite, no network before it returns).
         process_before_response=True,
-        # the app subscribes to no events and uses no functions or assistant threads: these middlewares would
-        # only cost time on every command's ack path
+        # the only event the app subscribes to is app_home_opened, which people send, never the bot itself; it
+        # uses no functions or assistant threads: these middlewares would only cost time on every ack path
         ignoring_self_events_enabled=False,
         ignoring_self_assistant_message_events_enabled=False,
         attaching_function_token_enabled=False,
@@ -104,7 +107,15 @@ def create_app(
     )
     app.use(safe_respond)  # respond() never posts a reply twice (bot.slack.client)
     listener = CommandListener(
-        store=store, settings=settings, now=now, sync_now=sync_now, work=pools.work, alerts=alerts, gate=pools.gate
+        store=store,
+        settings=settings,
+        now=now,
+        sync_now=sync_now,
+        work=pools.work,
+        alerts=alerts,
+        gate=pools.gate,
+        charts=charts,
+        client=client,
     )
     for name in COMMANDS:
         app.command(name)(listener.on_command)

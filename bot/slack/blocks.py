@@ -15,7 +15,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from bot.freshness import date_list
+from bot.caps_text import caps_lines
+from bot.estimates import detail_lines, summary_line
+from bot.freshness import date_list, through_text
 from bot.money import fmt_usd
 from bot.projection import projection_text
 from bot.render_text import TOP_N, ago, bar, change_text, compare_label, fmt_count, period_title, sparkline
@@ -40,6 +42,9 @@ def report_message(report: Report, now: datetime, view: View = "summary", keys: 
     if view != "summary":
         title = title.replace("AI spend", "AI spend by model" if view == "models" else "AI spend by workspace", 1)
     blocks: list[Block] = [header(title), section(_total_line(report))]
+    estimated = _estimates_text(report)
+    if estimated:
+        blocks.append(context(estimated))
     blocks += [section(w) for w in _sync_warnings(report.providers, now)]
     if view == "summary":
         blocks.append(fields([_provider_field(line, report.total, now) for line in report.providers]))
@@ -54,7 +59,8 @@ def report_message(report: Report, now: datetime, view: View = "summary", keys: 
         if report.month is not None:
             m = report.month
             projection = projection_text(m, "*projected month end*")
-            blocks.append(section(f"*Month to date* {fmt_usd(m.month_to_date)} · {projection}"))
+            billed_only = " (billed only, estimates not in it)" if estimated else ""
+            blocks.append(section(f"*Month to date* {fmt_usd(m.month_to_date)} · {projection}{billed_only}"))
         if report.budget is not None:
             blocks.append(section(_budget_text(report.budget)))
         if usage_summary(report.usage):
@@ -90,11 +96,26 @@ def budget_message(report: Report, now: datetime, source: str | None) -> Message
     else:
         text = _budget_text(report.budget) + (f"\n_{escape(source)}_" if source else "")
         fallback = f"{month}: " + _budget_fallback(report.budget)
-    blocks += [section(text), context(_freshness(report, now))]
+    blocks.append(section(text))
+    caps = caps_lines(report.caps, report.cap_notes)
+    if caps:
+        # provider-enforced limits: past one, that scope's requests are refused (read only, aispend sets none)
+        blocks.append(section("*Provider spend caps*\n" + "\n".join(f"• {literal(line)}" for line in caps)))
+        fallback += " Caps: " + "; ".join(literal(line) for line in caps) + "."
+    blocks.append(context(_freshness(report, now)))
     return fit(fallback, blocks)
 
 
 # --- pieces -------------------------------------------------------------------------------------------------
+
+
+def _estimates_text(report: Report) -> str | None:
+    """The estimates, apart from the billed total: the summary and a line per provider and reason (mrkdwn)."""
+    e = report.estimates
+    summary = summary_line(e) if e else None
+    if e is None or summary is None:
+        return None
+    return "\n".join([f"*{literal(summary)}*", *(f"• {literal(line)}" for line in detail_lines(e))])
 
 
 def _total_line(report: Report) -> str:
@@ -227,9 +248,17 @@ def _budget_fallback(b: BudgetStatus) -> str:
 
 def _freshness(report: Report, now: datetime) -> str:
     parts = []
+    fresh = {f.provider: f for f in report.freshness}
     for line in report.providers:
         if line.status != "not_configured":
-            parts.append(f"{mrkdwn(provider_name(line.provider))} synced {ago(line.last_synced_at, now)}")
+            info = fresh.get(line.provider)
+            # through which day its figures are final, when the period reaches past it (issue 14 item 4)
+            through = (
+                ""
+                if info is None or info.fetched_at is None
+                else through_text(info.complete_through, report.period.end)
+            )
+            parts.append(f"{mrkdwn(provider_name(line.provider))} synced {ago(line.last_synced_at, now)}{through}")
     t = report.tokens
     ratio = "" if report.cache_hit_ratio is None else f", cache hit {report.cache_hit_ratio * 100:.0f}%"
     parts.append(f"{fmt_count(t.input)} input / {fmt_count(t.output)} output tokens{ratio}")
@@ -250,6 +279,9 @@ def _fallback(report: Report, now: datetime, view: View) -> str:
     if view in ("summary", "workspaces") and report.workspaces:
         top_w = report.workspaces[0]
         parts.append(f"Top workspace: {clean(top_w.name)} {fmt_usd(top_w.total)}.")
+    estimated = summary_line(report.estimates) if report.estimates else None
+    if estimated:
+        parts.append(f"{estimated}.")
     if report.month is not None and view == "summary":
         projected = report.month.projected_total
         parts.append(

@@ -65,6 +65,23 @@ def slack_checks(settings: Settings, client: WebClient | None = None) -> list[Ch
     checks = [token_check]
     if token_check.ok:
         checks.append(_channel_check(client, settings.alert_channel, scopes))
+        for variable, channel in (
+            ("AISPEND_BUDGET_CHANNEL", settings.budget_channel),
+            ("AISPEND_ANOMALY_CHANNEL", settings.anomaly_channel),
+        ):
+            if channel is not None and channel != settings.alert_channel:
+                check = _channel_check(client, channel, scopes)
+                detail = check.detail.replace("AISPEND_ALERT_CHANNEL", variable)
+                checks.append(Check(f"{CHANNEL} ({variable})", check.ok, detail, check.required))
+    if settings.quiet_hours is not None:
+        checks.append(
+            Check(
+                "quiet hours",
+                True,
+                f"{settings.quiet_hours}: other alerts wait until it ends; budget 100 % and cap alerts post anyway",
+                required=False,
+            )
+        )
     checks.append(_mode_check(settings, client))
     return checks
 

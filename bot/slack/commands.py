@@ -2,9 +2,9 @@
 
 Grammar (contract §2, plus `alerts` from issue 4):
 `[PERIOD | models [PERIOD] | workspaces [PERIOD] | keys [PERIOD] | users [PERIOD] | claude-code [PERIOD] |
-budget [set USD | clear] | alerts | sync | help]`
-with `public` allowed anywhere. Anything else becomes a `Help` carrying one sentence that names the problem,
-so the listener never has to handle a parse exception.
+budget [set USD | clear] | alerts | export [PERIOD] [by GRAIN] | sync | help]`
+with `public` allowed anywhere (an export always goes to the caller's DM). Anything else becomes a `Help` carrying
+one sentence that names the problem, so the listener never has to handle a parse exception.
 """
 
 from __future__ import annotations
@@ -72,11 +72,35 @@ class ClaudeCode:
 
 
 @dataclass(frozen=True, slots=True)
+class Export:
+    """The billed rows of a period as a CSV file, uploaded to the caller's DM (bot.slack.export_reply)."""
+
+    period: str  # a valid PERIOD word, lower case
+    grain: str = "item"  # bot.export_rows.GRAINS
+    public: bool = False  # always: the reply is ephemeral and the file private to the caller
+
+
+# `export ... by GRAIN`: the words people type for bot.export_rows' grains
+EXPORT_GRAINS = {
+    "item": "item",
+    "items": "item",
+    "day": "day",
+    "days": "day",
+    "model": "model",
+    "models": "model",
+    **{w: "workspace" for w in ("workspace", "workspaces", "project", "projects")},
+    "key": "key",
+    "keys": "key",
+    **{w: "user" for w in ("user", "users", "people")},
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     problem: str | None = None  # one sentence naming what was wrong, or None when help was asked for
 
 
-Command = Report | Budget | Sync | Alerts | ClaudeCode | Help
+Command = Report | Budget | Sync | Alerts | ClaudeCode | Export | Help
 
 
 def is_admin_command(command: Command) -> bool:
@@ -100,6 +124,8 @@ def parse_command(text: str) -> Command:
         return _budget(rest, public)
     if head == "alerts":
         return _nothing_after("alerts", rest) or Alerts(public)
+    if head == "export":
+        return _export(rest)  # the file goes to the caller's DM and the reply is theirs alone, `public` or not
     if head == "claude-code":
         if not rest:
             return ClaudeCode("week", public)
@@ -116,8 +142,24 @@ def parse_command(text: str) -> Command:
         return _period(head) or _nothing_after(head, rest) or Report("summary", head, public)
     return Help(
         f"I don't know {quoted(words[0])}: start with a period (today, yesterday, week, month, 30d) "
-        "or one of models, workspaces, keys, users, claude-code, budget, alerts, sync, help."
+        "or one of models, workspaces, keys, users, claude-code, budget, alerts, export, sync, help."
     )
+
+
+def _export(rest: list[str]) -> Command:
+    period = "week"
+    if rest and rest[0].lower() != "by":
+        period, rest = rest[0].lower(), rest[1:]
+        if problem := _period(period):
+            return problem
+    if not rest:
+        return Export(period)
+    if rest[0].lower() != "by" or len(rest) < 2 or rest[1].lower() not in EXPORT_GRAINS:
+        return Help(
+            f"`export` takes a period and `by day`, `by model`, `by workspace`, `by key` or `by user`, not "
+            f"{quoted(' '.join(rest))}."
+        )
+    return _nothing_after(f"export {period} by {rest[1]}", rest[2:]) or Export(period, EXPORT_GRAINS[rest[1].lower()])
 
 
 def _period(word: str) -> Help | None:
@@ -168,6 +210,8 @@ def help_text(problem: str | None = None) -> str:
         f"• `{COMMAND} budget`: month to date against the monthly budget",
         f"• `{COMMAND} budget set 500` or `{COMMAND} budget clear`: change the budget (admins)",
         f"• `{COMMAND} alerts`: recent spike and budget alerts, and active snoozes",
+        f"• `{COMMAND} export [PERIOD] [by day|model|workspace|key|user]`: the billed rows as a CSV file, sent to "
+        "you in a direct message (by user: admins and AISPEND_PEOPLE_VIEWERS)",
         f"• `{COMMAND} sync`: fetch the latest numbers from the providers now (admins)",
         f"• `{COMMAND} help`: this text",
         "PERIOD is `today`, `yesterday`, `week` (the last 7 complete days), `month` (month to date) "

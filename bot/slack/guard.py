@@ -4,7 +4,8 @@ Both checks run as the App's `before_authorize` middleware: after Bolt's signatu
 payload to authorize and route it. So they hold for both transports and every listener (the `/aispend` answers,
 the "restarting" reply, the alert buttons, the catch-all that acks unknown clicks):
 - The payload is a kind this app serves: a slash command (which names itself and carries its response_url), a
-  `block_actions` click whose actions are objects with an `action_id`, or Slack's `url_verification` (which Bolt
+  `block_actions` click whose actions are objects with an `action_id`, an `app_home_opened` event naming its user,
+  the Settings form's `view_submission` with its view and user, or Slack's `url_verification` (which Bolt
   answers). Bolt reads `event`, `actions[0]`, `callback_id` and `view` while it authorizes and routes, and raises
   (a 500 and a traceback) when their shape is wrong; and no other kind would find a listener here anyway.
 - Its `response_url` (or, without one, `response_urls[0]`), which `respond()` POSTs the answer to, is Slack's:
@@ -82,7 +83,44 @@ def shape_problem(body: object) -> str | None:
         if not isinstance(body.get("response_url", ""), str):
             return "a button click whose response_url is not text"
         return None
+    if kind == "event_callback":
+        return _event_problem(body)
+    if kind == "view_submission":
+        return _submission_problem(body)
     return f"a payload of type {_shown(kind)}, which aispend does not handle"
+
+
+# the events the app subscribes to (manifest.yml); Bolt reads the event's user while it routes
+EVENTS = frozenset({"app_home_opened"})
+
+
+def _event_problem(body: dict[str, Any]) -> str | None:
+    event = body.get("event")
+    if not isinstance(event, dict) or event.get("type") not in EVENTS:
+        kind = event.get("type") if isinstance(event, dict) else event
+        return f"an event of type {_shown(kind)}, which aispend does not handle"
+    if not isinstance(event.get("user"), str) or not isinstance(event.get("tab", ""), str):
+        return "an App Home event without its user"
+    if not _list_of_objects(body.get("authorizations", [])):
+        return "an event whose authorizations are not a list of objects"
+    return None
+
+
+def _submission_problem(body: dict[str, Any]) -> str | None:
+    view = body.get("view")
+    if not isinstance(view, dict) or not isinstance(view.get("callback_id"), str):
+        return "a form submission without its view"
+    user = body.get("user")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+        return "a form submission without its user"
+    urls = body.get("response_urls", [])
+    if not _list_of_objects(urls) or not all(isinstance(u.get("response_url", ""), str) for u in urls):
+        return "a form submission whose response_urls are not a list of objects"
+    return None
+
+
+def _list_of_objects(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
 
 
 class RequestGuard(Middleware):  # type: ignore[misc]

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
 
 from bot.budget import BUDGET_KEY, current_budget
 from bot.claude_code import load_claude_code
@@ -28,6 +29,7 @@ from bot.safe_text import TEXT_LIMIT, mrkdwn
 from bot.slack.access import Policy, admin_refusal, may_see_people, people_refusal, read_refusal
 from bot.slack.blocks import budget_message, report_message
 from bot.slack.cache import AnswerCache
+from bot.slack.charts import ChartUploads, Picture, with_picture
 from bot.slack.claude_code_blocks import claude_code_message
 from bot.slack.commands import (
     COMMAND,
@@ -35,6 +37,7 @@ from bot.slack.commands import (
     Budget,
     ClaudeCode,
     Command,
+    Export,
     Help,
     Sync,
     help_text,
@@ -85,8 +88,12 @@ class CommandListener:
         work: Executor,
         alerts: AlertsView | None = None,
         gate: AckGate | None = None,
+        charts: ChartUploads | None = None,
+        client: WebClient | None = None,
     ) -> None:
         self.store = store
+        self.charts = charts  # None: replies carry no pictures
+        self.client = client  # the Web API client, for the files `export` uploads
         self.settings = settings
         self.policy = Policy.from_settings(settings)
         self.now = now
@@ -167,7 +174,8 @@ class CommandListener:
             return self._spenders(parsed, user)
         if isinstance(parsed, ReportCommand):
             now = self.now()
-            key = (parsed.view, parsed.period, now.replace(second=0, microsecond=0), self.store.change_stamp())
+            stamp = self.store.change_stamp()
+            key = (parsed.view, parsed.period, now.replace(second=0, microsecond=0), stamp)
             message = self.cache.get_or_compute(
                 key,
                 lambda: report_message(
@@ -177,11 +185,18 @@ class CommandListener:
                     self._keys(parsed.period, now) if parsed.view == "summary" else None,
                 ),
             )
+            if parsed.view == "summary":
+                message = with_picture(message, self._picture(parsed.period, now, stamp))
             return self._with_delivery_problems(message, user)
         if isinstance(parsed, ClaudeCode):
             # per person: only for those may_see_people admitted in _ack; built per request, never cached
             now = self.now()
             return claude_code_message(load_claude_code(self.store, parse_period(parsed.period, now.date())))
+        if isinstance(parsed, Export):
+            from bot.slack.export_reply import export_reply
+
+            # the export streams SQL over the Store itself (bot.store.export), more than the SpendStore protocol
+            return export_reply(self.store, self.client, self.policy, parsed, user, now=self.now())  # type: ignore[arg-type]
         if isinstance(parsed, Alerts):
             if self.alerts is None:
                 return (
@@ -194,12 +209,25 @@ class CommandListener:
             return self._sync()
         return help_text()
 
+    def _picture(self, period_word: str, now: datetime, stamp: str) -> Picture | None:
+        """The reply's chart, uploaded once per period, day and data stamp (bot.slack.charts)."""
+        if self.charts is None:
+            return None
+        from bot.charts import report_chart_image
+
+        return self.charts.picture(
+            ("report", period_word, now.date(), stamp),
+            lambda: report_chart_image(self.store, self._report(period_word, now)),
+        )
+
     def _with_delivery_problems(self, message: Message, user: str) -> Message:
-        """Admins see alerts Slack refused for good under every answer, until they are fixed and resent."""
-        if self.alerts is None or user not in self.policy.admin_users:
+        """Admins see alerts Slack refused for good under every answer, until they are fixed and resent, and why a
+        chart was left out, once."""
+        if user not in self.policy.admin_users:
             return message
-        problems = self.alerts.problems()
-        if problems is None:
+        told = [self.alerts.problems() if self.alerts else None, self.charts.take_notice() if self.charts else None]
+        problems = "\n\n".join(p for p in told if p)
+        if not problems:
             return message
         return fit(f"{message.text} {_plain(problems)}", message.blocks, keep=[section(problems)])
 

@@ -27,6 +27,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.slack.app import Pools, create_app
+from bot.slack.charts import ChartUploads
 from bot.slack.client import BOT_TOKEN_FIX, NOT_SLACK, answered_by_a_page, make_client
 from bot.slack.gate import AckGate
 from bot.slack.http_server import EVENTS_PATH, HttpServer, SlackAsgiHandler
@@ -121,6 +122,7 @@ def run_bot(
     sync_now: Callable[[], str] | None = None,
     alerts: AlertsView | None = None,
     stop: threading.Event | None = None,
+    charts: ChartUploads | None = None,
 ) -> None:
     """`aispend run`: check the tokens, serve Slack until SIGINT/SIGTERM (or `stop` is set), then stop cleanly.
 
@@ -147,6 +149,7 @@ def run_bot(
         alerts=alerts,
         registrars=registrars,
         pools=pools,
+        charts=charts,
     )
     running: Running | None = None
     ready = False  # before_stop undoes on_ready, so it runs only after it (a port in use never got that far)

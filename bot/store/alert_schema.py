@@ -118,3 +118,19 @@ def m002_delivery_attempts(db: Database) -> None:
     db.execute("DROP TABLE alert_scopes_v1")
     db.execute("CREATE INDEX alert_scopes_scope ON alert_scopes (kind, scope, period_end)")
     db.execute("CREATE INDEX alert_scopes_message ON alert_scopes (message)")
+
+
+@migrations(name="003_alert_feedback")
+def m003_alert_feedback(db: Database) -> None:
+    """Expected / Not expected on an alert (bot.alerts.feedback): who said it and when, and how long Expected mutes
+    the alert's scopes. One row per alert: a later answer replaces the earlier."""
+    db.execute(
+        """CREATE TABLE alert_feedback (
+            identity TEXT PRIMARY KEY REFERENCES alerts (identity),
+            verdict TEXT NOT NULL CHECK (verdict IN ('expected', 'not_expected')),
+            by TEXT NOT NULL,
+            at TEXT NOT NULL,
+            until TEXT
+        ) STRICT"""
+    )
+    db.execute("CREATE INDEX alert_feedback_until ON alert_feedback (verdict, until)")

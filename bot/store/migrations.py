@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import claude_code, freshness, rollups, spenders, usage_kinds
+from bot.store import caps, claude_code, freshness, home, priced, rollups, spenders, usage_kinds
 
 migrations = Migrations("aispend")
 
@@ -129,6 +129,26 @@ def m006_claude_code(db: Database) -> None:
     # Claude Code activity per actor and day, Anthropic's estimates (never billed cost), and whether it is readable
     for statement in claude_code.SCHEMA:
         db.execute(statement)
+
+
+@migrations(name="008_home_viewers")
+def m008_home_viewers(db: Database) -> None:
+    # who opened the App Home tab and when, so each sync refreshes the dashboards opened in the last day
+    db.execute(home.SCHEMA)
+
+
+@migrations(name="009_spend_caps")
+def m009_spend_caps(db: Database) -> None:
+    # provider spend limits (issue 13) as the last sync that could read them found them, and why one could not
+    for statement in caps.SCHEMA:
+        db.execute(statement)
+
+
+@migrations(name="010_usage_priced")
+def m010_usage_priced(db: Database) -> None:
+    # usage at the grain a price list needs (issue 14: estimates); a database from before has none, so its days are
+    # estimated only once a sync fetches them again
+    db.execute(priced.SCHEMA)
 
 
 @migrations(name="011_usage_kinds")

@@ -7,7 +7,7 @@ transactions, and delegates the SQL to spend.py (spend data) and syncs.py (sync 
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from contextlib import AbstractContextManager
 from datetime import date, datetime
 from types import TracebackType
@@ -16,9 +16,19 @@ from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
 from bot.freshness import ProviderFetches
-from bot.records import ClaudeCodeActorSums, ClaudeCodeStatus, Label, ProviderData, SpenderLabel, SyncState, TokenTotals
+from bot.records import (
+    ClaudeCodeActorSums,
+    ClaudeCodeStatus,
+    Label,
+    PricedUsage,
+    ProviderData,
+    SpendCap,
+    SpenderLabel,
+    SyncState,
+    TokenTotals,
+)
 from bot.spenders import KindRows, SpenderRows
-from bot.store import claude_code, freshness, spend, spenders, syncs, usage_kinds
+from bot.store import caps, claude_code, freshness, home, priced, spend, spenders, syncs, usage_kinds
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
@@ -90,6 +100,7 @@ class Store:
         with self.writing() as db:
             rows = spend.replace_provider_data(db, data, updated_at)
             claude_code.replace(db, data, updated_at)
+            caps.replace(db, data, updated_at)
             freshness.record_fetch(db, data.provider, data.start, data.end, updated_at)
             return rows
 
@@ -108,6 +119,22 @@ class Store:
         """Store a setting; None deletes it."""
         with self.writing() as db:
             syncs.set_setting(db, key, value)
+
+    def set_settings(self, values: Mapping[str, str | None]) -> None:
+        """Store several settings in one transaction (None deletes one): a form is saved whole or not at all."""
+        with self.writing() as db:
+            for key, value in values.items():
+                syncs.set_setting(db, key, value)
+
+    def record_home_open(self, user_id: str, at: datetime) -> None:
+        """`user_id` opened the App Home tab at `at` (bot.store.home)."""
+        with self.writing() as db:
+            home.record_open(db, user_id, to_timestamp(at))
+
+    def home_viewers(self, since: datetime) -> list[str]:
+        """Who opened the App Home tab at or after `since`, most recent first (older entries are forgotten)."""
+        with self.writing() as db:
+            return home.viewers_since(db, to_timestamp(since))
 
     # ---- reads (inclusive [start, end]) ---------------------------------------------------------------------
 
@@ -150,6 +177,16 @@ class Store:
         with self.reading() as db:
             return spend.labels(db)
 
+    def priced_usage(self, start: date, end: date) -> list[PricedUsage]:
+        """Usage at the grain estimates price (issue 14), never billed cost."""
+        with self.reading() as db:
+            return priced.rows(db, start, end)
+
+    def model_daily(self, start: date, end: date) -> dict[tuple[date, str, str], int]:
+        """(day, provider, model) -> billed nano-dollars."""
+        with self.reading() as db:
+            return priced.model_daily(db, start, end)
+
     def spender_rows(self, start: date, end: date) -> SpenderRows:
         """Per-key and per-user tokens, billed costs and basis of each day, and the billed groups they split."""
         with self.reading() as db:
@@ -184,6 +221,19 @@ class Store:
         """Claude Code activity per actor over [start, end]; actors are emails (personal data) or key names."""
         with self.reading() as db:
             return claude_code.actor_sums(db, start, end)
+
+    def spend_caps(self) -> list[SpendCap]:
+        """Every provider's spend caps as its last sync that could read them found them."""
+        with self.reading() as db:
+            return caps.caps(db)
+
+    def spend_cap_notes(self) -> dict[str, str]:
+        with self.reading() as db:
+            return caps.notes(db)
+
+    def workspace_daily(self, provider: str, workspace_id: str, start: date, end: date) -> dict[date, int]:
+        with self.reading() as db:
+            return caps.workspace_daily(db, provider, workspace_id, start, end)
 
     def claude_code_statuses(self) -> dict[str, ClaudeCodeStatus]:
         with self.reading() as db:

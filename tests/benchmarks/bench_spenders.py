@@ -50,6 +50,7 @@ from tests.benchmarks.bench_sync import (
     NOW,
     TODAY,
     anthropic_spender_pages,
+    cap_requests,
     min_requests,
     openai_name_pages,
 )
@@ -222,6 +223,7 @@ def run(
         total, minimum = 0, 0
         for provider in ("anthropic", "openai"):
             made, least = served[provider], min_requests(provider, backfill_days, labels[provider], names[provider])
+            least += cap_requests(org, provider, first, TODAY + timedelta(days=1))  # the spend caps, once a sync
             total, minimum = total + made, minimum + least
             figures.append(
                 Figure(
@@ -261,7 +263,7 @@ def run(
                     (result.end - result.start).days,
                     labels[result.provider],
                     spender_pages(org, result.provider, result.start, result.end),
-                )
+                ) + cap_requests(org, result.provider, result.start, result.end)
                 figures.append(
                     Figure(
                         f"spenders.incremental.{history}d.{result.provider}.requests",

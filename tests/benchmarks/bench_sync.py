@@ -16,8 +16,8 @@ LATENCY seconds slept before every answer, through the real provider clients and
 - Incremental: after backfills of several history lengths, the next scheduled sync (an hour later); its
   requests per provider must stay constant as history grows and be the minimum for its window: one page of each
   report (Anthropic: cost, usage by key, usage by context window and geo; OpenAI: costs and its 10 usage endpoints),
-  the label page, the spender pages (OpenAI lists the keys of each project whose keys spent in the window) and
-  Anthropic's one Claude Code request per day of the window.
+  the label page, the spender pages (OpenAI lists the keys of each project whose keys spent in the window),
+  Anthropic's one Claude Code request per day of the window and the spend caps (bench_sync.cap_requests).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ CAPS = {
     "anthropic": {
         "/v1/organizations/cost_report": 31,
         "/v1/organizations/usage_report/messages (by key)": 31,
+        # usage by kind and the priced usage (issue 14) both come from this one request
         "/v1/organizations/usage_report/messages (by context window and inference geo)": 31,
     },
     "openai": {"/v1/organization/costs": 180, **{f"/v1/organization/usage/{kind}": 31 for kind in _OPENAI_USAGE}},
@@ -74,6 +75,17 @@ def min_requests(provider: str, days: int, labels: int, spender_pages: int = 0) 
     reports = sum(math.ceil(days / cap) for cap in CAPS[provider].values())
     labels_pages = max(1, math.ceil(labels / LABEL_PAGE[provider][1]))
     return reports + labels_pages + spender_pages + claude_code_requests(provider, days)
+
+
+def cap_requests(org: Org, provider: str, start: date, end: date) -> int:
+    """Spend caps, once per sync: Anthropic's one listing; OpenAI's organization limit and the limit of each active
+    project that spent in the window [start, end)."""
+    if provider == "anthropic":
+        return 1
+    active = {p.id for p in org.listed_projects() if p.archived_at is None}
+    days = [start + timedelta(days=i) for i in range((end - start).days)]
+    spent = {row.project_id for day in days for row in org.openai_day(day).costs if row.nano() > 0}
+    return 1 + len(active & spent)
 
 
 def claude_code_requests(provider: str, days: int) -> int:
@@ -280,6 +292,7 @@ def run(
         for provider in ("anthropic", "openai"):
             made = served[provider]  # as the provider sees them: what its rate limit counts
             least = min_requests(provider, backfill_days, labels[provider], names[provider])
+            least += cap_requests(org, provider, first, TODAY + timedelta(days=1))
             total, minimum = total + made, minimum + least
             figures.append(
                 Figure(
@@ -290,7 +303,8 @@ def run(
                     made == least,
                     f"{backfill_days}-day backfill, counted by the simulator (the client counted "
                     f"{by_provider[provider].requests}); minimum = Σ ceil(days / limit cap) over the reports "
-                    f"+ label pages ({labels[provider]} labels) + {names[provider]} pages of key and user names",
+                    f"+ label pages ({labels[provider]} labels) + {names[provider]} pages of key and user names "
+                    "+ the spend-cap requests (Anthropic 1; OpenAI 1 + each active project that spent)",
                 )
             )
         figures.append(Figure("sync.backfill.requests", total, "requests", f"= {minimum} (minimum)", total == minimum))
@@ -364,6 +378,7 @@ def run(
                 else:
                     window_names = openai_name_pages(org, days)
                 target = min_requests(result.provider, days, labels[result.provider], window_names)
+                target += cap_requests(org, result.provider, result.start, result.end)
                 figures.append(
                     Figure(
                         f"sync.incremental.{history}d.{result.provider}.requests",

@@ -1,8 +1,10 @@
 """aispend's performance benchmarks (issue 6): `python tests/benchmarks/run.py [--json] [--markdown] [--only NAMES]`.
 
 Prints each figure beside its target: report latency against history length (in-process and through the Slack
-handler), sync requests and wall time against the simulator, incremental sync requests, memory, start-up, and spenders
-(2,000 keys / 300 users: their replies' latency, backfill requests and peak RSS, incremental requests).
+handler), sync requests and wall time against the simulator, incremental sync requests, memory, start-up, spenders
+(2,000 keys / 300 users: their replies' latency, backfill requests and peak RSS, incremental requests), the App
+Home dashboard's build time at 730 days of history, the alert rules on a labelled corpus (detection, false
+alerts, evaluation time), and charts (render p99 at 730 days, the bot's RSS after one).
 `--json`: one JSON object per figure (name, value, unit, target, ok, note) on stdout, the machine on stderr.
 `--markdown`: the README table. `--smoke`: every code path at a tiny size (for the test suite; numbers
 meaningless). Generated databases are cached in $AISPEND_BENCH_CACHE (default: the temp dir's aispend-bench).
@@ -26,7 +28,16 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.benchmarks import bench_memory, bench_report, bench_spenders, bench_startup, bench_sync
+from tests.benchmarks import (
+    bench_anomaly,
+    bench_charts,
+    bench_home,
+    bench_memory,
+    bench_report,
+    bench_spenders,
+    bench_startup,
+    bench_sync,
+)
 from tests.benchmarks.bench_support import Figure, machine
 
 Bench = Callable[..., list[Figure]]
@@ -34,6 +45,7 @@ Bench = Callable[..., list[Figure]]
 BENCHMARKS: dict[str, tuple[Bench, dict[str, Any]]] = {
     "report": (bench_report.run, {"sizes": (3, 6), "runs": 2}),
     "startup": (bench_startup.run, {"runs": 1, "db_days": 3}),
+    "home": (bench_home.run, {"sizes": (3,), "runs": 2}),
     "memory": (bench_memory.run, {"backfill_days": 8, "n_workspaces": 2, "n_models": 2, "db_days": 3}),
     "sync": (
         bench_sync.run,
@@ -46,6 +58,7 @@ BENCHMARKS: dict[str, tuple[Bench, dict[str, Any]]] = {
             "histories": (10, 40),
         },
     ),
+    "anomaly": (bench_anomaly.run, {"n_scopes": 8, "n_days": 120, "eval_days": 60}),
     "spenders": (
         bench_spenders.run,
         {
@@ -59,6 +72,7 @@ BENCHMARKS: dict[str, tuple[Bench, dict[str, Any]]] = {
             "runs": 2,
         },
     ),
+    "charts": (bench_charts.run, {"runs": 2, "db_days": 20}),
 }
 
 
