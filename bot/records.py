@@ -56,6 +56,23 @@ class UsageRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class KindUsage:
+    """One metric of one usage kind (bot.usage_kinds) for one UTC day: OpenAI's images, audio, embeddings, vector
+    storage…, completions by service tier and batch; Anthropic's tokens by context window and inference geo."""
+
+    provider: str
+    day: date
+    kind: str  # a bot.usage_kinds name: "images", "vector_stores", "messages", "web_search"…
+    workspace_id: str  # NO_WORKSPACE as for UsageRecord
+    model: str  # NO_MODEL when the endpoint has no model
+    service_tier: str  # "" when the endpoint does not report it
+    batch: bool | None  # None when the endpoint does not report it
+    detail: str  # the kind's own dimensions, "size=1024x1024; source=image.generation"; "" when none
+    metric: str  # the count as the API names it: "images", "usage_bytes", "num_model_requests"…
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
 class PricedUsage:
     """Usage of one UTC day at the grain a price list needs (issue 14): model, service tier, batch, context window,
     inference geo and every token type a price applies to. The estimates (bot.estimates) price these rows; they are
@@ -272,9 +289,16 @@ class ProviderData:
     claude_code: list[ClaudeCodeDay] = field(default_factory=list)
     claude_code_start: date | None = None
     claude_code_unavailable: str | None = None
+    # usage by kind (bot.usage_kinds): the store replaces the window's rows of the kinds in `usage_kinds_fetched`
+    # only; a kind the provider refused (a 4xx other than auth) is in `usage_kinds_unavailable` with the one
+    # sentence saying why, and keeps its earlier rows
+    usage_kinds: list[KindUsage] = field(default_factory=list)
+    usage_kinds_fetched: tuple[str, ...] = ()
+    usage_kinds_unavailable: dict[str, str] = field(default_factory=dict)
     # spend caps as they are now (issue 13), read after the window; None: not read (the store keeps its caps)
     caps: CapsFetch | None = None
     priced_usage: list[PricedUsage] = field(default_factory=list)  # usage at the grain estimates price (issue 14)
+    priced_refused: bool = False  # its request was refused (a note): the store keeps the window's earlier rows
 
     # records a fetch given a RecordSpill set aside on disk instead of in the lists above (issue 11 §7); the
     # all_* iterators give both, which is what the store writes

@@ -19,6 +19,7 @@ from bot.money import fmt_usd
 from bot.periods import Period
 from bot.projection import projection_text
 from bot.report import KEY_VARIABLES, ModelLine, ProviderLine, Report, WorkspaceLine, provider_name
+from bot.report.usage import usage_summary
 from bot.safe_text import TEXT_LIMIT, clean
 
 SPARKS = "▁▂▃▄▅▆▇█"
@@ -133,6 +134,9 @@ def render_text(report: Report, now: datetime) -> str:
     if len(report.daily) > 1:
         lines += ["", _daily(report)]
     lines += ["", _tokens(report)]
+    other = usage_summary(report.usage)
+    if other:
+        lines.append(f"Other usage: {other}")
     if report.month is not None:
         billed_only = " (billed only: the estimates above are not in it)" if estimated else ""
         lines.append(

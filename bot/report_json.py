@@ -11,6 +11,7 @@ from bot.caps import caps_json
 from bot.claude_code import claude_code_json
 from bot.estimates import estimates_json
 from bot.report import ProviderLine, Report
+from bot.report.usage import usage_json
 from bot.spenders import SpenderView
 from bot.spenders_json import spenders_json
 
@@ -64,6 +65,7 @@ def report_to_json(report: Report, keys: SpenderView | None = None, users: Spend
         "notes": [*report.notes, *report.cap_notes],
         "caps": caps_json(report.caps),  # provider spend limits against this month (read only)
         "claude_code": claude_code_json(report.claude_code),  # Anthropic's estimates: never part of total_usd
+        "usage": usage_json(report.usage),  # usage by kind: quantities, never dollars
         "estimates": estimates_json(report.estimates),  # usage at list price: never part of any total
     }
     if report.month is not None:

@@ -87,7 +87,8 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
     data = fetch(sim.anthropic_url, sleeps)
     claude_code = [r for r in sim.requests if r.path == CLAUDE_CODE]
     requests = [r for r in sim.requests if r.path != CLAUDE_CODE]
-    # 2 chunks x (cost + usage + priced usage + analytics cost) + 1 page each of workspaces, keys and users
+    # 2 chunks x (cost + usage by key + usage by context window and geo, which the priced usage comes from too +
+    # analytics cost) + 1 page each of workspaces, keys and users
     assert len(requests) == 11
     # and one Claude Code request per day (each day fits one page of 1000 actors)
     assert data.requests == len(sim.requests) == 11 + 60
@@ -111,26 +112,17 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
         (USAGE, "2026-10-25T00:00:00Z", "2026-11-23T00:00:00Z"),
         (USAGE, "2026-10-25T00:00:00Z", "2026-11-23T00:00:00Z"),
     ]
+    usage_groups = sorted(r.query["group_by[]"] for r in requests if r.path == USAGE)
+    assert usage_groups == [
+        *[["model", "workspace_id", "service_tier", "api_key_id"]] * 2,
+        *[["workspace_id", "model", "service_tier", "context_window", "inference_geo"]] * 2,  # the API's most: 5
+    ]
     for req in requests:
         rest = {k: v for k, v in req.query.items() if k not in ("starting_at", "ending_at")}
         if req.path == COST:
             assert rest == {"bucket_width": ["1d"], "limit": ["31"], "group_by[]": ["workspace_id", "description"]}
         elif req.path == USAGE:
-            # the report's grain, and the grain a price needs (issue 14: at most 5 group_by[] per request)
-            assert (
-                rest["bucket_width"] == ["1d"]
-                and rest["limit"] == ["31"]
-                and set(rest)
-                == {
-                    "bucket_width",
-                    "limit",
-                    "group_by[]",
-                }
-            )
-            assert rest["group_by[]"] in (
-                ["model", "workspace_id", "service_tier", "api_key_id"],
-                ["model", "service_tier", "context_window", "inference_geo"],
-            )
+            assert {k: v for k, v in rest.items() if k != "group_by[]"} == {"bucket_width": ["1d"], "limit": ["31"]}
         elif req.path == ANALYTICS:
             assert req.headers["anthropic-beta"] == "analytics-usage-cost-2026-08-24"
             assert rest == {
@@ -149,10 +141,10 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
 def test_400_day_backfill_uses_the_fewest_requests(sim: Simulator, sleeps: list[float]) -> None:
     start = TODAY - timedelta(days=399)
     data = fetch(sim.anthropic_url, sleeps, start=start)
-    # 13 chunks x (cost + usage), priced usage for the last 62 days only (2 chunks), the analytics API from
-    # 2026-01-01 (326 days: 11 chunks), 3 one-page lists, and Claude Code's one request per day for its last 90 days
-    assert len([r for r in sim.requests if r.path != CLAUDE_CODE]) == 13 + 13 + 2 + 11 + 3
-    assert data.requests == len(sim.requests) == 13 + 13 + 2 + 11 + 3 + 90
+    # 13 chunks x (cost + usage by key + usage by context window and geo), the analytics API from 2026-01-01 (326
+    # days: 11 chunks), 3 one-page lists, and Claude Code's one request per day for its last 90 days only
+    assert len([r for r in sim.requests if r.path != CLAUDE_CODE]) == 13 * 3 + 11 + 3
+    assert data.requests == len(sim.requests) == 13 * 3 + 11 + 3 + 90
     assert not any("page" in r.query or "after_id" in r.query for r in sim.requests)
     assert total(data) == sim.org.expected_cost_nano("anthropic", start, END)
     assert min(c.day for c in data.costs) == start and max(c.day for c in data.costs) == TODAY
@@ -358,7 +350,7 @@ def test_chunks_run_concurrently_on_the_pool(sleeps: list[float]) -> None:
             server.route(path, answer)
         data = fetch(server.url, sleeps, start=TODAY - timedelta(days=399), max_workers=4)
         reports = [r for r in server.requests if r.path != CLAUDE_CODE]  # the unrouted Claude Code API is a 404
-    assert (len(reports), peak[0], sleeps) == (42, 4, [])  # 40, and 2 of priced usage (issue 14)
+    assert (len(reports), peak[0], sleeps) == (53, 4, [])
     assert data.requests == len(server.requests) and data.claude_code_unavailable is not None
 
 
@@ -460,7 +452,7 @@ def test_recorded_cost_rows_normalize(sleeps: list[float]) -> None:
             "anthropic", day2, "wrkspc_A", "claude-opus-4-8", "tokens:uncached_input_tokens", "standard", 1_000_000_000
         ),
     ]
-    assert len(reports) == 4 + 3 + 1  # + analytics cost, keys, users, priced usage (issue 14)
+    assert len(reports) == 5 + 3  # 2 cost pages, usage by key and by window and geo, workspaces; analytics, keys, users
     assert cost_requests[1].pairs == [*cost_requests[0].pairs, ("page", "page_opaque+/=")]
 
 

@@ -289,18 +289,11 @@ def test_days_before_2026_are_token_shares_and_say_so(sim: Simulator) -> None:
 
 
 def minimum_requests(days_fetched: int, analytics_days: int) -> int:
-    """ceil(days / 31) each of cost and usage (31 daily buckets a page), ceil(analytics days / 31) analytics calls
+    """ceil(days / 31) each of cost, usage by key and usage by context window and inference geo (31 daily buckets
+    a page), ceil(analytics days / 31) analytics calls
     (at most 31 days each; the demo organization's rows fit one 1000-row page), one page each of workspaces,
-    keys and users, Claude Code's one request per day over at most its last 90 days, and priced usage (issue 14)
-    over at most its last 62 days."""
-    priced = math.ceil(min(days_fetched, 62) / 31)
-    return (
-        2 * math.ceil(days_fetched / 31)
-        + math.ceil(analytics_days / 31)
-        + 3
-        + min(days_fetched, CLAUDE_CODE_DAYS)
-        + priced
-    )
+    keys and users, and Claude Code's one request per day over at most its last 90 days."""
+    return 3 * math.ceil(days_fetched / 31) + math.ceil(analytics_days / 31) + 3 + min(days_fetched, CLAUDE_CODE_DAYS)
 
 
 @pytest.mark.parametrize(
@@ -312,7 +305,7 @@ def test_request_counts_are_the_minimum_the_caps_allow(sim: Simulator, start: da
     data = fetch(sim.anthropic_url, start=start)
     expected = minimum_requests((END - start).days, analytics_days)
     assert data.requests == len(sim.requests) == expected
-    assert expected == (6 + 1 + 1 if start == TODAY else 26 + 11 + 3 + 90 + 2)
+    assert expected == (7 + 1 if start == TODAY else 39 + 11 + 3 + 90)
 
 
 def test_big_lists_and_analytics_pages_follow_their_cursors() -> None:

@@ -118,31 +118,35 @@ def test_each_figure_has_the_promised_json_shape(smoke_figures: list[dict[str, o
 
 def test_request_counts_are_the_documented_minimum(smoke_figures: list[dict[str, object]]) -> None:
     by_name = {figure["name"]: figure for figure in smoke_figures}
-    # 40 days: Anthropic 2 cost + 2 usage + 2 analytics cost pages + 1 page each of workspaces, keys and users
-    # + 40 Claude Code days (one request each) + 2 of priced usage (issue 14); OpenAI 1 cost + 2 usage + 1 project
-    # page + 1 user page + the key listings of its 2 projects; then the spend caps: Anthropic's one listing,
-    # OpenAI's organization limit and the limits of its 2 active projects that spent
+    # 40 days: Anthropic 2 cost + 2 usage by key + 2 usage by context window and geo (which the priced usage comes
+    # from too) + 2 analytics cost pages + 1 page each of workspaces, keys and users + 40 Claude Code days (one
+    # request each); OpenAI 1 cost + 2 pages of each of its 10 usage endpoints + 1 project page + 1 user page + the
+    # key listings of its 2 projects; then the spend caps: Anthropic's one listing, OpenAI's organization limit and
+    # the limits of its 2 active projects that spent
     assert {k: by_name[k]["value"] for k in ("sync.backfill.anthropic.requests", "sync.backfill.openai.requests")} == {
         "sync.backfill.anthropic.requests": 52,
-        "sync.backfill.openai.requests": 10,
+        "sync.backfill.openai.requests": 28,
     }
     assert by_name["sync.backfill.requests"] == {
         "name": "sync.backfill.requests",
-        "value": 62,
+        "value": 80,
         "unit": "requests",
-        "target": "= 62 (minimum)",
+        "target": "= 80 (minimum)",
         "ok": True,
     }
     incremental = {k: v["value"] for k, v in by_name.items() if str(k).startswith("sync.incremental.")}
     assert incremental == {
-        # 3 reports + analytics cost, keys, users + 3 Claude Code days + 1 of priced usage + the spend caps listing
+        # 4 reports + analytics cost, keys, users + 3 Claude Code days + the spend caps listing
         "sync.incremental.10d.anthropic.requests": 11,
-        "sync.incremental.10d.openai.requests": 9,  # + users + its 2 projects' keys + 3 spend limits
+        # costs + 10 usage endpoints + projects, users, 2 projects' keys + 3 spend limits
+        "sync.incremental.10d.openai.requests": 18,
         "sync.incremental.40d.anthropic.requests": 11,
-        "sync.incremental.40d.openai.requests": 9,
+        "sync.incremental.40d.openai.requests": 18,
         "sync.incremental.anthropic.spread": 0,
         "sync.incremental.openai.spread": 0,
     }
+    # each is the minimum for its window
+    assert all(by_name[k]["ok"] is True for k in incremental if str(k).endswith(".requests"))
 
 
 def test_spender_requests_are_the_minimum_and_constant(smoke_figures: list[dict[str, object]]) -> None:
@@ -158,17 +162,17 @@ def test_spender_requests_are_the_minimum_and_constant(smoke_figures: list[dict[
 
 
 def test_minimum_requests_follow_the_limit_caps() -> None:
-    # 400 days: ceil(400/31) = 13 pages per 31-day report, ceil(400/180) = 3 OpenAI cost pages
-    # Claude Code: its last 90 days; priced usage (issue 14): its last 62 days
-    assert bench_sync.min_requests("anthropic", 400, 40) == 13 + 13 + 1 + 90 + 2
-    assert bench_sync.min_requests("openai", 400, 40) == 3 + 13 + 1
-    assert bench_sync.min_requests("openai", 400, 250) == 3 + 13 + 3
+    # 400 days: ceil(400/31) = 13 pages per 31-day report (Anthropic: cost, usage by key, usage by context window
+    # and geo; OpenAI: its 10 usage endpoints), ceil(400/180) = 3 OpenAI cost pages
+    assert bench_sync.min_requests("anthropic", 400, 40) == 13 * 3 + 1 + 90  # Claude Code: its last 90 days
+    assert bench_sync.min_requests("openai", 400, 40) == 3 + 13 * 10 + 1
+    assert bench_sync.min_requests("openai", 400, 250) == 3 + 13 * 10 + 3
     # Anthropic's spenders over 400 days to 2026-11-22: the analytics API from 2026-01-01 (326 days, 11 chunks of
     # at most 31, one page each for the demo organization) + one page of keys + one of users
     org = bench_sync.Org(bench_sync.TODAY)
     end = bench_sync.TODAY + timedelta(days=1)
     assert bench_sync.anthropic_spender_pages(org, end - timedelta(days=400), end) == 11 + 1 + 1
-    assert bench_sync.min_requests("anthropic", 400, 40, 13) == 13 + 13 + 1 + 13 + 90 + 2
+    assert bench_sync.min_requests("anthropic", 400, 40, 13) == 13 * 3 + 1 + 13 + 90
 
 
 def test_flatness_compares_histories_that_hold_the_period() -> None:

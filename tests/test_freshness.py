@@ -184,6 +184,7 @@ def test_a_database_from_before_day_fetches_upgrades_in_place_and_keeps_every_fi
             "008_home_viewers",
             "009_spend_caps",
             "010_usage_priced",
+            "011_usage_kinds",
         ]
         AlertStore(store)  # the alert ledger of that release upgrades too
         fetches = store.fetches(date(2026, 11, 27), date(2026, 12, 1))["anthropic"]

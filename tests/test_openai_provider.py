@@ -23,7 +23,19 @@ COSTS = "/v1/organization/costs"
 USAGE = "/v1/organization/usage/completions"
 PROJECTS = "/v1/organization/projects"
 USERS = "/v1/organization/users"
-NAMES = (PROJECTS, USERS)  # the listings that are not day reports
+NAMES = (PROJECTS, USERS)
+# the other usage endpoints: by project, model where they have one, and the dimensions that set a price
+KIND_GROUPS = {
+    "embeddings": ["project_id", "model"],
+    "moderations": ["project_id", "model"],
+    "images": ["project_id", "model", "size", "source"],
+    "audio_speeches": ["project_id", "model"],
+    "audio_transcriptions": ["project_id", "model"],
+    "vector_stores": ["project_id"],
+    "code_interpreter_sessions": ["project_id"],
+    "file_search_calls": ["project_id"],
+    "web_search_calls": ["project_id", "model", "context_level"],
+}  # the listings that are not day reports
 KEY_PAGE = "https://platform.openai.com/settings/organization/admin-keys"
 RESTRICTED_WARNING = (
     "OpenAI project, API key and user names could not be read (the key lacks Organization Administration: Read, "
@@ -122,8 +134,9 @@ def test_cost_records_match_the_served_rows(sim: Simulator, sleeps: list[float])
 def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -> None:
     data = fetch(sim.openai_url, sleeps)
     requests = sim.requests
-    # costs, usage in 31-day chunks, projects, users, then the key listing of each of the 3 projects with key usage
-    assert data.requests == len(requests) == 1 + 2 + 1 + 1 + 3
+    # costs, usage in 31-day chunks, the 9 other usage endpoints in 31-day chunks, projects, users, then the key
+    # listing of each of the 3 projects with key usage
+    assert data.requests == len(requests) == 1 + 2 + 9 * 2 + 1 + 1 + 3
     for req in requests:
         assert req.headers["authorization"] == f"Bearer {OPENAI_KEY}"
         assert "openai-organization" not in req.headers and "x-api-key" not in req.headers
@@ -142,6 +155,12 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
         elif req.path == USAGE:
             groups = ["model", "project_id", "api_key_id", "user_id", "batch", "service_tier"]
             assert rest == {"bucket_width": ["1d"], "limit": ["31"], "group_by": groups}
+        elif req.path.startswith("/v1/organization/usage/"):
+            assert rest == {
+                "bucket_width": ["1d"],
+                "limit": ["31"],
+                "group_by": KIND_GROUPS[req.path.rsplit("/", 1)[1]],
+            }
         elif req.path == PROJECTS:
             assert req.query == {"include_archived": ["true"], "limit": ["100"]}
         elif req.path == USERS:
@@ -156,8 +175,9 @@ def test_requests_are_the_documented_ones(sim: Simulator, sleeps: list[float]) -
 def test_400_day_backfill_uses_the_fewest_requests(sim: Simulator, sleeps: list[float]) -> None:
     start = TODAY - timedelta(days=399)
     data = fetch(sim.openai_url, sleeps, start=start)
-    # 180-day cost pages, 31-day usage pages, projects, users, one key listing per project whose keys spent
-    assert data.requests == len(sim.requests) == 3 + 13 + 1 + 1 + 3
+    # 180-day cost pages, 31-day usage pages (completions and the 9 others), projects, users, one key listing per
+    # project whose keys spent
+    assert data.requests == len(sim.requests) == 3 + 13 + 9 * 13 + 1 + 1 + 3
     assert all(int(r.query["start_time"][0]) % 86400 == 0 for r in sim.requests if r.path in (COSTS, USAGE))
     assert total(data) == sim.org.expected_cost_nano("openai", start, END)
 
@@ -194,7 +214,8 @@ def test_restricted_key_degrades_to_project_ids(sim: Simulator, sleeps: list[flo
     assert (data.labels, data.warnings) == ([], [RESTRICTED_WARNING])
     assert data.spender_usage == full.spender_usage and data.spender_costs == full.spender_costs
     assert {label.id for label in data.spender_labels} == {""}  # only the names of the null ids
-    assert data.requests == len(sim.requests) == 5  # the 403s are not retried, and no key listing is tried
+    assert data.requests == len(sim.requests) == 5 + 9 * 2  # the 403s are not retried, and no key listing is tried
+    assert data.usage_kinds == full.usage_kinds
 
 
 @pytest.mark.parametrize("max_workers", [1, 4])

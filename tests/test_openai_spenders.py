@@ -22,7 +22,7 @@ from bot.records import (
     SpenderUsage,
 )
 from bot.simulator import Simulator
-from tests.test_openai_provider import COSTS, END, START, TODAY, USERS, fetch, total
+from tests.test_openai_provider import COSTS, END, KIND_GROUPS, START, TODAY, USERS, fetch, total
 
 KEYS = "/api_keys"
 
@@ -191,9 +191,10 @@ def test_refused_cost_by_key_falls_back_to_token_shares(sim: Simulator, sleeps: 
 def test_a_one_day_incremental_sync_makes_the_fewest_requests(sim: Simulator, sleeps: list[float]) -> None:
     data = fetch(sim.openai_url, sleeps, start=TODAY, end=TODAY + timedelta(days=1))
     paths = sorted(r.path.rsplit("/", 1)[-1] for r in sim.requests)
-    # costs, usage, projects, users, and the key listings of the 2 projects whose keys spent today
-    assert paths == ["api_keys", "api_keys", "completions", "costs", "projects", "users"]
-    assert data.requests == 6
+    # costs, usage, the 9 other usage endpoints, projects, users, and the key listings of the 2 projects whose keys
+    # spent today
+    assert paths == sorted(["api_keys", "api_keys", "completions", "costs", "projects", "users", *KIND_GROUPS])
+    assert data.requests == 6 + 9
     assert {u.day for u in data.spender_usage} == {TODAY}
 
 
@@ -228,7 +229,7 @@ def test_usage_rows_with_null_ids_stay_in_every_total(sim: Simulator, sleeps: li
 
 def test_recorded_key_listings_odd_owners_and_a_project_gone(sleeps: list[float]) -> None:
     from tests.scripted_server import Reply, ScriptedServer
-    from tests.test_openai_provider import EMPTY_PAGE, EMPTY_PROJECTS, PROJECTS, USAGE, unix
+    from tests.test_openai_provider import EMPTY_PAGE, EMPTY_PROJECTS, KIND_GROUPS, PROJECTS, USAGE, unix
 
     day = TODAY - timedelta(days=2)
     start = int(unix(day))
@@ -256,6 +257,8 @@ def test_recorded_key_listings_odd_owners_and_a_project_gone(sleeps: list[float]
     with ScriptedServer() as server:
         server.route(COSTS, EMPTY_PAGE)
         server.route(USAGE, Reply(200, usage))
+        for kind in KIND_GROUPS:
+            server.route(f"/v1/organization/usage/{kind}", EMPTY_PAGE)
         server.route(PROJECTS, EMPTY_PROJECTS)
         server.route(USERS, Reply(200, people))
         server.route("/v1/organization/projects/proj_a/api_keys", Reply(200, keys))

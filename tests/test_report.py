@@ -385,6 +385,7 @@ SMALL_JSON = {
         "month to go by."
     ],
     "claude_code": {"estimated_usd": None, "users": []},
+    "usage": [],
     "caps": [],
     "estimates": {"total_usd": Decimal(0), "lines": [], "unpriced": [], "adjustments": []},
     "budget": {
@@ -502,6 +503,7 @@ def test_load_report_reads_a_real_store(tmp_path: Path) -> None:
             "Priority Tier usage on 2026-11-18 is not included in Anthropic's cost report.",
         ],
         "claude_code": {"estimated_usd": None, "users": []},
+        "usage": [],
         "caps": [],
         "estimates": {"total_usd": Decimal(0), "lines": [], "unpriced": [], "adjustments": []},
         "budget": {

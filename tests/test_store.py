@@ -113,6 +113,7 @@ SPEND_MIGRATIONS = [
     "008_home_viewers",
     "009_spend_caps",
     "010_usage_priced",
+    "011_usage_kinds",
 ]
 
 
@@ -129,6 +130,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "008_home_viewers",
             "009_spend_caps",
             "010_usage_priced",
+            "011_usage_kinds",
         ]
         assert first.pending_migrations() == []
     with Store(db_path) as second:
@@ -143,6 +145,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
             "008_home_viewers",
             "009_spend_caps",
             "010_usage_priced",
+            "011_usage_kinds",
         ]
     assert query(db_path, "SELECT migration_set, name FROM _sqlite_migrations") == [
         ("aispend", "001_spend_tables"),
@@ -155,6 +158,7 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         ("aispend", "008_home_viewers"),
         ("aispend", "009_spend_caps"),
         ("aispend", "010_usage_priced"),
+        ("aispend", "011_usage_kinds"),
     ]
     tables = {name for (name,) in query(db_path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {
@@ -162,6 +166,8 @@ def test_migrations_apply_once_and_are_recorded(db_path: Path) -> None:
         "claude_code_daily",
         "claude_code_models",
         "claude_code_status",
+        "usage_kinds_daily",
+        "usage_kind_status",
         "cost_daily",
         "usage_daily",
         "cost_gaps",

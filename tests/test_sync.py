@@ -164,13 +164,13 @@ def test_second_sync_is_incremental_and_counts_nothing_twice(sim: Simulator, sto
     fresh = requests_by_provider(sim, mark)
     assert {r.provider: r.requests for r in second} == fresh
     # a 3-day window is one page of each report plus the labels, far fewer than the backfill; Anthropic adds the
-    # analytics cost and the key and user lists, OpenAI the users and its 2 projects' keys
+    # analytics cost and the key and user lists, OpenAI the users and its 2 projects' keys. Usage by kind adds
+    # one page each: Anthropic's usage by context window and geo, OpenAI's 9 other usage endpoints
     for result, before in zip(second, first, strict=True):
         assert result.requests < before.requests
         # Anthropic also makes Claude Code's one request per day of the window; OpenAI lists users and 2 projects' keys
-        # + priced usage (issue 14); then the spend caps: Anthropic's one listing, OpenAI's organization limit and
-        # its 2 active projects'
-        assert result.requests <= {"anthropic": 6 + 3 + 1 + 1, "openai": 6 + 3}[result.provider]
+        # then the spend caps: Anthropic's one listing, OpenAI's organization limit and its 2 active projects'
+        assert result.requests == {"anthropic": 7 + 3 + 1, "openai": 6 + 9 + 3}[result.provider]
     assert_matches_simulator(store, sim, ago(89), TODAY + ONE)
     for provider in providers:
         provider.close()

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from functools import partial
 
 from bot.config import ANTHROPIC_KEY_PAGE, Secret
 from bot.money import AmountError, cents_to_nano, parse_decimal, row_nano
 from bot.providers import anthropic_caps
 from bot.providers import anthropic_spenders as spenders
+from bot.providers import anthropic_usage_kinds as usage_kinds
 from bot.providers.anthropic_claude_code import ClaudeCodeFetch
 from bot.providers.base import OrgIdentity
 from bot.providers.collect import Collected, Tokens
@@ -66,13 +67,6 @@ STYLE = ProviderStyle(
     auth_message=auth_message,
     auth_codes=frozenset({INDIVIDUAL_ACCOUNT}),
 )
-
-
-# the usage report's grain for pricing: tier (batch, priority), context window (long-context rates), inference geo
-PRICED_GROUPS = ("model", "service_tier", "context_window", "inference_geo")
-# the days of a fetch priced usage is read for: estimates need the recent days, reconciliation a few weeks; a
-# 400-day backfill does not pay 13 more requests for it
-PRICED_HISTORY = timedelta(days=62)
 
 
 class AnthropicProvider(RowFields):
@@ -123,8 +117,8 @@ class AnthropicProvider(RowFields):
         jobs: list[Callable[[FetchSession], Collected]] = []
         for lo, hi in day_chunks(start, end, DAYS_PER_REQUEST):
             jobs += [partial(self._costs, lo, hi), partial(self._usage, lo, hi)]
-        for lo, hi in day_chunks(max(start, end - PRICED_HISTORY), end, DAYS_PER_REQUEST):
-            jobs.append(partial(self._priced, lo, hi))
+        # one request per chunk at the context-window/geo grain: usage by kind and the priced usage both
+        jobs += usage_kinds.jobs(self.client, start, end, STYLE.auth_codes)
         jobs.append(self._workspaces)
         jobs += spenders.jobs(self.client, self.analytics, start, end)  # who spent it: names, per-key cost
         claude_code = ClaudeCodeFetch(self.client, self.name, start, end)
@@ -223,30 +217,6 @@ class AnthropicProvider(RowFields):
             out.spenders.add_usage((day, KEY, key or NO_KEY, workspace, model), tokens)
 
         self._report(USAGE_PATH, lo, hi, ["model", "workspace_id", "service_tier", "api_key_id"], session, add, out)
-        return out
-
-    def _priced(self, lo: date, hi: date, session: FetchSession) -> Collected:
-        """Usage at the grain a price needs (issue 14), a request of its own: the API takes at most 5 group_by[]."""
-        out = Collected()
-
-        def add(day: date, row: JsonObject) -> None:
-            creation = row.get("cache_creation") or {}
-            tools = row.get("server_tool_use") or {}
-            for name, value in (("cache_creation", creation), ("server_tool_use", tools)):
-                if not isinstance(value, dict):
-                    raise self._bad(USAGE_PATH, day, name, value, "an object")
-            model, tier, window, geo = (self._text(USAGE_PATH, day, row, f) for f in PRICED_GROUPS)
-            out.priced.add(
-                (day, model, tier, tier == "batch", window, geo),  # batch is a service tier here
-                uncached=self._count(day, row, "uncached_input_tokens", required=True),
-                cache_read=self._count(day, row, "cache_read_input_tokens"),
-                write_5m=self._count(day, creation, "ephemeral_5m_input_tokens"),
-                write_1h=self._count(day, creation, "ephemeral_1h_input_tokens"),
-                output=self._count(day, row, "output_tokens", required=True),
-                web_searches=self._count(day, tools, "web_search_requests"),
-            )
-
-        self._report(USAGE_PATH, lo, hi, list(PRICED_GROUPS), session, add, out)
         return out
 
     def _workspaces(self, session: FetchSession) -> Collected:

@@ -12,6 +12,7 @@ from datetime import date
 from itertools import pairwise
 from typing import TypeVar
 
+from bot.providers.kinds import KindSums
 from bot.providers.priced import Priced
 from bot.records import (
     KEY,
@@ -164,6 +165,7 @@ class Collected:
     cost_records: list[CostRecord] = field(default_factory=list)
     usage_records: list[UsageRecord] = field(default_factory=list)
     spenders: Spenders = field(default_factory=lambda: Spenders())  # who spent it (issue 11)
+    kinds: KindSums = field(default_factory=lambda: KindSums())  # usage by kind (bot.usage_kinds)
     priced: Priced = field(default_factory=lambda: Priced())  # usage at the grain estimates price (issue 14)
 
     def add_cost(self, key: CostKey, amount_nano: int) -> None:
@@ -204,6 +206,7 @@ class Collected:
             spill.add(COSTS, costs)
             spill.add(USAGE, usage)
         self.spenders.seal(provider, spill)
+        self.kinds.seal(provider)
         self.priced.seal(provider)
         return self
 
@@ -218,6 +221,7 @@ class Collected:
         other.costs, other.usage, other.cost_records, other.usage_records = {}, {}, [], []
         self.labels.update(other.labels)
         self.spenders.merge(other.spenders)
+        self.kinds.merge(other.kinds)
         self.priced.merge(other.priced)
         self.warnings.extend(other.warnings)
         for day, rows in other.gaps.items():
@@ -235,6 +239,8 @@ class Collected:
         data = ProviderData(provider, start, end, costs, usage, labels, requests, list(self.warnings), gaps)
         data.spilled = spill
         self.spenders.fill(data)
+        self.kinds.fill(data)
+        data.priced_refused = self.priced.refused
         data.priced_usage = self.priced.take(provider)
         return data
 

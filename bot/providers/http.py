@@ -18,7 +18,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -170,7 +170,8 @@ class JsonClient:
                 return self._decode(path, response)
             error = self._parse_error(response)
             if refused is not None and refused(error):
-                raise RequestRefused(error)
+                # the caller may store or show what it said: never with the key in it
+                raise RequestRefused(replace(error, message=self._auth.redact(error.message)))
             if response.status_code in (401, 403) or error.code in self.style.auth_codes:
                 if response.status_code == 401 and self.style.retry_unauthorized and not retried_unauthorized:
                     retried_unauthorized = True

@@ -28,10 +28,12 @@ from bot.config import OPENAI_KEY_PAGE, Secret
 from bot.errors import ProviderAuthError
 from bot.money import AmountError, parse_decimal, row_nano, usd_to_nano
 from bot.providers import line_items, openai_caps
+from bot.providers import openai_usage_kinds as usage_kinds
 from bot.providers.base import OrgIdentity
-from bot.providers.collect import Tokens
+from bot.providers.collect import Collected, Tokens
 from bot.providers.fields import RowFields
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, KeyAuth, ProviderStyle
+from bot.providers.kinds import KindSums
 from bot.providers.openai_names import list_keys, list_users, one_scope_warning
 from bot.providers.openai_spenders import Part
 from bot.providers.paging import fetch_all, last_id_cursor
@@ -97,6 +99,7 @@ class OpenAIProvider(RowFields):
             partial(self._costs, lo, hi, probe) for lo, hi in day_chunks(start, end, COST_DAYS_PER_REQUEST)
         ]
         jobs += [partial(self._usage, lo, hi) for lo, hi in day_chunks(start, end, USAGE_DAYS_PER_REQUEST)]
+        jobs += [partial(_kind_part, job) for job in usage_kinds.jobs(self.client, start, end)]
         jobs += [self._projects, partial(list_users, self.client, self.name)]
         session = FetchSession(spill)
         whole = Part()
@@ -195,13 +198,15 @@ class OpenAIProvider(RowFields):
         return part
 
     def _usage(self, lo: date, hi: date, session: FetchSession) -> Part:
-        """Usage by (project, model, key, user): rows that sum exactly to each of the three views."""
+        """Usage by (project, model, key, user, batch, service tier): rows that sum exactly to each of the views
+        (the tier and batch split is kept as usage by kind, see openai_usage_kinds)."""
         part = Part()
         out, spenders = part.collected, part.spenders
         params = [
             *_window(lo, hi, USAGE_DAYS_PER_REQUEST),
             *(("group_by", g) for g in ("model", "project_id", "api_key_id", "user_id", "batch", "service_tier")),
         ]
+        out.kinds.fetched.add(usage_kinds.COMPLETIONS)
 
         def add(day: date, row: JsonObject) -> None:
             tokens = Tokens(
@@ -216,6 +221,7 @@ class OpenAIProvider(RowFields):
             key = self._text(USAGE_PATH, day, row, "api_key_id")
             user = self._text(USAGE_PATH, day, row, "user_id")
             out.add_usage((day, project, model, ""), tokens)
+            usage_kinds.add_completions(self.client, out.kinds, day, row, project, model)
             spenders.add_usage(day, key, user, project, model, tokens)
             # and at the grain a price needs (issue 14); input_tokens already holds the cached and written tokens
             tier, batch = self._text(USAGE_PATH, day, row, "service_tier"), row.get("batch") is True
@@ -273,6 +279,10 @@ class OpenAIProvider(RowFields):
             label_name = name if isinstance(name, str) and name else item["id"]
             out.add_label(Label(self.name, item["id"], label_name, archived=archived))
         return part
+
+
+def _kind_part(job: Callable[[FetchSession], KindSums], session: FetchSession) -> Part:
+    return Part(collected=Collected(kinds=job(session)))
 
 
 def _window(lo: date, hi: date, limit: int) -> list[tuple[str, str]]:

@@ -23,6 +23,7 @@ _FIELDS = 7
 class Priced:
     sums: dict[PricedKey, list[int]] = field(default_factory=dict)
     records: list[PricedUsage] = field(default_factory=list)
+    refused: bool = False  # the provider refused the request they come from: the store keeps its earlier rows
 
     def add(
         self,
@@ -52,6 +53,7 @@ class Priced:
             for i, value in enumerate(counts):
                 mine[i] += value
         self.records += other.records
+        self.refused |= other.refused
         other.sums, other.records = {}, []
 
     def take(self, provider: str) -> list[PricedUsage]:

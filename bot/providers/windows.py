@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar
 
 from bot.errors import ProviderDataError
-from bot.providers.http import FetchCancelled, FetchSession, JsonClient, JsonObject, Params
+from bot.providers.http import ApiError, FetchCancelled, FetchSession, JsonClient, JsonObject, Params
 from bot.providers.paging import fetch_all
 
 T = TypeVar("T")
@@ -116,9 +116,11 @@ def report_rows(
     hi: date,
     on_row: Callable[[date, JsonObject], None],
     after_bucket: Callable[[], object] | None = None,
+    refused: Callable[[ApiError], bool] | None = None,
 ) -> None:
     """Every (day, row) of a daily report over [lo, hi), handed to on_row bucket by bucket as the pages stream;
-    `after_bucket` is called when a bucket's rows are all handed over (its day is complete).
+    `after_bucket` is called when a bucket's rows are all handed over (its day is complete). An error answer that
+    `refused` accepts raises RequestRefused (see JsonClient.get_json).
 
     Only one bucket is decoded at a time (issue 6). Errors keep the order a whole-page decode gives them: a
     page's paging is checked when it ends, so a bad bucket or row met while it streams is raised after that.
@@ -137,7 +139,7 @@ def report_rows(
         except ProviderDataError as err:
             failures.append(err)
 
-    fetch_all(client, path, params, session, context=f"days {lo}..{hi} exclusive", on_item=on_bucket)
+    fetch_all(client, path, params, session, context=f"days {lo}..{hi} exclusive", on_item=on_bucket, refused=refused)
     if failures:
         raise failures[0]
 

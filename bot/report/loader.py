@@ -26,6 +26,8 @@ from bot.records import (
 )
 from bot.report.builder import build_report, report_today
 from bot.report.model import KNOWN_PROVIDERS, UNBILLED_TIERS, Report, ReportInputs
+from bot.report.usage import build_usage, unavailable_notes
+from bot.usage_kinds import KindSum
 
 
 class ReportStore(Protocol):
@@ -47,6 +49,8 @@ class ReportStore(Protocol):
     def spend_cap_notes(self) -> dict[str, str]: ...
     def workspace_daily(self, provider: str, workspace_id: str, start: date, end: date) -> dict[date, int]: ...
     def spender_labels(self) -> dict[tuple[str, str, str], SpenderLabel]: ...
+    def usage_kind_sums(self, start: date, end: date) -> list[KindSum]: ...
+    def usage_kinds_unavailable(self) -> dict[tuple[str, str], str]: ...
     def priced_usage(self, start: date, end: date) -> list[PricedUsage]: ...
     def spender_labels_of_kind(self, provider: str, kind: str) -> dict[tuple[str, str, str], SpenderLabel]: ...
 
@@ -81,6 +85,8 @@ def load_report(
         cost_gaps=store.cost_gaps(min(period.prev_start, period.start), period.end),
     )
     report = build_report(inputs, period, now=now, budget=budget_usd)
+    usage = build_usage(store.usage_kind_sums(period.start, period.end))
+    notes = [*report.notes, *unavailable_notes(store.usage_kinds_unavailable())]
     caps = tuple(forecast_caps(store, today=today, now=now))
     cap_notes = tuple(store.spend_cap_notes().values())
     # usage at list price where the bill has no figure yet: apart from every total (bot.estimates)
@@ -88,5 +94,11 @@ def load_report(
         store.priced_usage(period.start, period.end), inputs.daily, period.start, period.end, today=today
     )
     return dataclasses.replace(
-        report, claude_code=load_claude_code(store, period), caps=caps, cap_notes=cap_notes, estimates=estimates
+        report,
+        claude_code=load_claude_code(store, period),
+        usage=usage,
+        notes=notes,
+        caps=caps,
+        cap_notes=cap_notes,
+        estimates=estimates,
     )

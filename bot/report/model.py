@@ -14,6 +14,7 @@ from bot.freshness import ProviderFetches
 from bot.periods import Period
 from bot.projection import MonthProjection
 from bot.records import NO_MODEL, Label, SyncState, TokenTotals
+from bot.report.usage import KindLine
 
 KNOWN_PROVIDERS = ("anthropic", "openai")
 KEY_VARIABLES = {"anthropic": "ANTHROPIC_ADMIN_KEY", "openai": "OPENAI_ADMIN_KEY"}
@@ -103,6 +104,7 @@ class Report:
     freshness: tuple[FreshnessLine, ...] = ()
     not_final: tuple[date, ...] = ()  # days of the period or comparison fetched before they ended (not today)
     claude_code: ClaudeCodeReport | None = None  # Anthropic's estimates, apart from every total (bot.claude_code)
+    usage: tuple[KindLine, ...] = ()  # usage by kind, quantities only (bot.report.usage)
     caps: tuple[CapForecast, ...] = ()  # provider spend caps against this month (bot.caps), whatever the period
     cap_notes: tuple[str, ...] = ()  # why a provider's caps could not be read at its last sync
     estimates: Estimates | None = None  # usage at list price where the bill has no figure yet (bot.estimates)

@@ -19,6 +19,7 @@ from typing import Any
 from bot.money import parse_decimal
 from bot.simulator import caps_api, openai_lists
 from bot.simulator.openai_data import CostRow, KeyCostRow, UsageRow
+from bot.simulator.openai_usage_kinds import results as kind_results
 from bot.simulator.org import Org
 from bot.simulator.paging import (
     DAY,
@@ -119,7 +120,7 @@ def handle(req: RecordedRequest, org: Org) -> Response:
             return completions(_checked(req, OPENAI_COMPLETIONS), org)
         family = route.removeprefix("/usage/")
         if route.startswith("/usage/") and family in OPENAI_OTHER_USAGE:
-            return other_usage(_checked(req, OPENAI_OTHER_USAGE[family]), org)
+            return other_usage(_checked(req, OPENAI_OTHER_USAGE[family]), org, family)
         if route == "/spend_limit" or (route.startswith("/projects/") and route.endswith("/spend_limit")):
             return caps_api.openai_spend_limit(req, org, route.split("/")[2] if route.count("/") == 3 else None)
         if route == "/projects":
@@ -278,10 +279,13 @@ def _usage_results(rows: list[UsageRow], groups: set[str], covered: int) -> list
     return results
 
 
-def other_usage(req: RecordedRequest, org: Org) -> Response:
-    """Usage families aispend does not read: valid pages of empty buckets."""
+def other_usage(req: RecordedRequest, org: Org, family: str) -> Response:
+    """Embeddings, images, audio, vector stores… (openai_usage_kinds): grouped and filtered as the query asks."""
     buckets, next_page, state = _window(req, org, 31, clip=True)
-    return _page(req, [_bucket(b, []) for b in buckets], next_page, state)
+    data = [
+        _bucket(b, kind_results(family, org.openai_kinds_day(b.day), req.query, b.covered_seconds)) for b in buckets
+    ]
+    return _page(req, data, next_page, state)
 
 
 def project_object(project_id: str, name: str, created_at: int, archived_at: int | None) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from bot.simulator.catalog import PRIORITY_OFFSET, SPIKE_OFFSET, Project, Worksp
 from bot.simulator.claude_code_data import ClaudeCodeRow, claude_code_rows
 from bot.simulator.openai_data import OpenAIDay, openai_day
 from bot.simulator.openai_people import demo_people, scale_people
+from bot.simulator.openai_usage_kinds import KindRow, kind_rows
 from bot.simulator.scale import scale_projects, scale_workspaces
 
 PROVIDERS = ("anthropic", "openai")
@@ -84,6 +85,7 @@ class Org:
         self._lock = threading.Lock()
         self._anthropic = functools.lru_cache(maxsize=4096)(self._compute_anthropic)
         self._openai = functools.lru_cache(maxsize=4096)(self._compute_openai)
+        self._openai_kinds = functools.lru_cache(maxsize=4096)(self._compute_openai_kinds)
 
     # --- labels -------------------------------------------------------------------------------------------
 
@@ -129,6 +131,13 @@ class Org:
     def cost_lagging(self, day: date) -> bool:
         """Whether the cost report has no rows for `day` yet (its usage is served all the same)."""
         return self.cost_lag_days > 0 and 0 <= (self.today - day).days <= self.cost_lag_days
+
+    def openai_kinds_day(self, day: date) -> tuple[KindRow, ...]:
+        """OpenAI usage beyond completions (images, audio, embeddings, vector stores…) for one UTC day."""
+        return self._openai_kinds(day, self.factor("openai", day))
+
+    def _compute_openai_kinds(self, day: date, factor: Decimal) -> tuple[KindRow, ...]:
+        return kind_rows(self.openai_projects, self.seed, self.today, day, factor)
 
     def _compute_anthropic(self, day: date, factor: Decimal) -> AnthropicDay:
         return anthropic_day(self.anthropic_workspaces, self.seed, self.today, day, factor, self.anthropic_keys)

@@ -166,7 +166,7 @@ _MODEL_FILTERS = {**_KEY_FILTERS, "models": None}
 _PROJECT_ONLY = Accepts(_WINDOW, {"project_ids": None, "group_by": frozenset({"project_id"})})
 OPENAI_COSTS = Accepts(_WINDOW, {"project_ids": None, "api_key_ids": None, "group_by": OPENAI_COST_GROUPS})
 OPENAI_COMPLETIONS = Accepts(_WINDOW | {"batch"}, {**_MODEL_FILTERS, "group_by": OPENAI_COMPLETION_GROUPS})
-# the usage families aispend does not read, by path segment
+# the other usage families, by path segment (served by openai_usage_kinds)
 OPENAI_OTHER_USAGE = {
     "embeddings": Accepts(_WINDOW, {**_MODEL_FILTERS, "group_by": _BY_KEY | {"model"}}),
     "moderations": Accepts(_WINDOW, {**_MODEL_FILTERS, "group_by": _BY_KEY | {"model"}}),

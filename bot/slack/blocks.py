@@ -22,10 +22,12 @@ from bot.money import fmt_usd
 from bot.projection import projection_text
 from bot.render_text import TOP_N, ago, bar, change_text, compare_label, fmt_count, period_title, sparkline
 from bot.report import KEY_VARIABLES, BudgetStatus, ModelLine, ProviderLine, Report, WorkspaceLine, provider_name
+from bot.report.usage import fmt_quantity, kind_text, top_models, usage_summary
 from bot.safe_text import NOTE_LIMIT, TEXT_LIMIT, clean, code, escape, literal, mrkdwn
 from bot.slack.kit import Block, Message, context, fields, fit, header, section
 from bot.slack.spender_blocks import top_spenders_block, top_spenders_text
 from bot.spenders import SpenderView
+from bot.usage_kinds import TOKEN_KINDS
 
 View = Literal["summary", "models", "workspaces", "keys", "users"]  # keys and users: bot.slack.spender_blocks
 LIST_ROWS = 20  # rows in the full `models` / `workspaces` views
@@ -61,10 +63,15 @@ def report_message(report: Report, now: datetime, view: View = "summary", keys: 
             blocks.append(section(f"*Month to date* {fmt_usd(m.month_to_date)} · {projection}{billed_only}"))
         if report.budget is not None:
             blocks.append(section(_budget_text(report.budget)))
+        if usage_summary(report.usage):
+            blocks.append(context(f"Other usage: {usage_summary(report.usage)}"))
     else:
         lines: Sequence[ModelLine | WorkspaceLine] = report.models if view == "models" else report.workspaces
         what = "model" if view == "models" else "workspace or project"
         blocks.append(section(_table(lines, LIST_ROWS) if lines else f"No spend by {what} in this period."))
+        usage = _usage_by_model(report) if view == "models" else ""
+        if usage:
+            blocks.append(section(usage))
     blocks.append(context(_freshness(report, now)))
     notes = _other_notes(report)
     if notes:
@@ -224,6 +231,17 @@ def _projected(b: BudgetStatus) -> str:
     return f"projected {fmt_usd(b.projected_total)} ({b.projected_pct:.1f}%)"
 
 
+def _usage_by_model(report: Report) -> str:
+    """The models view's usage beyond tokens: each kind's quantity and its top models (provider names, escaped)."""
+    rows = []
+    for line in report.usage:
+        if (line.provider, line.kind) in TOKEN_KINDS:
+            continue
+        top = ", ".join(f"{mrkdwn(model)} {fmt_quantity(q, line.unit)}" for model, q in top_models(line))
+        rows.append(f"• {mrkdwn(provider_name(line.provider))} {kind_text(line)}" + (f": {top}" if top else ""))
+    return "*Other usage*\n" + "\n".join(rows) if rows else ""
+
+
 def _budget_fallback(b: BudgetStatus) -> str:
     return f"budget {fmt_usd(b.month_to_date)} of {fmt_usd(b.monthly_budget)} used ({b.pct_used:.1f}%), {_projected(b)}"
 
@@ -271,6 +289,8 @@ def _fallback(report: Report, now: datetime, view: View) -> str:
         )
     if report.budget is not None and view == "summary":
         parts.append(_budget_fallback(report.budget).capitalize() + ".")
+    if view == "summary" and usage_summary(report.usage):
+        parts.append(f"Other usage: {usage_summary(report.usage)}.")
     for line in report.providers:
         if line.status == "error":
             error = clean(line.error or "unknown error", TEXT_LIMIT)

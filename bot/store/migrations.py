@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlite_utils import Database
 from sqlite_utils.migrations import Migrations
 
-from bot.store import caps, claude_code, freshness, home, priced, rollups, spender_totals, spenders
+from bot.store import caps, claude_code, freshness, home, priced, rollups, spender_totals, spenders, usage_kinds
 
 migrations = Migrations("aispend")
 
@@ -156,3 +156,10 @@ def m010_usage_priced(db: Database) -> None:
     # usage at the grain a price list needs (issue 14: estimates); a database from before has none, so its days are
     # estimated only once a sync fetches them again
     db.execute(priced.SCHEMA)
+
+
+@migrations(name="011_usage_kinds")
+def m011_usage_kinds(db: Database) -> None:
+    # usage by kind (issue 14): OpenAI's images, audio, embeddings, vector storage… and completions by tier and batch,
+    # Anthropic's tokens by context window and inference geo and its web searches; filled by the next sync
+    usage_kinds.create(db)

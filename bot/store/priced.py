@@ -15,6 +15,7 @@ from sqlite_utils import Database
 from bot.errors import StoreError
 from bot.records import PricedUsage, ProviderData
 
+TABLE = "usage_priced"
 SCHEMA = """CREATE TABLE usage_priced (
     day TEXT NOT NULL CHECK (day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
     provider TEXT NOT NULL,

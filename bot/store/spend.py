@@ -14,14 +14,14 @@ from sqlite_utils import Database
 
 from bot.errors import StoreError
 from bot.records import Label, ProviderData, TokenTotals
-from bot.store import priced, rollups, spenders
+from bot.store import priced, rollups, spenders, usage_kinds
 
 # The order matters only for readability: facts first, then the rollups rebuilt from cost_daily.
 SPEND_TABLES = (
     "cost_daily",
     "usage_daily",
     "cost_gaps",
-    "usage_priced",
+    priced.TABLE,
     "spend_provider_daily",
     "spend_model_daily",
     "spend_workspace_daily",
@@ -81,6 +81,8 @@ def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> 
         raise RuntimeError("replace_provider_data must run inside a write transaction (Store.writing())")
     params = (data.start.isoformat(), data.end.isoformat(), data.provider)
     for table in SPEND_TABLES:
+        if table == priced.TABLE and data.priced_refused:
+            continue  # its request was refused this time: the rows an earlier sync stored stay
         db.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ? AND provider = ?", params)
     db.conn.executemany(_INSERT_COST, _cost_rows(data))
     db.conn.executemany(_INSERT_USAGE, _usage_rows(data))
@@ -96,6 +98,7 @@ def replace_provider_data(db: Database, data: ProviderData, updated_at: str) -> 
     rollups.rebuild(db, data.provider, data.start, data.end)
     db.conn.executemany(_UPSERT_LABEL, labels)
     spenders.replace(db, data, updated_at, _DayChecker(data, "spender"))
+    usage_kinds.replace(db, data, updated_at)
     # one row per grain key: records that shared a key were summed into one
     return sum(
         db.execute(f"SELECT COUNT(*) FROM {table} WHERE day >= ? AND day < ? AND provider = ?", params).fetchone()[0]

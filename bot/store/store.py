@@ -28,10 +28,11 @@ from bot.records import (
     TokenTotals,
 )
 from bot.spender_split import KindRows, SpenderRows
-from bot.store import caps, claude_code, freshness, home, priced, spend, spender_totals, spenders, syncs
+from bot.store import caps, claude_code, freshness, home, priced, spend, spender_totals, spenders, syncs, usage_kinds
 from bot.store.alert_schema import migrations as alert_migrations
 from bot.store.db import Connections, to_timestamp
 from bot.store.migrations import migrations
+from bot.usage_kinds import KindSum
 
 PRIORITY_TIERS = ("priority", "priority_on_demand")
 
@@ -210,6 +211,16 @@ class Store:
         """The labels of these (provider, id) spenders of `kind` and of their owners."""
         with self.reading() as db:
             return spenders.labels_of(db, kind, ids)
+
+    def usage_kind_sums(self, start: date, end: date) -> list[KindSum]:
+        """Usage by kind over [start, end]: each kind's metrics per model, tier, batch and detail."""
+        with self.reading() as db:
+            return usage_kinds.sums(db, start, end)
+
+    def usage_kinds_unavailable(self) -> dict[tuple[str, str], str]:
+        """(provider, kind) -> why the last sync could not read that kind."""
+        with self.reading() as db:
+            return usage_kinds.unavailable(db)
 
     def claude_code_actors(self, start: date, end: date) -> list[ClaudeCodeActorSums]:
         """Claude Code activity per actor over [start, end]; actors are emails (personal data) or key names."""

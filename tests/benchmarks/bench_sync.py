@@ -14,8 +14,10 @@ LATENCY seconds slept before every answer, through the real provider clients and
     NAIVE_SAMPLE_DAYS days per endpoint and extrapolated to the whole backfill (running it all would take
     ~1600 requests × latency).
 - Incremental: after backfills of several history lengths, the next scheduled sync (an hour later); its
-  requests per provider must stay constant as history grows (target ≤ 6, plus one Claude Code request per day of
-  Anthropic's window).
+  requests per provider must stay constant as history grows and be the minimum for its window: one page of each
+  report (Anthropic: cost, usage by key, usage by context window and geo; OpenAI: costs and its 10 usage endpoints),
+  the label page, the spender pages (OpenAI lists the keys of each project whose keys spent in the window),
+  Anthropic's one Claude Code request per day of the window and the spend caps (bench_sync.cap_requests).
 """
 
 from __future__ import annotations
@@ -47,13 +49,21 @@ BACKFILL_DAYS = 400
 NAIVE_SAMPLE_DAYS = 10
 RUNS = 3  # timed backfills at each latency (medians)
 INCREMENTAL_HISTORIES = (30, 120, BACKFILL_DAYS)
-INCREMENTAL_TARGET = 6
 WALL_TARGET = 1.3
 
 # Documented caps (shared/reference/*-admin-api.md): buckets per page for daily reports, items per label page.
+# Each report request a sync makes, by what it reads: Anthropic's usage report is asked twice (by key, and by
+# context window and inference geo: 5 group_by[] dimensions at most), and OpenAI has ten usage endpoints.
+_OPENAI_USAGE = ("completions", "embeddings", "moderations", "images", "audio_speeches", "audio_transcriptions")
+_OPENAI_USAGE += ("vector_stores", "code_interpreter_sessions", "file_search_calls", "web_search_calls")
 CAPS = {
-    "anthropic": {"/v1/organizations/cost_report": 31, "/v1/organizations/usage_report/messages": 31},
-    "openai": {"/v1/organization/costs": 180, "/v1/organization/usage/completions": 31},
+    "anthropic": {
+        "/v1/organizations/cost_report": 31,
+        "/v1/organizations/usage_report/messages (by key)": 31,
+        # usage by kind and the priced usage (issue 14) both come from this one request
+        "/v1/organizations/usage_report/messages (by context window and inference geo)": 31,
+    },
+    "openai": {"/v1/organization/costs": 180, **{f"/v1/organization/usage/{kind}": 31 for kind in _OPENAI_USAGE}},
 }
 LABEL_PAGE = {"anthropic": ("/v1/organizations/workspaces", 1000), "openai": ("/v1/organization/projects", 100)}
 
@@ -64,14 +74,7 @@ def min_requests(provider: str, days: int, labels: int, spender_pages: int = 0) 
     Code's one request per day (each day's actors fit one page) over at most its last 90 days."""
     reports = sum(math.ceil(days / cap) for cap in CAPS[provider].values())
     labels_pages = max(1, math.ceil(labels / LABEL_PAGE[provider][1]))
-    return (
-        reports + labels_pages + spender_pages + claude_code_requests(provider, days) + priced_requests(provider, days)
-    )
-
-
-def priced_requests(provider: str, days: int) -> int:
-    """Anthropic's usage read a second time at the grain a price needs (issue 14), over at most its last 62 days."""
-    return math.ceil(min(days, 62) / 31) if provider == "anthropic" else 0
+    return reports + labels_pages + spender_pages + claude_code_requests(provider, days)
 
 
 def cap_requests(org: Org, provider: str, start: date, end: date) -> int:
@@ -369,15 +372,20 @@ def run(
             _, incremental = sync_once(sim, db, later, history)
             for result in incremental:
                 counts[result.provider].append(result.requests)
-                target = INCREMENTAL_TARGET + claude_code_requests(result.provider, (result.end - result.start).days)
+                days = (result.end - result.start).days
+                if result.provider == "anthropic":
+                    window_names = anthropic_spender_pages(org, result.start, result.end)
+                else:
+                    window_names = openai_name_pages(org, days)
+                target = min_requests(result.provider, days, labels[result.provider], window_names)
                 target += cap_requests(org, result.provider, result.start, result.end)
                 figures.append(
                     Figure(
                         f"sync.incremental.{history}d.{result.provider}.requests",
                         result.requests,
                         "requests",
-                        f"≤ {target}",
-                        result.requests <= target,
+                        f"= {target} (minimum)",
+                        result.requests == target,
                         f"the scheduled sync an hour after a {history}-day backfill "
                         f"(window {result.start}..{result.end - timedelta(days=1)}"
                         + ("; + one Claude Code request per day of it)" if result.provider == "anthropic" else ")"),
