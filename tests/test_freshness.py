@@ -181,6 +181,7 @@ def test_a_database_from_before_day_fetches_upgrades_in_place_and_keeps_every_fi
             "004_cost_gaps",
             "005_spenders",
             "006_claude_code",
+            "007_spender_totals",
             "008_home_viewers",
             "009_spend_caps",
             "010_usage_priced",
