@@ -21,3 +21,17 @@ def open_store(settings: Settings) -> Store:
     from bot.store import Store
 
     return Store(settings.db_path)
+
+
+def open_existing_store(settings: Settings) -> Store:
+    """The database a read-only command reads; ConfigError when it does not exist (opening it would create an
+    empty one, and a mistyped AISPEND_DB would then read as "no spend")."""
+    from pathlib import Path
+
+    from bot.errors import ConfigError
+
+    if not Path(settings.db_path).exists():
+        raise ConfigError(
+            f"No database at {settings.db_path}: run `aispend sync` first (or set AISPEND_DB to the bot's database)."
+        )
+    return open_store(settings)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import TextIO
 
-from bot.commands import open_store
+from bot.commands import open_existing_store
 from bot.config import Settings
-from bot.errors import ConfigError
 from bot.safe_text import terminal
 
 
@@ -18,11 +16,7 @@ def cmd_budget_check(settings: Settings, projected: bool, out: TextIO, *, now: d
     from bot.periods import parse_period
     from bot.report import load_report
 
-    if not Path(settings.db_path).exists():
-        raise ConfigError(
-            f"No database at {settings.db_path}: run `aispend sync` first (or set AISPEND_DB to the bot's database)."
-        )
-    store = open_store(settings)
+    store = open_existing_store(settings)
     try:
         budget = budget_in_force(store, settings)
         configured = settings.configured_providers

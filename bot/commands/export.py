@@ -6,9 +6,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TextIO
 
-from bot.commands import EXIT_OK, open_store
+from bot.commands import EXIT_OK, open_existing_store
 from bot.config import Settings
-from bot.errors import ConfigError, UsageError
+from bot.errors import UsageError
 from bot.safe_text import terminal
 
 
@@ -36,11 +36,7 @@ def cmd_export(
     if emails and grain != "user":
         raise UsageError("--emails goes with `aispend export --by user` only.")
     period = parse_period(period_word, as_of or now.date())
-    if not Path(settings.db_path).exists():
-        raise ConfigError(
-            f"No database at {settings.db_path}: run `aispend sync` first (or set AISPEND_DB to the bot's database)."
-        )
-    store = open_store(settings)
+    store = open_existing_store(settings)
     rows = export_rows(store, period, grain, people=True, emails=emails)
     try:
         # what the report would say about these days (not synced, not final, Priority Tier...), said beside the rows

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from pathlib import Path
 from typing import TextIO
 
-from bot.commands import EXIT_OK, open_store
+from bot.commands import EXIT_OK, open_existing_store
 from bot.config import Settings
-from bot.errors import ConfigError
 from bot.safe_text import terminal
 
 
@@ -20,11 +18,7 @@ def cmd_reconcile(
     from bot.report_json import dumps_json
 
     period = parse_period(period_word, as_of or now.date())
-    if not Path(settings.db_path).exists():
-        raise ConfigError(
-            f"No database at {settings.db_path}: run `aispend sync` first (or set AISPEND_DB to the bot's database)."
-        )
-    store = open_store(settings)
+    store = open_existing_store(settings)
     try:
         reconciliation = load_reconciliation(store, period)
     finally:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from datetime import date, datetime
-from pathlib import Path
 from typing import TextIO
 
-from bot.commands import EXIT_OK, KEY, SPENDER_VIEWS, USER, open_store
+from bot.commands import EXIT_OK, KEY, SPENDER_VIEWS, USER, open_existing_store
 from bot.config import Settings
-from bot.errors import ConfigError
 from bot.safe_text import terminal
 
 
@@ -27,11 +25,7 @@ def cmd_report(
 
     today = as_of or now.date()
     period = parse_period(period_word, today)
-    if not Path(settings.db_path).exists():
-        raise ConfigError(
-            f"No database at {settings.db_path}: run `aispend sync` first (or set AISPEND_DB to the bot's database)."
-        )
-    store = open_store(settings)
+    store = open_existing_store(settings)
     try:
         budget = budget_in_force(store, settings)
         report = load_report(store, period, now=now, configured=settings.configured_providers, budget_usd=budget.amount)
@@ -60,11 +54,7 @@ def cmd_spenders(
 
     kind = SPENDER_VIEWS[kind_word]
     period = parse_period(period_word, args.as_of or now.date())
-    if not Path(settings.db_path).exists():
-        raise ConfigError(
-            f"No database at {settings.db_path}: run `aispend sync` first (or set AISPEND_DB to the bot's database)."
-        )
-    store = open_store(settings)
+    store = open_existing_store(settings)
     try:
         view = load_spenders(store, period, kind, people=True, emails=args.emails)
     finally:
@@ -93,11 +83,7 @@ def cmd_claude_code(
     from bot.report_json import dumps_json
 
     period = parse_period(period_word, as_of or now.date())
-    if not Path(settings.db_path).exists():
-        raise ConfigError(
-            f"No database at {settings.db_path}: run `aispend sync` first (or set AISPEND_DB to the bot's database)."
-        )
-    store = open_store(settings)
+    store = open_existing_store(settings)
     try:
         report = load_claude_code(store, period, emails=emails)
     finally:
