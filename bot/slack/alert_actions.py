@@ -126,22 +126,31 @@ class AlertActions:
             return
         self._update(body, client, respond, record, self._state(record))
 
-    def snooze(self, body: Body, client: WebClient, respond: Respond) -> None:
+    def _admin_click(self, body: Body, respond: Respond, what: str) -> tuple[str, AlertRecord, str] | None:
+        """(identity, record, user) of an admin's click on an alert still in the ledger; else the clicker is told
+        why and None."""
         identity, user = _identity(body), _user(body)
         if user is None:
             _tell(respond, _NO_USER)
-            return
-        refusal = admin_refusal(self.policy, user, "snooze alerts")
+            return None
+        refusal = admin_refusal(self.policy, user, what)
         if refusal is not None:
             _tell(respond, refusal + " You can still Acknowledge it.")
-            return
+            return None
         if identity is None:
             _tell(respond, _NO_ALERT)
-            return
+            return None
         record = self.alert_store.get(identity)
         if record is None:
             _tell(respond, _GONE)
+            return None
+        return identity, record, user
+
+    def snooze(self, body: Body, client: WebClient, respond: Respond) -> None:
+        click = self._admin_click(body, respond, "snooze alerts")
+        if click is None:
             return
+        _, record, user = click
         now = self.now()
         until = now + timedelta(days=SNOOZE_DAYS)
         mutes = self._mutes(record)
@@ -150,21 +159,10 @@ class AlertActions:
         self._update(body, client, respond, record, self._state(record))
 
     def judge(self, body: Body, client: WebClient, respond: Respond, verdict: str) -> None:
-        identity, user = _identity(body), _user(body)
-        if user is None:
-            _tell(respond, _NO_USER)
+        click = self._admin_click(body, respond, "say whether an alert was expected")
+        if click is None:
             return
-        refusal = admin_refusal(self.policy, user, "say whether an alert was expected")
-        if refusal is not None:
-            _tell(respond, refusal + " You can still Acknowledge it.")
-            return
-        if identity is None:
-            _tell(respond, _NO_ALERT)
-            return
-        record = self.alert_store.get(identity)
-        if record is None:
-            _tell(respond, _GONE)
-            return
+        identity, record, user = click
         if record.kind not in FEEDBACK_KINDS:  # a hand-made click: budget warnings are not anomalies
             _tell(respond, "Only anomaly alerts (spikes, unusual days, stopped spend) take Expected / Not expected.")
             return
