@@ -325,6 +325,17 @@ class ProviderData:
             for kind in (KEY, USER):
                 yield from self.spilled.records(spill.spender_costs(kind), SpenderCost)
 
+    def all_usage_kinds(self) -> Iterator[KindUsage]:
+        yield from self.usage_kinds
+        if self.spilled is not None:
+            for tag in self.spilled.tags(spill.KIND_USAGE):
+                yield from self.spilled.records(tag, KindUsage)
+
+    def all_priced_usage(self) -> Iterator[PricedUsage]:
+        yield from self.priced_usage
+        if self.spilled is not None:
+            yield from self.spilled.records(spill.PRICED_USAGE, PricedUsage)
+
     def fetched_rows(self) -> int:
         """Cost and usage records fetched, in the lists and set aside."""
         spilled = 0 if self.spilled is None else self.spilled.count(spill.COSTS) + self.spilled.count(spill.USAGE)

@@ -29,6 +29,13 @@ T = TypeVar("T")
 COSTS = "costs"
 USAGE = "usage"
 SPENDER_USAGE = "spender_usage"
+PRICED_USAGE = "priced_usage"
+# usage by kind is kept per kind (a kind the provider refused is discarded whole)
+KIND_USAGE = "usage_kinds:"
+
+
+def kind_usage(kind: str) -> str:
+    return KIND_USAGE + kind
 
 
 def spender_costs(kind: str) -> str:
@@ -75,6 +82,11 @@ class RecordSpill:
         with self._lock:
             self._parts.pop(tag, None)
             self._rows.pop(tag, None)
+
+    def tags(self, prefix: str) -> list[str]:
+        """The tags starting with `prefix` that hold records, sorted."""
+        with self._lock:
+            return sorted(tag for tag, parts in self._parts.items() if tag.startswith(prefix) and parts)
 
     def count(self, tag: str) -> int:
         with self._lock:

@@ -43,6 +43,7 @@ def expected_names() -> set[str]:
         "startup.run_first_ack",
         "memory.backfill_peak_rss",
         "memory.idle_bot_rss",
+        "memory.idle_bot_rss_after_chart",
         "memory.idle_bot_peak_rss",
         "sync.backfill.anthropic.requests",
         "sync.backfill.openai.requests",

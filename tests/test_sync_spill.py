@@ -1,8 +1,9 @@
 """A fetch's records set aside on disk (issue 11 §7: the backfill's memory is bounded by a part, not the window).
 
 Against the simulator on 127.0.0.1 at a fixed today: a fetch given a RecordSpill holds no record in its lists
-and reads back exactly the records an in-memory fetch holds (costs, usage, per-spender usage and cost, with a
-refusal in one analytics chunk voiding every billed per-key cost); a sync through it writes the same database as
+and reads back exactly the records an in-memory fetch holds (costs, usage, per-spender usage and cost, usage by
+kind and priced usage, with a refusal in one analytics chunk voiding every billed per-key cost and one in a
+usage kind's chunk every record of that kind); a sync through it writes the same database as
 one that stores in-memory data; and its temporary files are gone afterwards.
 """
 
@@ -34,6 +35,7 @@ NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 END = TODAY + timedelta(days=1)
 START = TODAY - timedelta(days=69)  # three analytics chunks, three usage chunks
 ANALYTICS = "/v1/organizations/analytics/cost"
+IMAGES = "/v1/organization/usage/images"  # one usage kind, read in three chunks
 
 
 @pytest.fixture
@@ -56,6 +58,8 @@ def _records(data: ProviderData) -> dict[str, list[Any]]:
         "usage": data.all_usage(),
         "spender_usage": data.all_spender_usage(),
         "spender_costs": data.all_spender_costs(),
+        "usage_kinds": data.all_usage_kinds(),
+        "priced_usage": data.all_priced_usage(),
     }
     return {name: sorted(records, key=repr) for name, records in every.items()}
 
@@ -68,15 +72,23 @@ def test_a_spilled_fetch_holds_nothing_in_memory_and_reads_back_every_record(
         try:
             if refused_chunk:
                 sim.inject(Fault("anthropic", ANALYTICS, status=403, times=1))
+                sim.inject(Fault("openai", IMAGES, status=400, times=1))
             held = provider.fetch(START, END)
             if refused_chunk:
                 sim.inject(Fault("anthropic", ANALYTICS, status=403, times=1))
+                sim.inject(Fault("openai", IMAGES, status=400, times=1))
             with RecordSpill(tmp_path) as spill:
                 spilled = provider.fetch(START, END, spill)
                 assert spilled.costs == spilled.usage == spilled.spender_usage == spilled.spender_costs == []
+                assert spilled.usage_kinds == spilled.priced_usage == []
                 assert spilled.fetched_rows() == len(held.costs) + len(held.usage) > 0
                 assert _records(spilled) == _records(held)
-                assert _records(held)["spender_usage"]
+                assert _records(held)["spender_usage"] and _records(held)["usage_kinds"]
+                assert _records(held)["priced_usage"]
+                # a kind refused in one chunk has no record in the whole window, set aside or held
+                if provider.name == "openai":
+                    assert ("images" in spilled.usage_kinds_fetched) is not refused_chunk
+                    assert any(r.kind == "images" for r in spilled.all_usage_kinds()) is not refused_chunk
                 assert bool(_records(held)["spender_costs"]) is not (refused_chunk and provider.name == "anthropic")
                 assert (spilled.labels, spilled.spender_labels, spilled.spender_basis, spilled.cost_gaps) == (
                     held.labels,

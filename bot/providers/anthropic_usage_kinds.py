@@ -93,7 +93,7 @@ def _read(client: JsonClient, lo: date, hi: date, auth_codes: frozenset[str], se
         session,
         add,
         auth_codes,
-        on_bucket=lambda: priced.seal(PROVIDER),
+        on_bucket=lambda: priced.seal(PROVIDER, session.spill),
     )
     if sums.unavailable:  # refused: no priced rows either, and the store keeps the ones it has
         return Collected(kinds=sums, priced=Priced(refused=True))

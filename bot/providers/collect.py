@@ -206,8 +206,8 @@ class Collected:
             spill.add(COSTS, costs)
             spill.add(USAGE, usage)
         self.spenders.seal(provider, spill)
-        self.kinds.seal(provider)
-        self.priced.seal(provider)
+        self.kinds.seal(provider, spill)
+        self.priced.seal(provider, spill)
         return self
 
     def merge(self, other: Collected) -> None:
@@ -241,7 +241,7 @@ class Collected:
         self.spenders.fill(data)
         self.kinds.fill(data)
         data.priced_refused = self.priced.refused
-        data.priced_usage = self.priced.take(provider)
+        data.priced_usage = self.priced.take(provider, spill)
         return data
 
 

@@ -16,6 +16,7 @@ from datetime import date
 from bot.providers.http import ApiError, FetchSession, JsonClient, JsonObject, Params, RequestRefused
 from bot.providers.windows import report_rows
 from bot.records import KindUsage, ProviderData, provider_name
+from bot.spill import RecordSpill, kind_usage
 from bot.usage_kinds import KINDS
 
 KindKey = tuple[date, str, str, str, str, bool | None, str, str]  # day, kind, ws, model, tier, batch, detail, metric
@@ -52,9 +53,18 @@ class KindSums:
         key = (day, _intern(kind), _intern(ws), _intern(model), _intern(tier), batch, _intern(detail), _intern(metric))
         self.sums[key] = self.sums.get(key, 0) + quantity
 
-    def seal(self, provider: str) -> None:
-        self.records += [KindUsage(provider, *key, q) for key, q in sorted(self.sums.items(), key=_sort_key)]
+    def seal(self, provider: str, spill: RecordSpill | None = None) -> None:
+        """Move the sums into records and drop the sums; with a spill, the records go there, per kind (issue 11 §7)."""
+        records = [KindUsage(provider, *key, q) for key, q in sorted(self.sums.items(), key=_sort_key)]
         self.sums = {}
+        if spill is None:
+            self.records += records
+            return
+        by_kind: dict[str, list[KindUsage]] = {}
+        for r in records:
+            by_kind.setdefault(r.kind, []).append(r)
+        for kind, part in by_kind.items():
+            spill.add(kind_usage(kind), part)
 
     def merge(self, other: KindSums) -> None:
         for key, quantity in other.sums.items():
@@ -65,8 +75,11 @@ class KindSums:
         other.sums, other.records, other.fetched, other.unavailable = {}, [], set(), {}
 
     def fill(self, data: ProviderData) -> None:
-        self.seal(data.provider)
+        self.seal(data.provider, data.spilled)
         refused = set(self.unavailable)
+        if data.spilled is not None:
+            for kind in refused:
+                data.spilled.discard(kind_usage(kind))
         records = [r for r in self.records if r.kind not in refused] if refused else self.records
         records.sort(key=lambda r: (r.day, r.kind, r.workspace_id, r.model, r.service_tier, _batch(r.batch)))
         data.usage_kinds = records
@@ -104,7 +117,7 @@ def read_kind(
     `on_bucket` runs after each whole day, as the sums are sealed (for a caller that sums the rows twice)."""
 
     def sealed() -> None:
-        out.seal(provider)
+        out.seal(provider, session.spill)
         if on_bucket is not None:
             on_bucket()
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from bot.records import PricedUsage
+from bot.spill import PRICED_USAGE, RecordSpill
 
 # day, model, service_tier, batch, context_window, inference_geo
 PricedKey = tuple[date, str, str, bool, str, str]
@@ -43,9 +44,14 @@ class Priced:
         for i, value in enumerate((uncached, cache_read, write_5m, write_1h, output, web_searches, requests)):
             counts[i] += value
 
-    def seal(self, provider: str) -> None:
-        self.records += [PricedUsage(provider, *key, *counts) for key, counts in sorted(self.sums.items())]
+    def seal(self, provider: str, spill: RecordSpill | None = None) -> None:
+        """Move the sums into records and drop the sums; with a spill, the records go there (issue 11 §7)."""
+        records = [PricedUsage(provider, *key, *counts) for key, counts in sorted(self.sums.items())]
         self.sums = {}
+        if spill is None:
+            self.records += records
+        else:
+            spill.add(PRICED_USAGE, records)
 
     def merge(self, other: Priced) -> None:
         for key, counts in other.sums.items():
@@ -56,9 +62,15 @@ class Priced:
         self.refused |= other.refused
         other.sums, other.records = {}, []
 
-    def take(self, provider: str) -> list[PricedUsage]:
-        """Every record, in day order (parts cover disjoint days but may come in any order)."""
-        self.seal(provider)
+    def take(self, provider: str, spill: RecordSpill | None = None) -> list[PricedUsage]:
+        """Every record held, in day order (parts cover disjoint days but may come in any order). A refusal in any
+        part voids the window's records, set aside ones included: the store keeps its earlier rows for the whole
+        window rather than adding a partial window to them."""
+        self.seal(provider, spill)
+        if self.refused:
+            if spill is not None:
+                spill.discard(PRICED_USAGE)
+            self.records = []
         out = sorted(self.records, key=lambda r: (r.day, r.model, r.service_tier, r.batch, r.context_window))
         self.records = []
         return out

@@ -56,7 +56,7 @@ def replace(db: Database, data: ProviderData, days: DayCheck) -> None:
 
 
 def _rows(data: ProviderData, days: DayCheck) -> Iterator[tuple[object, ...]]:
-    for r in data.priced_usage:
+    for r in data.all_priced_usage():
         counts = (r.uncached_input, r.cache_read, r.cache_write_5m, r.cache_write_1h, r.output, r.web_searches)
         if set(map(type, (*counts, r.requests))) != _INT_ONLY or min(*counts, r.requests) < 0:
             raise days.bug(f"a priced usage count that is not a whole number ({counts!r})")

@@ -76,7 +76,7 @@ def replace(db: Database, data: ProviderData, updated_at: str) -> None:
 
 
 def _rows(data: ProviderData, fetched: set[str]) -> Iterator[tuple[object, ...]]:
-    for r in data.usage_kinds:
+    for r in data.all_usage_kinds():
         if r.provider != data.provider or r.kind not in fetched or not data.start <= r.day < data.end:
             raise _bug(data, f"a usage-by-kind record ({r.provider} {r.kind} on {r.day}) outside what was fetched")
         if type(r.quantity) is not int or r.quantity < 0:
