@@ -13,7 +13,7 @@ not an estimate's. Estimates are never added into a total: they are their own JS
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -105,6 +105,24 @@ def build_estimates(
     missing = [UnpricedLine(p, m, d, r, n) for (d, p, m, r), n in sorted(unpriced.items())]
     total = sum((line.usd for line in lines), Decimal(0))
     return Estimates(total, tuple(lines), tuple(missing), tuple(sorted(adjustments)))
+
+
+# the estimate prices the chat and completion tokens of the usage report; the other kinds (images, seconds,
+# GB-days, searches, embeddings...) have no line in it, so they are named rather than left out as if free
+KIND_NOT_PRICED = "{amount}: not in the estimate (aispend prices chat and completion tokens only)"
+
+
+def unpriced_kinds(
+    days: Mapping[date, Sequence[tuple[str, str, str]]], billed: Mapping[tuple[date, str], int], *, today: date
+) -> list[UnpricedLine]:
+    """What an estimate leaves out because no price exists for it: the usage kinds besides tokens (`days` maps each
+    day to (provider, kind label, amount text)) on the days the estimate stands in for the bill."""
+    out = []
+    for day in sorted(days):
+        for provider, label, amount in days[day]:
+            if day <= today and billed.get((day, provider), 0) == 0:
+                out.append(UnpricedLine(provider, label, day, KIND_NOT_PRICED.format(amount=amount), 0))
+    return out
 
 
 def tokens_of(row: PricedUsage) -> int:

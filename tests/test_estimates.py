@@ -300,3 +300,17 @@ def test_report_reconcile_cli_prints_the_table_and_json(billed: Synced) -> None:
     assert text.stdout.strip() == render_reconciliation(
         load_reconciliation(billed.store, parse_period("3d", billed.today))
     )
+
+
+@pytest.mark.dates
+def test_usage_kinds_without_a_price_are_listed_as_unpriced_not_left_out(lagging: Synced) -> None:
+    data = _report_json(lagging, "today")
+    kinds = {(u["provider"], u["model"]): u for u in data["estimates"]["unpriced"] if u["tokens"] == 0}
+    # the simulator's OpenAI organization makes images and transcriptions every day, Anthropic web searches
+    for key in (("openai", "images"), ("openai", "transcription"), ("anthropic", "web search")):
+        assert key in kinds, sorted(kinds)
+        assert kinds[key]["date"] == lagging.today.isoformat()
+        assert kinds[key]["reason"].endswith("not in the estimate (aispend prices chat and completion tokens only)")
+    assert kinds[("openai", "images")]["reason"].split(":")[0].endswith(" images")
+    # completions and messages are the priced tokens: never listed as a kind without a price
+    assert not {("openai", "completions"), ("anthropic", "messages")} & set(kinds)

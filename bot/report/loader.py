@@ -10,7 +10,7 @@ from typing import Protocol
 
 from bot.caps import forecast_caps
 from bot.claude_code import load_claude_code
-from bot.estimates import build_estimates
+from bot.estimates import build_estimates, unpriced_kinds
 from bot.freshness import ProviderFetches
 from bot.periods import Period
 from bot.projection import previous_month
@@ -26,7 +26,7 @@ from bot.records import (
 )
 from bot.report.builder import build_report, report_today
 from bot.report.model import KNOWN_PROVIDERS, UNBILLED_TIERS, Report, ReportInputs
-from bot.report.usage import build_usage, unavailable_notes
+from bot.report.usage import build_usage, unavailable_notes, unpriced_usage
 from bot.usage_kinds import KindSum
 
 
@@ -93,6 +93,13 @@ def load_report(
     estimates = build_estimates(
         store.priced_usage(period.start, period.end), inputs.daily, period.start, period.end, today=today
     )
+    # the estimated days' usage of kinds no price exists for: listed as unpriced, never left out silently
+    estimated = {e.day for e in estimates.lines} | {u.day for u in estimates.unpriced}
+    estimated_days = sorted(estimated | ({today} if period.start <= today <= period.end else set()))
+    kinds = {d: unpriced_usage(store.usage_kind_sums(d, d)) for d in estimated_days}
+    missing = unpriced_kinds(kinds, inputs.daily, today=today)
+    if missing:
+        estimates = dataclasses.replace(estimates, unpriced=(*estimates.unpriced, *missing))
     return dataclasses.replace(
         report,
         claude_code=load_claude_code(store, period),

@@ -114,6 +114,14 @@ def kind_text(line: KindLine) -> str:
     return amount if line.label == UNIT_WORDS[line.unit] else f"{amount} ({line.label})"
 
 
+def unpriced_usage(sums: Sequence[KindSum]) -> list[tuple[str, str, str]]:
+    """(provider, kind label, amount text) of each kind besides tokens with any usage in `sums`."""
+    lines = build_usage(sums)
+    return [
+        (x.provider, x.label, kind_text(x)) for x in lines if (x.provider, x.kind) not in TOKEN_KINDS and x.quantity
+    ]
+
+
 def usage_summary(lines: Sequence[KindLine]) -> str:
     """One line of the usage the token counts do not cover, per provider; "" when there is none. Our words only."""
     parts = []
