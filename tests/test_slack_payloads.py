@@ -20,6 +20,9 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from slack_bolt import BoltResponse
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.alerts.messages import ACK_ACTION, DETAILS_ACTION, SNOOZE_ACTION
 from bot.alerts.service import run_alerts
@@ -27,7 +30,7 @@ from bot.slack.alert_actions import register_alert_actions
 from bot.slack.app import Pools
 from bot.slack.client import build_client
 from bot.slack.http_server import HttpServer
-from bot.slack.server import SocketModeServer
+from bot.slack.server import SocketModeServer, _answer
 from bot.store import Store
 from bot.store.alerts import AlertStore
 from tests.alert_support import ADMIN, NOW, SPIKE_ID, TODAY, alert_settings, filled_store
@@ -325,3 +328,22 @@ def test_a_socket_mode_payload_bolt_cannot_read_is_refused_in_one_line(
         "Socket Mode: refused an interactive payload Bolt cannot read (AttributeError)",
     ]
     assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "payload"),
+    [
+        ("", "text/plain", None),
+        ('{"response_action": "errors"}', "application/json", {"response_action": "errors"}),
+        ("Only admins can do that.", "text/plain;charset=utf-8", {"text": "Only admins can do that."}),
+    ],
+)
+def test_socket_mode_answers_carry_what_bolt_acked(body: str, content_type: str, payload: object) -> None:
+    """The envelope's answer holds Bolt's ack as Bolt's own send_response would send it."""
+    sent: list[str] = []
+    client = SocketModeClient(app_token="xapp-1-A1-test")
+    client.send_message = sent.append  # type: ignore[method-assign,assignment]
+    request = SocketModeRequest(type="interactive", envelope_id="e1", payload={})
+    _answer(client, request, BoltResponse(status=200, body=body, headers={"content-type": content_type}), 0.0)
+    expected: dict[str, object] = {"envelope_id": "e1"} | ({"payload": payload} if payload is not None else {})
+    assert [json.loads(m) for m in sent] == [expected]
