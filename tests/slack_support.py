@@ -260,14 +260,19 @@ WEEK_BLOCKS = [
 ]
 
 
-def simulator_store(path: Path, now: datetime, *, backfill_days: int = 60) -> Store:
-    """A database synced from the bundled provider simulator (as `aispend sync` would fill it) on `now`."""
+def simulator_store(
+    path: Path, now: datetime, *, backfill_days: int = 60, configure: Callable[[Any], object] | None = None
+) -> Store:
+    """A database synced from the bundled provider simulator (as `aispend sync` would fill it) on `now`;
+    `configure(sim)` sets the simulated organization up first (e.g. `sim.org.openai_key_costs = False`)."""
     from bot.providers import build_providers
     from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Simulator
     from bot.sync import sync_providers
 
     store = Store(path)
     with Simulator(today=now.date()) as sim:
+        if configure is not None:
+            configure(sim)
         conf = settings(
             anthropic_admin_key=Secret(ANTHROPIC_KEY),
             openai_admin_key=Secret(OPENAI_KEY),

@@ -13,12 +13,9 @@ import pytest
 
 from bot.budget import BUDGET_KEY
 from bot.cli import main
-from bot.config import Secret, Settings
-from bot.providers import build_providers
 from bot.records import CostRecord, ProviderData
-from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Simulator
 from bot.store import Store
-from bot.sync import sync_providers
+from tests.slack_support import simulator_store
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # the gate's clock, passed to the CLI as its entry point's
 TODAY = NOW.date()
@@ -28,21 +25,7 @@ TODAY = NOW.date()
 def synced_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)  # no .env of the developer's
     path = tmp_path / "aispend.db"
-    with Simulator(today=TODAY) as sim:
-        settings = Settings(
-            anthropic_admin_key=Secret(ANTHROPIC_KEY),
-            openai_admin_key=Secret(OPENAI_KEY),
-            anthropic_base_url=sim.anthropic_url,
-            openai_base_url=sim.openai_url,
-        )
-        providers = build_providers(settings, timeout=10.0, sleep=lambda _: None)
-        with Store(path) as store:
-            try:
-                results = sync_providers(store, providers, now=NOW, backfill_days=30, days=None)
-            finally:
-                for provider in providers:
-                    provider.close()
-    assert all(r.ok for r in results)
+    simulator_store(path, NOW, backfill_days=30).close()
     yield path
 
 

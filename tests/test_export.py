@@ -18,14 +18,12 @@ from typing import Any
 import pytest
 
 from bot.cli import main
-from bot.config import Secret, Settings
 from bot.export_format import csv_cell, neutralise
 from bot.money import usd_to_nano
-from bot.providers import build_providers
 from bot.records import CostRecord, Label, ProviderData, UsageRecord
-from bot.simulator import ANTHROPIC_KEY, OPENAI_KEY, Simulator
+from bot.simulator import Simulator
 from bot.store import Store
-from bot.sync import sync_providers
+from tests.slack_support import simulator_store
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)  # the export's own clock: no test reads the real one
 TODAY = NOW.date()
@@ -38,22 +36,11 @@ def synced_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """40 days of the simulated organization; OpenAI refuses cost by key, so its keys are token shares while
     Anthropic's are billed: both bases in one export."""
     path = tmp_path_factory.mktemp("export") / "aispend.db"
-    with Simulator(today=TODAY) as sim:
+
+    def no_key_costs(sim: Simulator) -> None:
         sim.org.openai_key_costs = False
-        settings = Settings(
-            anthropic_admin_key=Secret(ANTHROPIC_KEY),
-            openai_admin_key=Secret(OPENAI_KEY),
-            anthropic_base_url=sim.anthropic_url,
-            openai_base_url=sim.openai_url,
-        )
-        providers = build_providers(settings, timeout=10.0, sleep=lambda _: None)
-        with Store(path) as store:
-            try:
-                results = sync_providers(store, providers, now=NOW, backfill_days=40, days=None)
-            finally:
-                for provider in providers:
-                    provider.close()
-    assert [r.ok for r in results] == [True, True], [r.error for r in results]
+
+    simulator_store(path, NOW, backfill_days=40, configure=no_key_costs).close()
     yield path
 
 
