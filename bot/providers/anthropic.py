@@ -84,32 +84,18 @@ class AnthropicProvider(RowFields):
         max_workers: int = 4,
     ) -> None:
         self.max_workers = max_workers
-        self.client = JsonClient(
-            STYLE,
-            base_url,
-            KeyAuth("x-api-key", key.reveal()),
-            headers={"anthropic-version": API_VERSION},
-            timeout=timeout,
-            sleep=sleep,
-        )
-        # the Usage & Cost Analytics API (beta) needs its header on every request, and only there
-        self.analytics = JsonClient(
-            STYLE,
-            base_url,
-            KeyAuth("x-api-key", key.reveal()),
-            headers={"anthropic-version": API_VERSION, "anthropic-beta": spenders.ANALYTICS_BETA},
-            timeout=timeout,
-            sleep=sleep,
-        )
-        # the Spend Limits API (beta) likewise
-        self.caps_client = JsonClient(
-            STYLE,
-            base_url,
-            KeyAuth("x-api-key", key.reveal()),
-            headers={"anthropic-version": API_VERSION, "anthropic-beta": anthropic_caps.BETA},
-            timeout=timeout,
-            sleep=sleep,
-        )
+
+        def client(beta: str | None = None) -> JsonClient:
+            headers = {"anthropic-version": API_VERSION} | ({"anthropic-beta": beta} if beta else {})
+            return JsonClient(
+                STYLE, base_url, KeyAuth("x-api-key", key.reveal()), headers=headers, timeout=timeout, sleep=sleep
+            )
+
+        self.client = client()
+        # the Usage & Cost Analytics API and the Spend Limits API (betas) need their header on every request, and
+        # only there
+        self.analytics = client(spenders.ANALYTICS_BETA)
+        self.caps_client = client(anthropic_caps.BETA)
 
     def fetch(self, start: date, end: date, spill: RecordSpill | None = None) -> ProviderData:
         if end < start:
